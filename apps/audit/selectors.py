@@ -1,0 +1,461 @@
+"""Reads of the audit trail: the head, verification of the chain, checkpoints and Merkle proofs."""
+
+import hashlib
+import json
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, ValidationError
+
+from . import canonical, merkle, signing
+from .models import GENESIS_HASH, SCHEMA_VERSION, AuditEvent, ChainHead, Checkpoint, MerkleNode, VerificationRun
+from .services import EVENT_OBJECT_TYPE, REDACTED_ACTION
+
+_EVENT_ROWS_SQL = (
+    "SELECT e.seq, e.timestamp, e.actor_type, e.actor_id, e.action, e.object_type, e.object_id,"
+    " e.data_hash, e.prev_hash, e.hash, e.schema_version, d.salt, d.canonical_data"
+    " FROM audit_event e LEFT OUTER JOIN audit_event_data d ON d.seq = e.seq"
+    " WHERE e.seq > %s ORDER BY e.seq"
+)
+
+
+@dataclass
+class ChainVerification:
+    ok: bool
+    events_checked: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None = None
+    reason: str = ""
+    redacted: int = 0
+    checkpoints_checked: int = 0
+    frontier: list[str] = field(default_factory=list, repr=False)
+
+    def as_dict(self) -> dict:
+        summary = asdict(self)
+        del summary["frontier"]
+        return summary
+
+
+class AuditTreeIncomplete(Exception):
+    """A Merkle node or event a proof needs is not stored: the tree tables were tampered with."""
+
+
+def audit_head() -> ChainHead:
+    """The chain head as committed (seq 0 and the genesis hash for an empty chain)."""
+    return ChainHead.objects.filter(pk=1).first() or ChainHead(pk=1, seq=0, hash=GENESIS_HASH, frontier="[]")
+
+
+def audit_events(*, after: int = 0) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(seq__gt=after).select_related("data_record").order_by("seq")
+
+
+def audit_event(*, seq: int) -> AuditEvent:
+    event = audit_events(after=seq - 1).filter(seq=seq).first()
+    if event is None:
+        raise NotFound(_("No audit event %(seq)s.") % {"seq": seq})
+    return event
+
+
+def audit_checkpoint_latest() -> Checkpoint | None:
+    return Checkpoint.objects.order_by("-tree_size").first()
+
+
+def audit_checkpoints() -> QuerySet[Checkpoint]:
+    return Checkpoint.objects.order_by("tree_size")
+
+
+def audit_verify(
+    *, since_checkpoint: bool = False, since: VerificationRun | None = None, chunk_size: int = 5000
+) -> ChainVerification:
+    """Verify the chain in one pass and constant memory.
+
+    Checks that seq is gapless from 1, every prev_hash links, every data_hash matches the stored
+    salt and canonical data (missing data must be named by a later `audit.redacted` event),
+    every hash matches its envelope, every checkpoint's root and signature match the chain, and
+    the head matches its end. With `since_checkpoint` it starts from the latest checkpoint (after
+    checking it against the stored tree); with `since` from an earlier verification's end.
+    """
+    with _read_snapshot():
+        if since is not None:
+            start = _start_after_verification(since)
+        elif since_checkpoint:
+            start = _start_at_latest_checkpoint()
+        else:
+            start = _Start()
+        if isinstance(start, ChainVerification):
+            return start
+        return _walk_chain(start, chunk_size=chunk_size)
+
+
+def audit_verification_status() -> tuple[ChainVerification, VerificationRun | None]:
+    """The last full verification plus an incremental check of what came since (GET audit/verify/)."""
+    last_full = VerificationRun.objects.filter(kind=VerificationRun.Kind.FULL).order_by("-finished_at", "-id").first()
+    if last_full is None:
+        return audit_verify(), None
+    if not last_full.ok:
+        return _verification_of_run(last_full), last_full
+    since = audit_verify(since=last_full)
+    since.events_checked += last_full.events_checked
+    since.checkpoints_checked += last_full.checkpoints_checked
+    since.redacted += last_full.redacted
+    return since, last_full
+
+
+def audit_inclusion_proof(*, seq: int, tree_size: int | None = None) -> dict:
+    """RFC 9162 inclusion proof of event `seq` in the tree of `tree_size` leaves.
+
+    Without a tree size, the tree of the latest checkpoint that holds the event, else the head.
+    """
+    head_seq = audit_head().seq
+    if not 1 <= seq <= head_seq:
+        raise NotFound(_("No audit event %(seq)s.") % {"seq": seq})
+    if tree_size is None:
+        latest = audit_checkpoint_latest()
+        tree_size = latest.tree_size if latest and latest.tree_size >= seq else head_seq
+    if not seq <= tree_size <= head_seq:
+        raise ValidationError(
+            {"tree_size": [_("The tree size must lie between %(low)s and %(high)s.") % {"low": seq, "high": head_seq}]}
+        )
+    *path, root = merkle.range_hashes([*merkle.inclusion_ranges(seq - 1, tree_size), (0, tree_size)], _read_nodes)
+    return {
+        "leaf_index": seq - 1,
+        "tree_size": tree_size,
+        "root_hash": root.hex(),
+        "audit_path": [node.hex() for node in path],
+    }
+
+
+def audit_consistency_proof(*, first: int, second: int) -> dict:
+    """RFC 9162 2.1.4 consistency proof that the tree of `second` leaves extends that of `first`."""
+    head_seq = audit_head().seq
+    if not 0 < first <= second <= head_seq:
+        raise ValidationError(
+            {"second": [_("Tree sizes must satisfy 0 < first <= second <= %(head)s.") % {"head": head_seq}]}
+        )
+    *path, first_root, second_root = merkle.range_hashes(
+        [*merkle.consistency_ranges(first, second), (0, first), (0, second)], _read_nodes
+    )
+    return {
+        "first": first,
+        "second": second,
+        "first_root_hash": first_root.hex(),
+        "second_root_hash": second_root.hex(),
+        "consistency_path": [node.hex() for node in path],
+    }
+
+
+def audit_root_hash(*, tree_size: int) -> str:
+    """MTH of the first `tree_size` events, from O(log n) stored nodes."""
+    (root,) = merkle.range_hashes([(0, tree_size)], _read_nodes)
+    return root.hex()
+
+
+# --- verification ------------------------------------------------------------------------
+
+
+@dataclass
+class _Start:
+    seq: int = 0
+    hash: str = GENESIS_HASH
+    frontier: list[str] = field(default_factory=list)
+    checkpoints_checked: int = 0
+
+
+def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
+    sha256 = hashlib.sha256
+    fromhex = bytes.fromhex
+    envelope_bytes = canonical.envelope_bytes
+    format_timestamp = canonical.format_timestamp
+    head_seq, head_hash, head_frontier = _head_values()
+    trusted_keys = signing.trusted_public_keys()
+
+    expected_seq, prev_hash, size = start.seq + 1, start.hash, start.seq
+    frontier = [fromhex(node) for node in start.frontier]
+    checkpoints_checked, verified_size = start.checkpoints_checked, start.seq
+    missing_data: set[int] = set()
+    missing_total = 0
+
+    def failure(seq: int, reason: str) -> ChainVerification:
+        if missing_data and min(missing_data) < seq:
+            seq = min(missing_data)
+            reason = _unexplained_erasure(seq)
+        return ChainVerification(
+            ok=False,
+            events_checked=size - start.seq,
+            head_seq=head_seq,
+            head_hash=head_hash,
+            first_bad_seq=seq,
+            reason=reason,
+            redacted=missing_total - len(missing_data),
+            checkpoints_checked=checkpoints_checked,
+        )
+
+    checkpoints = (
+        Checkpoint.objects.filter(tree_size__gt=start.seq)
+        .order_by("tree_size")
+        .values_list("tree_size", "root_hash", "timestamp", "signature", "public_key")
+        .iterator(chunk_size=1000)
+    )
+    checkpoint = next(checkpoints, None)
+    with connection.chunked_cursor() as cursor:
+        cursor.execute(_EVENT_ROWS_SQL, [start.seq])
+        while rows := cursor.fetchmany(chunk_size):
+            for (
+                seq,
+                timestamp,
+                actor_type,
+                actor_id,
+                action,
+                object_type,
+                object_id,
+                data_hash,
+                event_prev_hash,
+                event_hash,
+                schema_version,
+                salt,
+                canonical_data,
+            ) in rows:
+                if seq != expected_seq:
+                    if seq > expected_seq:
+                        return failure(expected_seq, _("event %(seq)s is missing") % {"seq": expected_seq})
+                    return failure(seq, _("event %(seq)s appears twice or out of order") % {"seq": seq})
+                if event_prev_hash != prev_hash:
+                    return failure(
+                        seq,
+                        _("event %(seq)s: prev_hash does not match the hash of event %(prev)s")
+                        % {"seq": seq, "prev": seq - 1},
+                    )
+                if canonical_data is None:
+                    missing_data.add(seq)
+                    missing_total += 1
+                elif sha256(fromhex(salt) + canonical_data.encode()).hexdigest() != data_hash:
+                    return failure(seq, _("event %(seq)s: its data does not match its data_hash") % {"seq": seq})
+                if schema_version != SCHEMA_VERSION:
+                    return failure(seq, _("event %(seq)s: unknown schema version") % {"seq": seq})
+                envelope = envelope_bytes(
+                    schema_version=schema_version,
+                    seq=seq,
+                    timestamp=format_timestamp(timestamp),
+                    actor_type=actor_type,
+                    actor_id=actor_id,
+                    action=action,
+                    object_type=object_type,
+                    object_id=object_id,
+                    data_hash=data_hash,
+                    prev_hash=event_prev_hash,
+                )
+                if sha256(envelope).hexdigest() != event_hash:
+                    return failure(seq, _("event %(seq)s: its hash does not match its contents") % {"seq": seq})
+                if action == REDACTED_ACTION and object_type == EVENT_OBJECT_TYPE and object_id.isdigit():
+                    missing_data.discard(int(object_id))
+
+                node, index = sha256(b"\x00" + fromhex(event_hash)).digest(), size
+                while index & 1:
+                    node = sha256(b"\x01" + frontier.pop() + node).digest()
+                    index >>= 1
+                frontier.append(node)
+                size, prev_hash, expected_seq = seq, event_hash, seq + 1
+
+                while checkpoint is not None and checkpoint[0] == size:
+                    root_matches, problem = _checkpoint_problem(checkpoint, merkle.frontier_root(frontier), trusted_keys)
+                    if problem:
+                        # a wrong root means some event since the last good checkpoint was rewritten
+                        return failure(size if root_matches else verified_size + 1, problem)
+                    checkpoints_checked += 1
+                    verified_size = size
+                    checkpoint = next(checkpoints, None)
+
+    if missing_data:
+        return failure(min(missing_data), _unexplained_erasure(min(missing_data)))
+    if checkpoint is not None:
+        return failure(
+            size + 1,
+            _("the chain ends at event %(size)s but a checkpoint signs %(tree_size)s events: it was truncated")
+            % {"size": size, "tree_size": checkpoint[0]},
+        )
+    if head_seq > size:
+        return failure(
+            size + 1,
+            _("the chain ends at event %(size)s but its head is at %(head)s: it was truncated")
+            % {"size": size, "head": head_seq},
+        )
+    if head_seq < size:
+        return failure(head_seq + 1, _("events after the chain head %(head)s") % {"head": head_seq})
+    if head_hash != prev_hash:
+        return failure(size, _("the chain head does not hold the hash of event %(seq)s") % {"seq": size})
+    frontier_hex = [node.hex() for node in frontier]
+    if head_frontier is not None and json.loads(head_frontier) != frontier_hex:
+        return failure(size, _("the chain head's Merkle frontier does not match the events"))
+    return ChainVerification(
+        ok=True,
+        events_checked=size - start.seq,
+        head_seq=size,
+        head_hash=prev_hash,
+        redacted=missing_total,
+        checkpoints_checked=checkpoints_checked,
+        frontier=frontier_hex,
+    )
+
+
+def _checkpoint_problem(checkpoint: tuple, root: bytes, trusted_keys: set[str]) -> tuple[bool, str]:
+    """(whether the root matches, what is wrong or "")."""
+    tree_size, root_hash, timestamp, signature, public_key = checkpoint
+    if root_hash != root.hex():
+        return False, _("the root hash of the checkpoint at tree size %(size)s does not match the chain") % {
+            "size": tree_size
+        }
+    message = canonical.checkpoint_message(
+        tree_size=tree_size, root_hash=root_hash, timestamp=canonical.format_timestamp(timestamp)
+    )
+    if public_key not in trusted_keys:
+        return True, _("the checkpoint at tree size %(size)s is signed by an unknown key") % {"size": tree_size}
+    if not signing.signature_is_valid(message=message, signature_hex=signature, public_key=public_key):
+        return True, _("the signature of the checkpoint at tree size %(size)s is invalid") % {"size": tree_size}
+    return True, ""
+
+
+def _unexplained_erasure(seq: int) -> str:
+    return _("event %(seq)s: its data was deleted without a recorded redaction") % {"seq": seq}
+
+
+def _start_after_verification(run: VerificationRun) -> "_Start | ChainVerification":
+    if run.head_seq:
+        problem = _event_problem(run.head_seq, run.head_hash)
+        if problem:
+            return _failed_start(run.head_seq, problem)
+    return _Start(seq=run.head_seq, hash=run.head_hash, frontier=json.loads(run.frontier))
+
+
+def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
+    latest = Checkpoint.objects.order_by("-tree_size").values_list(
+        "tree_size", "root_hash", "timestamp", "signature", "public_key"
+    ).first()
+    if latest is None:
+        return _Start()
+    tree_size, root_hash = latest[0], latest[1]
+    try:
+        root = bytes.fromhex(audit_root_hash(tree_size=tree_size))
+        _root_matches, problem = _checkpoint_problem(latest, root, signing.trusted_public_keys())
+    except AuditTreeIncomplete as error:
+        problem = str(error)
+    if problem:
+        return _failed_start(tree_size, problem)
+    event_hash = AuditEvent.objects.filter(seq=tree_size).values_list("hash", flat=True).first() or ""
+    problem = _event_problem(tree_size, event_hash)
+    if not problem:
+        proof = audit_inclusion_proof(seq=tree_size, tree_size=tree_size)
+        try:
+            merkle.verify_inclusion(
+                leaf_index=tree_size - 1,
+                tree_size=tree_size,
+                leaf=merkle.leaf_hash(bytes.fromhex(event_hash)),
+                audit_path=[bytes.fromhex(node) for node in proof["audit_path"]],
+                root=bytes.fromhex(root_hash),
+            )
+        except merkle.ProofError:
+            problem = _("event %(seq)s is not in the checkpoint's tree") % {"seq": tree_size}
+    if problem:
+        return _failed_start(tree_size, problem)
+    frontier_nodes = merkle.frontier_nodes(tree_size)
+    stored = _read_nodes(set(frontier_nodes))
+    frontier = [stored[node].hex() for node in frontier_nodes]
+    return _Start(seq=tree_size, hash=event_hash, frontier=frontier, checkpoints_checked=1)
+
+
+def _event_problem(seq: int, expected_hash: str) -> str:
+    """Re-hash one event (the starting point of an incremental verification)."""
+    row = (
+        AuditEvent.objects.filter(seq=seq)
+        .values_list(
+            "schema_version", "seq", "timestamp", "actor_type", "actor_id", "action",
+            "object_type", "object_id", "data_hash", "prev_hash", "hash",
+        )
+        .first()
+    )
+    if row is None:
+        return _("event %(seq)s is missing") % {"seq": seq}
+    *envelope, stored_hash = row
+    keys = ("schema_version", "seq", "timestamp", "actor_type", "actor_id", "action",
+            "object_type", "object_id", "data_hash", "prev_hash")
+    values = dict(zip(keys, envelope, strict=True))
+    values["timestamp"] = canonical.format_timestamp(values["timestamp"])
+    if canonical.event_hash(**values) != stored_hash or stored_hash != expected_hash:
+        return _("event %(seq)s: its hash does not match its contents") % {"seq": seq}
+    return ""
+
+
+def _failed_start(seq: int, reason: str) -> ChainVerification:
+    head = audit_head()
+    return ChainVerification(
+        ok=False, events_checked=0, head_seq=head.seq, head_hash=head.hash, first_bad_seq=seq, reason=reason
+    )
+
+
+def _verification_of_run(run: VerificationRun) -> ChainVerification:
+    return ChainVerification(
+        ok=run.ok,
+        events_checked=run.events_checked,
+        head_seq=run.head_seq,
+        head_hash=run.head_hash,
+        first_bad_seq=run.first_bad_seq,
+        reason=run.reason,
+        redacted=run.redacted,
+        checkpoints_checked=run.checkpoints_checked,
+        frontier=json.loads(run.frontier),
+    )
+
+
+def _head_values() -> tuple[int, str, str | None]:
+    head = ChainHead.objects.filter(pk=1).values_list("seq", "hash", "frontier").first()
+    return head or (0, GENESIS_HASH, None)
+
+
+@contextmanager
+def _read_snapshot():
+    """One consistent view of head, events and checkpoints, without blocking writers."""
+    if connection.in_atomic_block:
+        yield
+    elif connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+    elif connection.vendor == "sqlite":
+        # transaction.atomic() would BEGIN IMMEDIATE and hold the write lock: a deferred
+        # transaction reads a WAL snapshot instead.
+        connection.ensure_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("ROLLBACK")
+    else:
+        yield
+
+
+# --- Merkle nodes --------------------------------------------------------------------------
+
+
+def _read_nodes(nodes: set[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """Hashes of perfect subtrees: leaves from their events, larger ones from MerkleNode rows."""
+    found: dict[merkle.Node, bytes] = {}
+    leaves = [index + 1 for level, index in nodes if level == 0]
+    inner = [node for node in nodes if node[0] > 0]
+    if leaves:
+        for seq, event_hash in AuditEvent.objects.filter(seq__in=leaves).values_list("seq", "hash"):
+            found[(0, seq - 1)] = merkle.leaf_hash(bytes.fromhex(event_hash))
+    if inner:
+        for level, index, node_hash in MerkleNode.objects.filter(pk__in=inner).values_list("level", "index", "hash"):
+            found[(level, index)] = bytes.fromhex(node_hash)
+    missing = nodes - found.keys()
+    if missing:
+        raise AuditTreeIncomplete(
+            _("the stored Merkle tree lacks nodes %(nodes)s") % {"nodes": sorted(missing)[:5]}
+        )
+    return found

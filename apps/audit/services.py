@@ -1,0 +1,206 @@
+"""Writes of the audit trail. `audit_record` is the only way an event enters the chain."""
+
+import json
+import secrets
+from collections.abc import Mapping
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import NotFound, ValidationError
+
+from . import canonical, merkle, signing
+from .models import (
+    SCHEMA_VERSION,
+    ActorType,
+    AuditEvent,
+    AuditEventData,
+    ChainHead,
+    Checkpoint,
+    MerkleNode,
+    VerificationRun,
+)
+
+REDACTED_ACTION = "audit.redacted"
+EVENT_OBJECT_TYPE = "audit.auditevent"
+SALT_BYTES = 32
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    obj=None,
+    data: Mapping | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
+
+    `actor`: None for the system, an object with `audit_actor_type` (an agent), or a user.
+    `obj`: the model instance the event is about (or pass object_type / object_id).
+    `data`: a JSON-able mapping; dates, UUIDs and decimals become strings.
+    """
+    actor_type, actor_id = _actor_identity(actor)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id is not None else str(obj.pk)
+    object_type, object_id = object_type or "", "" if object_id is None else str(object_id)
+    _check_envelope_field("action", action, max_length=100, required=True)
+    _check_envelope_field("actor_id", actor_id, max_length=64)
+    _check_envelope_field("object_type", object_type, max_length=100)
+    _check_envelope_field("object_id", object_id, max_length=64)
+    canonical_data = canonical.canonical_json(_jsonable(data))
+    salt = secrets.token_hex(SALT_BYTES)
+    data_hash = canonical.data_hash(salt, canonical_data)
+
+    with transaction.atomic(savepoint=False):
+        head = _chain_head_for_update()
+        seq = head.seq + 1
+        timestamp = timezone.now()
+        event = AuditEvent(
+            seq=seq,
+            timestamp=timestamp,
+            actor_type=actor_type,
+            actor_id=actor_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            data_hash=data_hash,
+            prev_hash=head.hash,
+            schema_version=SCHEMA_VERSION,
+        )
+        event.hash = canonical.event_hash(
+            schema_version=SCHEMA_VERSION,
+            seq=seq,
+            timestamp=canonical.format_timestamp(timestamp),
+            actor_type=actor_type,
+            actor_id=actor_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            data_hash=data_hash,
+            prev_hash=head.hash,
+        )
+        event.save(force_insert=True)
+        AuditEventData.objects.create(event=event, salt=salt, canonical_data=canonical_data)
+        frontier = [bytes.fromhex(node) for node in json.loads(head.frontier)]
+        completed = merkle.frontier_append(frontier, seq - 1, merkle.leaf_hash(bytes.fromhex(event.hash)))
+        if completed:
+            MerkleNode.objects.bulk_create(
+                [MerkleNode(level=level, index=index, hash=node.hex()) for level, index, node in completed]
+            )
+        ChainHead.objects.filter(pk=head.pk).update(
+            seq=seq, hash=event.hash, frontier=json.dumps([node.hex() for node in frontier])
+        )
+    return event
+
+
+def audit_checkpoint_create() -> Checkpoint | None:
+    """Sign the Merkle root of the chain as it is now; None when no event came since the last one."""
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is None or head.seq == 0:
+        return None
+    latest = Checkpoint.objects.order_by("-tree_size").values_list("tree_size", flat=True).first()
+    if latest is not None and latest >= head.seq:
+        return None
+    root = merkle.frontier_root([bytes.fromhex(node) for node in json.loads(head.frontier)]).hex()
+    timestamp = timezone.now()
+    message = canonical.checkpoint_message(
+        tree_size=head.seq, root_hash=root, timestamp=canonical.format_timestamp(timestamp)
+    )
+    signature, public_key = signing.sign(message)
+    try:
+        with transaction.atomic():
+            return Checkpoint.objects.create(
+                tree_size=head.seq, root_hash=root, timestamp=timestamp, signature=signature, public_key=public_key
+            )
+    except IntegrityError:  # another worker signed the same tree size first
+        return None
+
+
+def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
+    """Erase an event's data and salt (GDPR Art. 17); the chain keeps its data_hash and verifies.
+
+    The erasure is itself recorded, as an `audit.redacted` event about the erased one; the
+    database refuses to delete event data that no such event names.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("A reason is required to redact audit data.")]})
+    with transaction.atomic(savepoint=False):
+        data_record = AuditEventData.objects.select_for_update().filter(event_id=seq).first()
+        if data_record is None:
+            if AuditEvent.objects.filter(seq=seq).exists():
+                raise ValidationError({"seq": [_("The data of event %(seq)s is already redacted.") % {"seq": seq}]})
+            raise NotFound(_("No audit event %(seq)s.") % {"seq": seq})
+        if data_record.event.action == REDACTED_ACTION:
+            raise ValidationError({"seq": [_("A redaction record cannot itself be redacted.")]})
+        redaction = audit_record(
+            action=REDACTED_ACTION,
+            actor=actor,
+            object_type=EVENT_OBJECT_TYPE,
+            object_id=str(seq),
+            data={"redacted_seq": seq, "reason": reason},
+        )
+        data_record.delete()
+    return redaction
+
+
+def audit_verification_record(*, chunk_size: int = 5000) -> VerificationRun:
+    """Verify the whole chain and keep the outcome (the nightly "audit.verify_full" task)."""
+    from .selectors import audit_verify
+
+    started_at = timezone.now()
+    verification = audit_verify(chunk_size=chunk_size)
+    return VerificationRun.objects.create(
+        kind=VerificationRun.Kind.FULL,
+        started_at=started_at,
+        finished_at=timezone.now(),
+        ok=verification.ok,
+        events_checked=verification.events_checked,
+        checkpoints_checked=verification.checkpoints_checked,
+        redacted=verification.redacted,
+        head_seq=verification.head_seq,
+        head_hash=verification.head_hash,
+        frontier=json.dumps(verification.frontier),
+        first_bad_seq=verification.first_bad_seq,
+        reason=verification.reason,
+    )
+
+
+def _chain_head_for_update() -> ChainHead:
+    """The chain head, locked: FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE already on SQLite."""
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:  # a fresh or flushed database
+        ChainHead.objects.get_or_create(pk=1)
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def _actor_identity(actor) -> tuple[str, str]:
+    if actor is None:
+        return ActorType.SYSTEM.value, "system"
+    actor_type = getattr(actor, "audit_actor_type", None)
+    if actor_type is not None:
+        return str(actor_type), str(actor.pk)
+    if getattr(actor, "is_anonymous", False):
+        return ActorType.USER.value, "anonymous"
+    return ActorType.USER.value, str(actor.pk)
+
+
+def _jsonable(data):
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise TypeError(f"audit data must be a mapping, not {type(data).__name__}")
+    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+
+
+def _check_envelope_field(name: str, value: str, *, max_length: int, required: bool = False) -> None:
+    if not isinstance(value, str) or (required and not value):
+        raise ValueError(f"audit {name} must be a {'non-empty ' if required else ''}string")
+    if len(value) > max_length:
+        raise ValueError(f"audit {name} is longer than {max_length} characters")
+    value.encode("utf-8")  # a lone surrogate has no canonical form

@@ -1,0 +1,3 @@
+"""Web pages of the insights app."""
+
+urlpatterns: list = []

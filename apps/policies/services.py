@@ -1,0 +1,89 @@
+"""Writes of the policies app: versions are created, then activated (and audited)."""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.services import queue_get_or_create
+from apps.audit.services import audit_record
+from hitlplatform.errors import Conflict, Forbidden
+
+from .definitions import format_duration, policy_rules_from_yaml, policy_rules_validate
+from .models import PolicyRule, PolicyVersion
+
+
+def policy_load_yaml(*, text: str, actor=None, comment: str = "", activate: bool = True) -> PolicyVersion:
+    rules = policy_rules_from_yaml(text)
+    return policy_version_create(rules=rules, source=text, comment=comment, actor=actor, activate=activate)
+
+
+@transaction.atomic
+def policy_version_create(
+    *, rules: list[dict], source: str = "", comment: str = "", actor=None, activate: bool = False
+) -> PolicyVersion:
+    """A new version from validated rule dicts; activated now only when ``activate`` (CLI, seed)."""
+    rules = policy_rules_validate([_as_definition(rule) for rule in rules])
+    # The version number is taken under the lock of the newest version, so two loads never collide.
+    list(PolicyVersion.objects.select_for_update().order_by("-number")[:1])
+    number = (PolicyVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+    version = PolicyVersion.objects.create(
+        number=number, comment=comment, source=source, created_by=_user_or_none(actor)
+    )
+    PolicyRule.objects.bulk_create(PolicyRule(version=version, **rule) for rule in rules)
+    for queue in {rule["queue"] for rule in rules} | {q for rule in rules for q in rule["escalation"]}:
+        queue_get_or_create(slug=queue, actor=actor)
+    audit_record(
+        action="policy.drafted",
+        actor=actor,
+        obj=version,
+        data={"version": number, "comment": comment, "rules": [_as_definition(rule) for rule in rules]},
+    )
+    if activate:
+        _activate(version, actor)
+    return version
+
+
+@transaction.atomic
+def policy_version_activate(*, version: PolicyVersion, actor) -> PolicyVersion:
+    """Four eyes on configuration (SOC 2 CC8.1): who drafted a version may not activate it."""
+    version = PolicyVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != PolicyVersion.Status.DRAFT:
+        raise Conflict(_("Only a draft can be activated."))
+    if version.created_by_id is not None and version.created_by_id == getattr(actor, "pk", None):
+        raise Forbidden(_("A different administrator must activate a policy version you drafted."))
+    _activate(version, actor)
+    return version
+
+
+def _activate(version: PolicyVersion, actor) -> None:
+    previous = PolicyVersion.objects.select_for_update().filter(status=PolicyVersion.Status.ACTIVE).first()
+    if previous is not None:
+        PolicyVersion.objects.filter(pk=previous.pk).update(status=PolicyVersion.Status.RETIRED)
+    PolicyVersion.objects.filter(pk=version.pk).update(
+        status=PolicyVersion.Status.ACTIVE, activated_by=_user_or_none(actor), activated_at=timezone.now()
+    )
+    version.refresh_from_db()
+    audit_record(
+        action="policy.changed",
+        actor=actor,
+        obj=version,
+        data={"version": version.number, "previous_version": previous.number if previous else None},
+    )
+
+
+def _as_definition(rule) -> dict:
+    """A rule (dict or PolicyRule) in the YAML shape, so it can be validated and audited."""
+    if isinstance(rule, PolicyRule):
+        rule = {field: getattr(rule, field) for field in (
+            "name", "action_type", "agent", "when", "mode", "min_confidence", "approvals_required", "queue", "sla",
+            "escalation", "on_expiry", "sample_rate", "min_samples_per_day", "required_authorization_level",
+        )}
+    definition = {key: value for key, value in rule.items() if key != "priority"}
+    if "sla" in definition and not isinstance(definition["sla"], str | None):
+        definition["sla"] = format_duration(definition["sla"])
+    return definition
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "audit_actor_type", "user") == "user" and getattr(actor, "pk", None) else None

@@ -1,0 +1,207 @@
+"""The integrator and reviewer API of proposals (DESIGN.md, REST API)."""
+
+import hashlib
+
+import rfc8785
+from django.utils.translation import gettext_lazy as _
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.policies.models import Mode
+from hitlplatform.api.permissions import IsAgent, IsReviewer
+from hitlplatform.errors import Forbidden
+
+from .models import ExecutionStatus, PostActionReview, Proposal, Status, Verdict
+from .selectors import proposal_get_for, proposal_wait, proposals_visible_to, proposals_with_decisions
+from .serializers import DecisionOutputSerializer, ProposalInputSerializer, ProposalOutputSerializer
+from .services import (
+    proposal_cancel,
+    proposal_decide,
+    proposal_post_review,
+    proposal_report_execution,
+    proposal_submit,
+)
+
+SUBMIT_EXAMPLE = OpenApiExample(
+    "A refund",
+    request_only=True,
+    value={
+        "action_type": "payments.refund",
+        "payload": {"order": "A-1001", "amount": "49.90", "currency": "EUR"},
+        "summary": "Refund order A-1001 (damaged on arrival)",
+        "reasoning": "Customer sent photos of the damage; order within the 30-day window.",
+        "evidence": [{"type": "ticket", "id": "T-88"}],
+        "confidence": 0.93,
+        "irreversible": False,
+        "blast_radius": 1,
+        "compliance_exposure": "low",
+        "expected_impact": "49.90 EUR refunded to the customer's card",
+        "external_id": "refund-A-1001",
+    },
+)
+
+
+class ProposalFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=Status.choices)
+    mode = filters.ChoiceFilter(choices=Mode.choices)
+    action_type = filters.CharFilter()
+    created_after = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Proposal
+        fields = ["status", "mode", "action_type"]
+
+
+class ProposalListCreateApi(generics.ListAPIView):
+    serializer_class = ProposalOutputSerializer
+    filterset_class = ProposalFilter
+
+    def get_queryset(self):
+        return proposals_with_decisions(proposals_visible_to(self.request.user))
+
+    @extend_schema(
+        request=ProposalInputSerializer,
+        responses={201: ProposalOutputSerializer},
+        examples=[SUBMIT_EXAMPLE],
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        summary="Submit a proposed action (agents)",
+    )
+    def post(self, request):
+        if not IsAgent().has_permission(request, self):
+            raise Forbidden(_("Only agents submit proposals."))
+        data = ProposalInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
+        submission = proposal_submit(
+            agent=request.user,
+            fields=data.validated_data,
+            idempotency_key=idempotency_key,
+            request_hash=_request_hash(request.data) if idempotency_key else "",
+        )
+        response = Response(ProposalOutputSerializer(submission.proposal).data, status=status.HTTP_201_CREATED)
+        if not submission.created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class ProposalDetailApi(APIView):
+    @extend_schema(responses=ProposalOutputSerializer, summary="A proposal")
+    def get(self, request, pk):
+        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+
+
+class ProposalWaitApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        timeout = serializers.FloatField(min_value=0, max_value=60, default=30)
+
+    @extend_schema(parameters=[InputSerializer], responses=ProposalOutputSerializer, summary="Long-poll until final")
+    def get(self, request, pk):
+        data = self.InputSerializer(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        proposal = proposal_wait(principal=request.user, proposal_id=pk, timeout=data.validated_data["timeout"])
+        return Response(ProposalOutputSerializer(proposal).data)
+
+
+class ProposalCancelApi(APIView):
+    permission_classes = [IsAgent]
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    @extend_schema(request=InputSerializer, responses=ProposalOutputSerializer, summary="Cancel a pending proposal")
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal_get_for(principal=request.user, proposal_id=pk)
+        proposal_cancel(proposal_id=pk, agent=request.user, **data.validated_data)
+        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+
+
+class ProposalExecutionApi(APIView):
+    permission_classes = [IsAgent]
+
+    class InputSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=ExecutionStatus.choices)
+        detail = serializers.DictField(required=False, default=dict)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=ProposalOutputSerializer,
+        examples=[OpenApiExample("Done", value={"status": "succeeded", "detail": {"refund_id": "re_123"}}, request_only=True)],
+        summary="Report the execution of an approved action",
+    )
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal_get_for(principal=request.user, proposal_id=pk)
+        proposal_report_execution(proposal_id=pk, agent=request.user, **data.validated_data)
+        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+
+
+class DecisionCreateApi(APIView):
+    permission_classes = [IsReviewer]
+
+    class InputSerializer(serializers.Serializer):
+        verdict = serializers.ChoiceField(choices=Verdict.choices)
+        rationale = serializers.CharField(min_length=3, max_length=10_000)
+        payload = serializers.JSONField(required=False)
+        payload_version = serializers.CharField(required=False, max_length=64)
+        password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+        def validate(self, attrs):
+            if attrs["verdict"] == Verdict.MODIFY and not isinstance(attrs.get("payload"), dict):
+                raise serializers.ValidationError({"payload": _("A modification needs the changed payload as an object.")})
+            return attrs
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={201: DecisionOutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Approve",
+                request_only=True,
+                value={"verdict": "approve", "rationale": "Photos confirm the damage.", "password": "********"},
+            )
+        ],
+        summary="Decide a pending proposal with an e-signature (reviewers)",
+    )
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        decision = proposal_decide(
+            proposal_id=pk,
+            reviewer=request.user,
+            verdict=fields["verdict"],
+            rationale=fields["rationale"],
+            payload=fields.get("payload"),
+            payload_version_seen=fields.get("payload_version"),
+            password=fields["password"],
+        )
+        return Response(DecisionOutputSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class PostActionReviewApi(APIView):
+    permission_classes = [IsReviewer]
+
+    class InputSerializer(serializers.Serializer):
+        verdict = serializers.ChoiceField(choices=PostActionReview.Verdict.choices)
+        rationale = serializers.CharField(min_length=3, max_length=10_000)
+        correction = serializers.DictField(required=False)
+        password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+    @extend_schema(request=InputSerializer, responses=ProposalOutputSerializer, summary="Post-action review of a sampled execution")
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal_post_review(proposal_id=pk, reviewer=request.user, **data.validated_data)
+        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+
+
+def _request_hash(body) -> str:
+    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()

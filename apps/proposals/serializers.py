@@ -1,0 +1,105 @@
+"""Output shapes of proposals and decisions (shared by the API views and webhooks)."""
+
+from rest_framework import serializers
+
+from apps.policies.models import ComplianceExposure
+
+from .models import Decision, Proposal
+from .payloads import payload_too_large
+
+
+class ProposalInputSerializer(serializers.Serializer):
+    """What an agent submits; also the body of a routing simulation."""
+
+    action_type = serializers.RegexField(r"^[A-Za-z0-9_.:-]+$", max_length=200)
+    payload = serializers.JSONField()
+    summary = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    reasoning = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
+    evidence = serializers.ListField(required=False, default=list, max_length=100)
+    confidence = serializers.FloatField(min_value=0.0, max_value=1.0)
+    irreversible = serializers.BooleanField(required=False, default=False)
+    blast_radius = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=0)
+    compliance_exposure = serializers.ChoiceField(choices=ComplianceExposure.choices, required=False, default="none")
+    expected_impact = serializers.CharField(required=False, allow_blank=True, default="", max_length=5_000)
+    external_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    callback_url = serializers.URLField(required=False, allow_blank=True, default="", max_length=200)
+
+    def validate_payload(self, payload):
+        if not isinstance(payload, dict):
+            raise serializers.ValidationError("The payload must be a JSON object.")
+        try:
+            too_large = payload_too_large(payload)
+        except Exception as error:  # rfc8785 refuses values I-JSON cannot carry (huge ints, NaN)
+            raise serializers.ValidationError(f"The payload cannot be canonicalized: {error}") from error
+        if too_large:
+            raise serializers.ValidationError("The payload is larger than the allowed size.")
+        return payload
+
+    def validate_confidence(self, confidence):
+        if isinstance(self.initial_data.get("confidence"), bool | str):
+            raise serializers.ValidationError("A number from 0 to 1 is required.")
+        return confidence
+
+    def validate_evidence(self, evidence):
+        try:
+            payload_too_large(evidence)
+        except Exception as error:
+            raise serializers.ValidationError(f"The evidence cannot be canonicalized: {error}") from error
+        return evidence
+
+
+class DecisionOutputSerializer(serializers.ModelSerializer):
+    reviewer = serializers.CharField(source="reviewer.username")
+    signature = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Decision
+        fields = ["id", "verdict", "rationale", "reviewer", "payload", "payload_version", "escalation_level", "signature"]
+
+    def get_signature(self, decision) -> dict:
+        return {
+            "printed_name": decision.signer_name,
+            "meaning": decision.signature_meaning,
+            "signed_at": decision.signed_at.isoformat().replace("+00:00", "Z"),
+        }
+
+
+class ProposalOutputSerializer(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent.name")
+    queue = serializers.CharField(source="queue.slug", default=None)
+    modified = serializers.BooleanField()
+    decisions = DecisionOutputSerializer(many=True)
+    policy_rule = serializers.CharField(source="policy_rule.name", default=None)
+    policy_version = serializers.IntegerField(source="policy_version.number", default=None)
+    execution = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "id", "status", "mode", "agent", "action_type", "payload", "revised_payload", "payload_version", "final_payload",
+            "modified", "approved_by", "approvals_required", "decisions", "policy_rule", "policy_version",
+            "routing", "queue", "escalation_level", "sla_due_at", "created_at", "decided_at", "execution",
+            "review", "summary", "reasoning", "evidence", "confidence", "irreversible", "blast_radius",
+            "compliance_exposure", "expected_impact", "external_id", "callback_url",
+        ]
+
+    def get_execution(self, proposal) -> dict | None:
+        if not proposal.execution_status:
+            return None
+        return {"status": proposal.execution_status, "detail": proposal.execution_detail, "reported_at": proposal.executed_at}
+
+    def get_review(self, proposal) -> dict | None:
+        review = getattr(proposal, "post_review", None)
+        if review is None:
+            return None
+        result = {"state": review.state, "draw": review.draw, "sample_rate": review.sample_rate}
+        if review.reviewed_at:
+            result |= {
+                "verdict": review.verdict,
+                "rationale": review.rationale,
+                "correction": review.correction,
+                "reviewer": review.reviewer.username if review.reviewer else None,
+                "reviewed_at": review.reviewed_at,
+            }
+        return result

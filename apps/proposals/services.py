@@ -1,0 +1,390 @@
+"""Writes of the proposals app: submission, decisions, cancellation, execution, post-action review.
+
+Every state change locks the proposal row, checks the state under the lock, changes it
+and records its audit event in the same transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Queue
+from apps.accounts.selectors import user_may_decide
+from apps.accounts.services import queue_get_or_create
+from apps.agents.models import Agent
+from apps.audit.services import audit_record
+from apps.policies.routing import PRE_APPROVAL, route, routing_input
+from apps.policies.sampling import is_sampled, sampling_draw
+from apps.policies.selectors import policy_active_version_id, policy_rules_for
+from hitlplatform.errors import Conflict, Forbidden, InvalidInput
+
+from .lock_objects import lock_proposal
+from .models import (
+    SIGNATURE_MEANINGS,
+    ApprovedBy,
+    Decision,
+    IdempotencyRecord,
+    PostActionReview,
+    Proposal,
+    ReviewState,
+    Status,
+    Verdict,
+)
+from .payloads import payload_too_large, payload_version
+from .selectors import proposal_approvals_of_current_version, proposal_for_reviewer, rule_escalation_queues
+
+DEFAULT_QUEUE = "default"
+
+
+@dataclass(frozen=True)
+class Submission:
+    proposal: Proposal
+    created: bool  # False when an Idempotency-Key replayed an earlier submission
+
+
+def proposal_submit(*, agent: Agent, fields: dict, idempotency_key: str = "", request_hash: str = "") -> Submission:
+    if idempotency_key:
+        replay = _idempotent_replay(agent=agent, key=idempotency_key, request_hash=request_hash)
+        if replay is not None:
+            return Submission(proposal=replay, created=False)
+    try:
+        with transaction.atomic():
+            proposal = _proposal_create(agent=agent, fields=fields)
+            if idempotency_key:
+                IdempotencyRecord.objects.create(
+                    agent=agent, key=idempotency_key, request_hash=request_hash, proposal=proposal
+                )
+    except IntegrityError:
+        # A concurrent retry with the same key won the race; answer as it did.
+        replay = _idempotent_replay(agent=agent, key=idempotency_key, request_hash=request_hash)
+        if replay is None:
+            raise
+        return Submission(proposal=replay, created=False)
+    return Submission(proposal=proposal, created=True)
+
+
+def proposal_decide(
+    *,
+    proposal_id: int,
+    reviewer,
+    verdict: str,
+    rationale: str,
+    password: str,
+    payload=None,
+    payload_version_seen: str | None = None,
+    username: str | None = None,
+) -> Decision:
+    # The signature is checked before any lock: password hashing is slow on purpose.
+    signer = signature_verify(user=reviewer, password=password, username=username)
+    with transaction.atomic():
+        proposal = lock_proposal(proposal_id)
+        ensure_may_decide(proposal=proposal, reviewer=signer)
+        if payload_version_seen and payload_version_seen != proposal.payload_version:
+            raise Conflict(_("The payload changed since you opened it; review the new version."), code="stale_payload")
+        decision = _decision_record(proposal=proposal, reviewer=signer, verdict=verdict, rationale=rationale, payload=payload)
+    return decision
+
+
+def proposal_cancel(*, proposal_id: int, agent: Agent, reason: str = "") -> Proposal:
+    with transaction.atomic():
+        proposal = lock_proposal(proposal_id)
+        if proposal.agent_id != agent.pk:
+            raise Forbidden()
+        if proposal.status != Status.PENDING:
+            raise Conflict(_("Only a pending proposal can be cancelled."), code="not_pending")
+        _finalize(proposal, status=Status.CANCELLED)
+        audit_record(action="proposal.cancelled", actor=agent, obj=proposal, data={"reason": reason})
+    return proposal
+
+
+def proposal_report_execution(*, proposal_id: int, agent: Agent, status: str, detail: dict) -> Proposal:
+    with transaction.atomic():
+        proposal = lock_proposal(proposal_id)
+        if proposal.agent_id != agent.pk:
+            raise Forbidden()
+        if proposal.status != Status.APPROVED:
+            raise Conflict(_("Only an approved proposal can be executed."), code="not_approved")
+        if proposal.execution_status:
+            raise Conflict(_("The execution was already reported."), code="already_reported")
+        proposal.execution_status = status
+        proposal.execution_detail = detail
+        proposal.executed_at = timezone.now()
+        proposal.save(update_fields=["execution_status", "execution_detail", "executed_at"])
+        audit_record(action="proposal.executed", actor=agent, obj=proposal, data={"status": status, "detail": detail})
+        if proposal.mode == "post_review":
+            _post_review_draw(proposal)
+    return proposal
+
+
+def proposal_post_review(
+    *, proposal_id: int, reviewer, verdict: str, rationale: str, password: str, correction=None, username=None
+) -> PostActionReview:
+    signer = signature_verify(user=reviewer, password=password, username=username)
+    with transaction.atomic():
+        proposal = lock_proposal(proposal_id)
+        proposal_for_reviewer(proposal=proposal, user=signer, for_post_review=True)
+        review = PostActionReview.objects.select_for_update().filter(proposal=proposal).first()
+        if review is None or review.state != ReviewState.QUEUED:
+            raise Conflict(_("This execution is not waiting for a post-action review."), code="not_queued")
+        if proposal.agent.owner_id == signer.pk:
+            raise Forbidden(_("You may not review an action of an agent you own."))
+        if verdict == PostActionReview.Verdict.FLAG and not isinstance(correction, dict):
+            raise InvalidInput(fields={"correction": [_("A flag needs a correction object.")]})
+        review.state = ReviewState.CONFIRMED if verdict == PostActionReview.Verdict.CONFIRM else ReviewState.FLAGGED
+        review.verdict, review.rationale, review.correction = verdict, rationale, correction
+        review.reviewer, review.signer_name = signer, _printed_name(signer)
+        review.signature_meaning = "reviewed" if verdict == PostActionReview.Verdict.CONFIRM else "flagged"
+        review.reviewed_at = timezone.now()
+        review.save()
+        audit_record(
+            action=f"review.{review.state}",
+            actor=signer,
+            obj=proposal,
+            data={
+                "verdict": verdict,
+                "rationale": rationale,
+                "correction": correction,
+                "signature": {"name": review.signer_name, "meaning": review.signature_meaning},
+            },
+        )
+    return review
+
+
+def signature_verify(*, user, password: str, username: str | None = None):
+    """21 CFR 11.200: a signature is the signer's password, re-entered (and the username when asked)."""
+    if username is not None and username != user.get_username():
+        raise InvalidInput(_("The signature does not match the signed-in user."), fields={"username": [_("Wrong username.")]}, code="signature_invalid")
+    if not password or not user.check_password(password):
+        raise InvalidInput(_("The signature failed: wrong password."), fields={"password": [_("Wrong password.")]}, code="signature_invalid")
+    return user
+
+
+def ensure_may_decide(*, proposal: Proposal, reviewer) -> None:
+    """Raises NotFound outside the reviewer's scope, Forbidden without the right, Conflict on state."""
+    proposal_for_reviewer(proposal=proposal, user=reviewer)
+    if not user_may_decide(reviewer):
+        raise Forbidden(_("Your role does not allow deciding proposals."))
+    if proposal.agent.owner_id == reviewer.pk:
+        raise Forbidden(_("You may not decide a proposal of an agent you own."))
+    rule = proposal.policy_rule
+    if rule is not None and rule.required_authorization_level:
+        profile = getattr(reviewer, "reviewer_profile", None)
+        if profile is None or profile.authorization_level < rule.required_authorization_level:
+            raise Forbidden(_("This proposal needs authorization level %(level)s.") % {"level": rule.required_authorization_level})
+        if not profile.licence_valid_on(timezone.localdate()):
+            raise Forbidden(_("Your licence has expired."))
+    if proposal.is_final:
+        raise Conflict(_("The proposal is already %(status)s.") % {"status": proposal.get_status_display()}, code="final")
+
+
+def _proposal_create(*, agent: Agent, fields: dict) -> Proposal:
+    agent = Agent.objects.get(pk=agent.pk)  # the suspension flag as of this transaction
+    if agent.is_suspended:
+        raise Forbidden(_("The agent is suspended; it may not submit proposals."), code="agent_suspended")
+    version_id = policy_active_version_id()
+    decision = route(
+        policy_rules_for(version_id),
+        routing_input(agent=agent.name, fields=fields),
+    )
+    now = timezone.now()
+    rule = decision.rule
+    proposal = Proposal(
+        agent=agent,
+        payload_version=payload_version(fields["payload"]),
+        mode=decision.mode,
+        routing=decision.explanation,
+        policy_version_id=version_id,
+        policy_rule_id=rule.pk if rule else None,
+        approvals_required=rule.approvals_required if rule else 1,
+        created_at=now,
+        **fields,
+    )
+    if decision.mode == PRE_APPROVAL:
+        proposal.status = Status.PENDING
+        proposal.queue = _queue_for(rule.queue if rule else DEFAULT_QUEUE)
+        proposal.sla_due_at = now + _sla_of(proposal)
+    else:
+        proposal.status = Status.APPROVED
+        proposal.approved_by = ApprovedBy.POLICY
+        proposal.final_payload = proposal.payload
+        proposal.decided_at = now
+    proposal.save()
+    audit_record(
+        action="proposal.submitted",
+        actor=agent,
+        obj=proposal,
+        data={
+            "action_type": proposal.action_type,
+            "payload_version": proposal.payload_version,
+            "confidence": proposal.confidence,
+            "irreversible": proposal.irreversible,
+            "blast_radius": proposal.blast_radius,
+            "compliance_exposure": proposal.compliance_exposure,
+            "external_id": proposal.external_id,
+            "mode": proposal.mode,
+            "status": proposal.status,
+            "policy_version_id": version_id,
+            "rule": rule.name if rule else None,
+            "reason": decision.explanation["reason"],
+            "queue": proposal.queue.slug if proposal.queue else None,
+        },
+    )
+    return proposal
+
+
+def _decision_record(*, proposal: Proposal, reviewer, verdict: str, rationale: str, payload) -> Decision:
+    if verdict in (Verdict.APPROVE, Verdict.MODIFY) and proposal.agent.is_suspended:
+        raise Conflict(_("The agent is suspended; its proposals cannot be approved until it is resumed."), code="agent_suspended")
+    if verdict == Verdict.APPROVE and reviewer.pk in proposal_approvals_of_current_version(proposal):
+        raise Conflict(_("You already approved this version; another reviewer must approve it."), code="already_approved")
+    if verdict == Verdict.MODIFY:
+        _ensure_modification_valid(proposal, payload)
+    if verdict == Verdict.ESCALATE and _next_escalation_queue(proposal) is None:
+        raise Conflict(_("There is no further escalation tier for this proposal."), code="no_escalation_tier")
+
+    decision = Decision.objects.create(
+        proposal=proposal,
+        reviewer=reviewer,
+        verdict=verdict,
+        rationale=rationale,
+        payload=payload if verdict == Verdict.MODIFY else None,
+        payload_version=payload_version(payload) if verdict == Verdict.MODIFY else proposal.payload_version,
+        escalation_level=proposal.escalation_level,
+        signer_name=_printed_name(reviewer),
+        signature_meaning=SIGNATURE_MEANINGS[verdict],
+    )
+    audit_record(
+        action="decision.recorded",
+        actor=reviewer,
+        obj=proposal,
+        data={
+            "decision_id": decision.pk,
+            "verdict": verdict,
+            "rationale": rationale,
+            "payload_version_seen": proposal.payload_version,
+            "payload_version": decision.payload_version,
+            "signature": {
+                "name": decision.signer_name,
+                "username": reviewer.get_username(),
+                "meaning": decision.signature_meaning,
+                "signed_at": decision.signed_at.isoformat(),
+            },
+        },
+    )
+    _apply(proposal, decision)
+    return decision
+
+
+def _apply(proposal: Proposal, decision: Decision) -> None:
+    """The state machine of a pending proposal under a decision."""
+    verdict = decision.verdict
+    if verdict == Verdict.REJECT:
+        _finalize(proposal, status=Status.REJECTED)
+    elif verdict == Verdict.ESCALATE:
+        _escalate(proposal, actor=decision.reviewer, reason=decision.rationale)
+        return
+    else:
+        if verdict == Verdict.MODIFY:
+            # A modification is the first approval of a new payload version: the count starts again.
+            proposal.revised_payload = decision.payload
+            proposal.payload_version = decision.payload_version
+            proposal.save(update_fields=["revised_payload", "payload_version"])
+        approvals = len(proposal_approvals_of_current_version(proposal))
+        if approvals < proposal.approvals_required:
+            return
+        proposal.final_payload = proposal.current_payload
+        proposal.approved_by = ApprovedBy.HUMAN
+        _finalize(proposal, status=Status.APPROVED)
+    audit_record(
+        action="proposal.decided",
+        actor=decision.reviewer,
+        obj=proposal,
+        data={"status": proposal.status, "approved_by": proposal.approved_by, "payload_version": proposal.payload_version},
+    )
+
+
+def _escalate(proposal: Proposal, *, actor, reason: str) -> None:
+    queue_slug = _next_escalation_queue(proposal)
+    previous = proposal.queue.slug if proposal.queue else None
+    proposal.queue = _queue_for(queue_slug)
+    proposal.escalation_level += 1
+    proposal.sla_due_at = timezone.now() + _sla_of(proposal)
+    proposal.reminded_at = None
+    proposal.save(update_fields=["queue", "escalation_level", "sla_due_at", "reminded_at"])
+    audit_record(
+        action="proposal.escalated",
+        actor=actor,
+        obj=proposal,
+        data={"from_queue": previous, "to_queue": queue_slug, "level": proposal.escalation_level, "reason": reason},
+    )
+
+
+def _finalize(proposal: Proposal, *, status: str) -> None:
+    proposal.status = status
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "decided_at", "final_payload", "approved_by"])
+
+
+def _post_review_draw(proposal: Proposal) -> None:
+    rule = proposal.policy_rule
+    rate = rule.sample_rate if rule else 0.0
+    draw = sampling_draw(key=settings.SAMPLING_KEY, proposal_id=proposal.pk)
+    sampled = is_sampled(draw=draw, rate=rate)
+    review = PostActionReview.objects.create(
+        proposal=proposal,
+        state=ReviewState.QUEUED if sampled else ReviewState.NOT_SAMPLED,
+        draw=draw,
+        sample_rate=rate,
+        sampled_by="rate" if sampled else "",
+        queue=_queue_for(rule.queue if rule else DEFAULT_QUEUE) if sampled else None,
+        sla_due_at=timezone.now() + _sla_of(proposal) if sampled else None,
+    )
+    audit_record(
+        action="review.sampled" if sampled else "review.not_sampled",
+        actor=None,
+        obj=proposal,
+        data={"draw": repr(draw), "sample_rate": repr(rate), "method": "HMAC-SHA256(sampling key, proposal id)", "sampled": sampled, "queue": review.queue.slug if review.queue else None},
+    )
+
+
+def _ensure_modification_valid(proposal: Proposal, payload) -> None:
+    if not isinstance(payload, dict):
+        raise InvalidInput(fields={"payload": [_("A modification needs the changed payload as an object.")]})
+    if payload_too_large(payload):
+        raise InvalidInput(fields={"payload": [_("The payload is larger than the limit.")]})
+    if payload_version(payload) == proposal.payload_version:
+        raise InvalidInput(fields={"payload": [_("The payload is unchanged; approve it instead.")]})
+
+
+def _next_escalation_queue(proposal: Proposal) -> str | None:
+    tiers = rule_escalation_queues(proposal.policy_rule)
+    return tiers[proposal.escalation_level] if proposal.escalation_level < len(tiers) else None
+
+
+def _queue_for(slug: str) -> Queue:
+    queue = Queue.objects.filter(slug=slug).first()
+    return queue or queue_get_or_create(slug=slug)
+
+
+def _sla_of(proposal: Proposal) -> timedelta:
+    rule = proposal.policy_rule
+    if rule is not None and rule.sla:
+        return rule.sla
+    return timedelta(seconds=settings.PROPOSAL_DEFAULT_SLA_SECONDS)
+
+
+def _printed_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _idempotent_replay(*, agent: Agent, key: str, request_hash: str) -> Proposal | None:
+    record = IdempotencyRecord.objects.select_related("proposal").filter(agent=agent, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise Conflict(_("This Idempotency-Key was used with a different request body."), code="idempotency_key_reused")
+    return record.proposal

@@ -1,0 +1,3 @@
+"""Web pages of the review app."""
+
+urlpatterns: list = []

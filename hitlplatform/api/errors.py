@@ -1,0 +1,69 @@
+"""One error shape for every API error:
+
+    {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"confidence": ["..."]}}}
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from hitlplatform.errors import DomainError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return _error_response(exc.status_code, exc.code, str(exc.message), exc.fields)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_fields(exc))
+    elif isinstance(exc, RequestDataTooBig):
+        return _error_response(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", _("The request body is too large."), {})
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _as_field_errors(exc.detail)
+        message = _("Invalid input: %(fields)s.") % {"fields": ", ".join(sorted(fields))}
+        response.data = _error_body(response.status_code, "invalid", message, fields)
+        return response
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+    code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+    response.data = _error_body(response.status_code, code if isinstance(code, str) else "error", str(detail), {})
+    return response
+
+
+def _error_response(status_code, code, message, fields):
+    return Response(_error_body(status_code, code, message, fields), status=status_code)
+
+
+def _error_body(status_code, code, message, fields):
+    return {"error": {"status": status_code, "code": code, "message": message, "fields": fields}}
+
+
+def _as_field_errors(detail) -> dict:
+    if isinstance(detail, dict):
+        return {key: _flatten(value) for key, value in detail.items()}
+    return {"non_field_errors": _flatten(detail)}
+
+
+def _flatten(value):
+    if isinstance(value, dict):
+        return {key: _flatten(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_flatten(item) if isinstance(item, dict | list) else str(item) for item in value]
+    return [str(value)]
+
+
+def _django_validation_fields(exc: DjangoValidationError):
+    if hasattr(exc, "error_dict"):
+        return {field: [str(m) for error in errors for m in error.messages] for field, errors in exc.error_dict.items()}
+    return {"non_field_errors": exc.messages}

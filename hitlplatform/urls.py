@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("api/v1/", include("hitlplatform.api.urls")),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("apps.review.web_urls")),
+    path("compliance/", include("apps.reports.web_urls")),
+    path("insights/", include("apps.insights.web_urls")),
+]

@@ -1,0 +1,43 @@
+"""Fixtures of the audit tests: a known signing key, chains of events, and tampering."""
+
+import pytest
+from django.db import connection
+
+from apps.audit import immutability
+from apps.audit.services import audit_record
+
+TEST_SIGNING_SEED = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"  # RFC 8032 test 1
+
+
+@pytest.fixture(autouse=True)
+def _audit_signing_key(settings):
+    settings.AUDIT_SIGNING_KEY = TEST_SIGNING_SEED
+
+
+@pytest.fixture
+def record_events(db):
+    """Append `count` events about refunds; returns them."""
+
+    def record(count: int, **fields):
+        return [
+            audit_record(
+                action=fields.get("action", "proposal.submitted"),
+                object_type="proposals.proposal",
+                object_id=str(number),
+                data=fields.get("data", {"order": f"A-{number}", "amount": "500.00", "confidence": 0.8}),
+            )
+            for number in range(count)
+        ]
+
+    return record
+
+
+@pytest.fixture
+def tamper(db):
+    """Run raw SQL against the audit tables with the append-only triggers lifted."""
+
+    def run(sql: str, params=()):
+        with immutability.suspended(connection), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+    return run

@@ -1,0 +1,172 @@
+"""The cast and the stage of the suite (STYLE.md): reviewers, an outsider who sees nothing,
+a compliance officer, an admin, and an agent with its owner, under a known policy."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from apps.agents.services import agent_create
+from apps.audit.models import AuditEvent
+from apps.policies.services import policy_load_yaml
+from apps.proposals.models import Proposal
+from apps.proposals.services import proposal_submit
+from tests.factories import PASSWORD, UserFactory
+
+TEST_POLICY = """
+rules:
+  - name: small-refunds
+    action_type: "payments.refund"
+    when: {irreversible: false, max_blast_radius: 1, compliance_exposure: [none, low]}
+    mode: autonomous
+    min_confidence: 0.9
+  - name: refunds
+    action_type: "payments.*"
+    mode: pre_approval
+    approvals_required: 2
+    queue: finance
+    sla: 30m
+    escalation: [finance-senior, compliance]
+  - name: support-replies
+    action_type: "support.reply"
+    mode: post_review
+    sample_rate: 1.0
+    queue: support
+  - name: unsampled-notes
+    action_type: "support.note"
+    mode: post_review
+    sample_rate: 0.0
+    queue: support
+  - name: contract-changes
+    action_type: "contracts.*"
+    mode: pre_approval
+    queue: finance
+    required_authorization_level: 3
+  - name: record-changes
+    action_type: "crm.*"
+    mode: pre_approval
+    queue: support
+    sla: 4h
+    escalation: [support-senior]
+"""
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def policy(db):
+    return policy_load_yaml(text=TEST_POLICY, comment="test policy")
+
+
+@pytest.fixture
+def reviewer(db):
+    return UserFactory(username="reviewer", role="reviewer", queues=["finance", "support"])
+
+
+@pytest.fixture
+def second_reviewer(db):
+    return UserFactory(username="second_reviewer", role="reviewer", queues=["finance", "support"])
+
+
+@pytest.fixture
+def senior_reviewer(db):
+    return UserFactory(
+        username="senior_reviewer", role="senior_reviewer", queues=["finance-senior", "support-senior", "finance"],
+        profile__level=3,
+    )
+
+
+@pytest.fixture
+def outsider(db):
+    """A reviewer with no queue: sees nothing."""
+    return UserFactory(username="outsider", role="reviewer")
+
+
+@pytest.fixture
+def compliance_officer(db):
+    return UserFactory(username="compliance_officer", role="compliance_officer")
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(username="admin", role="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def agent_owner(db):
+    return UserFactory(username="agent_owner", role="reviewer", queues=["finance", "support"])
+
+
+@pytest.fixture
+def agent_and_key(db, agent_owner):
+    return agent_create(name="refund-bot", owner=agent_owner, callback_url="https://example.invalid/hook")
+
+
+@pytest.fixture
+def agent(agent_and_key):
+    return agent_and_key[0]
+
+
+@pytest.fixture
+def agent_client(agent_and_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {agent_and_key[1]}")
+    return client
+
+
+@pytest.fixture
+def client_for():
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user=user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def submit(agent, policy):
+    """Submit a proposal body (with defaults) as the agent; returns the proposal."""
+
+    def make(**overrides):
+        fields = proposal_body(**overrides)
+        return proposal_submit(agent=overrides.pop("as_agent", agent), fields=fields).proposal
+
+    return make
+
+
+def proposal_body(**overrides) -> dict:
+    body = {
+        "action_type": "payments.refund",
+        "payload": {"order": "A-1", "amount": "500.00"},
+        "summary": "Refund order A-1",
+        "reasoning": "Damaged on arrival.",
+        "evidence": [{"type": "photo", "id": "P-1"}],
+        "confidence": 0.8,
+        "irreversible": False,
+        "blast_radius": 1,
+        "compliance_exposure": "low",
+        "expected_impact": "500 EUR",
+        "external_id": "",
+        "callback_url": "",
+    }
+    overrides.pop("as_agent", None)
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def world_state(db):
+    """What a rejected request must leave unchanged: proposal count and audit head."""
+
+    def snapshot():
+        head = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+        return Proposal.objects.count(), head
+
+    return snapshot

@@ -1,0 +1,47 @@
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from apps.accounts.models import Queue, ReviewerProfile
+from apps.accounts.selectors import REVIEW_QUEUE_PERMISSION
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password(PASSWORD)
+
+    @factory.post_generation
+    def role(user, create, role, **kwargs):
+        if role:
+            user.groups.add(Group.objects.get_or_create(name=role)[0])
+
+    @factory.post_generation
+    def queues(user, create, queues, **kwargs):
+        from guardian.shortcuts import assign_perm
+
+        for slug in queues or ():
+            assign_perm(REVIEW_QUEUE_PERMISSION, user, QueueFactory(slug=slug))
+
+    @factory.post_generation
+    def profile(user, create, profile, **kwargs):
+        ReviewerProfile.objects.get_or_create(
+            user=user, defaults={"licence_number": f"LIC-{user.pk}", "authorization_level": kwargs.get("level", 2)}
+        )
+
+
+class QueueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Queue
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"queue-{n}")
+    name = factory.LazyAttribute(lambda queue: queue.slug.title())
