@@ -151,8 +151,9 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
+        # The manifest needs `collectstatic`, which a deployment runs and a checkout has not.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if not DEBUG
+        if env.bool("STATIC_MANIFEST", default=not DEBUG)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
@@ -177,7 +178,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "hitlplatform.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "hitlplatform.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "hitlplatform.api.schema.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -189,10 +190,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+    "ENUM_NAME_OVERRIDES": {
+        "VerdictEnum": "apps.proposals.models.Verdict",
+        "PostReviewVerdictEnum": "apps.proposals.models.PostActionReview.Verdict",
     },
-    "SECURITY": [{"bearerAuth": []}],
 }
 
 # --- Domain -----------------------------------------------------------------------
@@ -206,6 +207,17 @@ AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_DEV_KEY_FILE = env.path("AUDIT_DEV_KEY_FILE", default=str(Path.home() / ".hitlplatform" / "audit-dev-key"))
 AUDIT_MIN_RETENTION_DAYS = env.int("AUDIT_MIN_RETENTION_DAYS", default=183)
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="hitlplatform")
+# Insights (apps.insights): recommendations need this many human verdicts and a Wilson lower
+# bound (95%) above the bar; QA sends this share of human decisions to a blind second review.
+INSIGHTS_MIN_SAMPLE = env.int("INSIGHTS_MIN_SAMPLE", default=100)
+INSIGHTS_RELAX_LOWER_BOUND = env.float("INSIGHTS_RELAX_LOWER_BOUND", default=0.99)
+INSIGHTS_RELAX_SAMPLE_RATE = env.float("INSIGHTS_RELAX_SAMPLE_RATE", default=0.1)
+INSIGHTS_TIGHTEN_MIN_SAMPLE = env.int("INSIGHTS_TIGHTEN_MIN_SAMPLE", default=20)
+INSIGHTS_RUBBER_STAMP_SECONDS = env.int("INSIGHTS_RUBBER_STAMP_SECONDS", default=5)
+INSIGHTS_RUBBER_STAMP_MIN_SAMPLE = env.int("INSIGHTS_RUBBER_STAMP_MIN_SAMPLE", default=100)
+INSIGHTS_RUBBER_STAMP_APPROVAL_RATE = env.float("INSIGHTS_RUBBER_STAMP_APPROVAL_RATE", default=0.99)
+INSIGHTS_QA_SHARE = env.float("INSIGHTS_QA_SHARE", default=0.05)
+INSIGHTS_QA_LOOKBACK_DAYS = env.int("INSIGHTS_QA_LOOKBACK_DAYS", default=2)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # --- Celery -------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 import json
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
@@ -24,6 +25,7 @@ from .selectors import (
 from .services import audit_redact
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class TimestampField(serializers.Field):
     """The instant as it was hashed: microsecond ISO-8601 UTC."""
 

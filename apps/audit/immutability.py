@@ -53,11 +53,27 @@ def remove(connection) -> None:
 @contextmanager
 def suspended(connection):
     """Lift the triggers for a block: `flush` between tests, and tests that tamper on purpose."""
+    _check_deferred_constraints(connection)  # PostgreSQL alters no table with pending trigger events
     remove(connection)
+    _defer_constraints(connection)
     try:
         yield
     finally:
+        _check_deferred_constraints(connection)
         install(connection)
+        _defer_constraints(connection)
+
+
+def _check_deferred_constraints(connection) -> None:
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def _defer_constraints(connection) -> None:
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _install_statements(vendor: str) -> list[str]:

@@ -159,13 +159,13 @@ def verify_consistency(
         raise ProofError(f"tree size {first} is larger than {second}")
     if first == 0:
         raise ProofError("a consistency proof from the empty tree proves nothing")
-    _check_sizes([first_root, second_root, *proof])
     if first == second:
         if proof:
             raise ProofError("equal tree sizes need an empty proof")
         if first_root != second_root:
             raise ProofError("equal tree sizes with different root hashes")
         return
+    _check_sizes([first_root, second_root, *proof])
     if not proof:
         raise ProofError("empty consistency proof")
     path = list(proof)

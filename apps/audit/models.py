@@ -62,6 +62,9 @@ class AuditEventData(models.Model):
         verbose_name = _("audit event data")
         verbose_name_plural = _("audit event data")
 
+    def __str__(self):
+        return f"data of #{self.event_id}"
+
 
 class ChainHead(models.Model):
     """The single row that serializes appends (taken FOR UPDATE on PostgreSQL).

@@ -148,6 +148,13 @@ def audit_consistency_proof(*, first: int, second: int) -> dict:
     }
 
 
+def audit_frontier(*, tree_size: int) -> list[str]:
+    """The compact range of the first `tree_size` events: perfect-subtree roots, largest first."""
+    nodes = merkle.frontier_nodes(tree_size)
+    stored = _read_nodes(set(nodes))
+    return [stored[node].hex() for node in nodes]
+
+
 def audit_root_hash(*, tree_size: int) -> str:
     """MTH of the first `tree_size` events, from O(log n) stored nodes."""
     (root,) = merkle.range_hashes([(0, tree_size)], _read_nodes)
@@ -360,10 +367,7 @@ def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
             problem = _("event %(seq)s is not in the checkpoint's tree") % {"seq": tree_size}
     if problem:
         return _failed_start(tree_size, problem)
-    frontier_nodes = merkle.frontier_nodes(tree_size)
-    stored = _read_nodes(set(frontier_nodes))
-    frontier = [stored[node].hex() for node in frontier_nodes]
-    return _Start(seq=tree_size, hash=event_hash, frontier=frontier, checkpoints_checked=1)
+    return _Start(seq=tree_size, hash=event_hash, frontier=audit_frontier(tree_size=tree_size), checkpoints_checked=1)
 
 
 def _event_problem(seq: int, expected_hash: str) -> str:

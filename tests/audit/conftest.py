@@ -34,10 +34,11 @@ def record_events(db):
 
 @pytest.fixture
 def tamper(db):
-    """Run raw SQL against the audit tables with the append-only triggers lifted."""
+    """Run raw SQL statements against the audit tables with the append-only triggers lifted."""
 
-    def run(sql: str, params=()):
+    def run(*statements, params=()):
         with immutability.suspended(connection), connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            for statement in statements:
+                cursor.execute(statement, params)
 
     return run

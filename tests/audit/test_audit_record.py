@@ -1,4 +1,5 @@
 import hashlib
+import itertools
 import json
 import re
 
@@ -34,7 +35,7 @@ def test_each_event_links_to_the_previous_one_gaplessly():
     # then
     stored = list(AuditEvent.objects.order_by("seq").values_list("seq", "prev_hash", "hash"))
     assert [seq for seq, _, _ in stored] == [1, 2, 3, 4, 5]
-    for (_, _, previous_hash), (_, prev_hash, _) in zip(stored, stored[1:], strict=False):
+    for (_, _, previous_hash), (_, prev_hash, _) in itertools.pairwise(stored):
         assert prev_hash == previous_hash
     assert audit_head().hash == events[-1].hash
 

@@ -29,7 +29,7 @@ def test_intact_chain_verifies_in_small_chunks(record_events):
 def test_changed_data_is_named_by_seq(record_events, tamper):
     # given
     record_events(10)
-    tamper("UPDATE audit_event_data SET canonical_data = %s WHERE seq = 4", ['{"amount":"5.00"}'])
+    tamper("UPDATE audit_event_data SET canonical_data = %s WHERE seq = 4", params=['{"amount":"5.00"}'])
     # when
     verification = audit_verify()
     # then
@@ -52,7 +52,7 @@ def test_changed_envelope_field_is_named_by_seq(record_events, tamper):
 def test_rewritten_event_with_recomputed_hash_breaks_the_next_link(record_events, tamper):
     # given
     record_events(10)
-    tamper("UPDATE audit_event SET hash = %s WHERE seq = 3", ["ab" * 32])
+    tamper("UPDATE audit_event SET hash = %s WHERE seq = 3", params=["ab" * 32])
     # when
     verification = audit_verify()
     # then
@@ -63,8 +63,7 @@ def test_rewritten_event_with_recomputed_hash_breaks_the_next_link(record_events
 def test_deleted_event_is_named_by_seq(record_events, tamper):
     # given
     record_events(10)
-    tamper("DELETE FROM audit_event_data WHERE seq = 5")
-    tamper("DELETE FROM audit_event WHERE seq = 5")
+    tamper("DELETE FROM audit_event_data WHERE seq = 5", "DELETE FROM audit_event WHERE seq = 5")
     # when
     verification = audit_verify()
     # then
@@ -75,15 +74,14 @@ def test_deleted_event_is_named_by_seq(record_events, tamper):
 def test_reordered_events_are_named_by_seq(record_events, tamper):
     # given
     record_events(10)
-    for statement in [
+    tamper(
         "UPDATE audit_event_data SET seq = -7 WHERE seq = 7",
         "UPDATE audit_event SET seq = -7 WHERE seq = 7",
         "UPDATE audit_event_data SET seq = 7 WHERE seq = 8",
         "UPDATE audit_event SET seq = 7 WHERE seq = 8",
         "UPDATE audit_event_data SET seq = 8 WHERE seq = -7",
         "UPDATE audit_event SET seq = 8 WHERE seq = -7",
-    ]:
-        tamper(statement)
+    )
     # when
     verification = audit_verify()
     # then
@@ -93,8 +91,7 @@ def test_reordered_events_are_named_by_seq(record_events, tamper):
 def test_truncated_chain_is_named_by_the_first_missing_seq(record_events, tamper):
     # given
     record_events(10)
-    tamper("DELETE FROM audit_event_data WHERE seq > 7")
-    tamper("DELETE FROM audit_event WHERE seq > 7")
+    tamper("DELETE FROM audit_event_data WHERE seq > 7", "DELETE FROM audit_event WHERE seq > 7")
     # when
     verification = audit_verify()
     # then

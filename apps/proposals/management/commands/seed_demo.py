@@ -81,9 +81,8 @@ class Command(BaseCommand):
             }
             submitted.append(proposal_submit(agent=agent, fields=fields).proposal)
         refund, payout, duplicate, missing = submitted[1], submitted[2], submitted[3], submitted[6]
-        for reviewer in ("reviewer", "second_reviewer"):
-            proposal_decide(proposal_id=refund.pk, reviewer=users[reviewer], verdict="approve",
-                            rationale="Return received in the warehouse.", password=DEMO_PASSWORD)
+        proposal_decide(proposal_id=refund.pk, reviewer=users["reviewer"], verdict="approve",
+                        rationale="Return received in the warehouse.", password=DEMO_PASSWORD)
         proposal_report_execution(proposal_id=refund.pk, agent=agent, status="succeeded", detail={"refund": "re_1"})
         proposal_decide(proposal_id=duplicate.pk, reviewer=users["reviewer"], verdict="reject",
                         rationale="Not a duplicate: two separate orders.", password=DEMO_PASSWORD)

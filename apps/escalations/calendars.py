@@ -1,0 +1,36 @@
+"""The SLA clock: a due time is a start plus a duration, counted in the queue's business hours."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from .models import QueueCalendar
+
+# A calendar with no open day would never come due; after this many days the search gives up.
+MAX_DAYS_SEARCHED = 366
+
+
+def sla_due_at(*, queue, start: datetime, sla: timedelta) -> datetime:
+    """When an SLA of `sla` started at `start` runs out in `queue` (wall-clock time without a calendar)."""
+    calendar = QueueCalendar.objects.filter(queue_id=getattr(queue, "pk", queue)).first() if queue else None
+    if calendar is None:
+        return start + sla
+    return business_time_add(calendar=calendar, start=start, duration=sla)
+
+
+def business_time_add(*, calendar: QueueCalendar, start: datetime, duration: timedelta) -> datetime:
+    zone = ZoneInfo(calendar.timezone)
+    working_days = set(calendar.working_days)
+    local = start.astimezone(zone)
+    remaining = duration
+    for _day in range(MAX_DAYS_SEARCHED):
+        if local.weekday() in working_days:
+            opens = datetime.combine(local.date(), calendar.opens_at, tzinfo=zone)
+            closes = datetime.combine(local.date(), calendar.closes_at, tzinfo=zone)
+            begin = max(local, opens)
+            if begin < closes:
+                available = closes - begin
+                if remaining <= available:
+                    return (begin + remaining).astimezone(start.tzinfo)
+                remaining -= available
+        local = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
+    return start + duration
