@@ -1,7 +1,9 @@
 """Settings, read from the environment (see README "Configuration")."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
+from tempfile import gettempdir
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -61,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "apps.review.middleware.IdleTimeoutMiddleware",
+    "apps.review.middleware.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -94,6 +98,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # The test database is a file (one per test process), so that a real Celery worker started by
+    # the tests (tests/celery/) sees the same data; an in-memory database is private to its process.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("HITL_TEST_SQLITE_NAME", default=str(Path(gettempdir()) / f"hitl-test-{os.getpid()}.sqlite3"))
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -123,6 +132,14 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
+# Every script, style and font comes from this origin (no CDN); htmx is served from static/vendor.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default="default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
+)
+# The generated API docs pages carry inline bootstrap scripts of their own.
+CONTENT_SECURITY_POLICY_EXEMPT_PATHS = env.list("CONTENT_SECURITY_POLICY_EXEMPT_PATHS", default=["/api/v1/docs/", "/api/v1/redoc/"])
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 # Behind TLS in production; plain HTTP for `make run` and the test server.
@@ -201,6 +218,8 @@ PROPOSAL_MAX_PAYLOAD_BYTES = env.int("PROPOSAL_MAX_PAYLOAD_BYTES", default=256 *
 PROPOSAL_WAIT_MAX_SECONDS = 60
 PROPOSAL_DEFAULT_SLA_SECONDS = env.int("PROPOSAL_DEFAULT_SLA_SECONDS", default=24 * 3600)
 PROPOSAL_WAIT_POLL_SECONDS = env.float("PROPOSAL_WAIT_POLL_SECONDS", default=0.25)
+REVIEW_PAGE_SIZE = env.int("REVIEW_PAGE_SIZE", default=25)
+REVIEW_DUE_SOON_SECONDS = env.int("REVIEW_DUE_SOON_SECONDS", default=3600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = PROPOSAL_MAX_PAYLOAD_BYTES * 4
 SAMPLING_KEY = env.str("SAMPLING_KEY", default=SECRET_KEY)
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
@@ -219,6 +238,34 @@ INSIGHTS_RUBBER_STAMP_APPROVAL_RATE = env.float("INSIGHTS_RUBBER_STAMP_APPROVAL_
 INSIGHTS_QA_SHARE = env.float("INSIGHTS_QA_SHARE", default=0.05)
 INSIGHTS_QA_LOOKBACK_DAYS = env.int("INSIGHTS_QA_LOOKBACK_DAYS", default=2)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# SLA sweep (apps/escalations): batches locked with SKIP LOCKED; one run stops after its time budget.
+SLA_SWEEP_BATCH_SIZE = env.int("SLA_SWEEP_BATCH_SIZE", default=500)
+SLA_SWEEP_MAX_SECONDS = env.float("SLA_SWEEP_MAX_SECONDS", default=25.0)
+SLA_REMINDER_FRACTION = env.float("SLA_REMINDER_FRACTION", default=0.8)
+
+# Notifications outbox (apps/notifications): exponential backoff for up to a day, then dead-lettered.
+NOTIFICATION_RETRY_BASE_SECONDS = env.float("NOTIFICATION_RETRY_BASE_SECONDS", default=30.0)
+NOTIFICATION_RETRY_MAX_INTERVAL_SECONDS = env.float("NOTIFICATION_RETRY_MAX_INTERVAL_SECONDS", default=3600.0)
+NOTIFICATION_RETRY_WINDOW_SECONDS = env.float("NOTIFICATION_RETRY_WINDOW_SECONDS", default=24 * 3600.0)
+OUTBOX_DISPATCH_GRACE_SECONDS = env.float("OUTBOX_DISPATCH_GRACE_SECONDS", default=60.0)
+OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=120.0)
+OUTBOX_SWEEP_LIMIT = env.int("OUTBOX_SWEEP_LIMIT", default=5000)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+
+# Compliance reports (apps.reports). Without REPORT_SIGNING_KEY_FILE/CERT_FILE (PEM) a development
+# key and self-signed certificate are made once in REPORT_DEV_SIGNING_DIR, outside the repository.
+REPORT_MAX_PERIOD_DAYS = env.int("REPORT_MAX_PERIOD_DAYS", default=366)
+REPORT_APPENDIX_MAX_ROWS = env.int("REPORT_APPENDIX_MAX_ROWS", default=2000)
+REPORT_EXCEPTION_MAX_ROWS = env.int("REPORT_EXCEPTION_MAX_ROWS", default=25)
+REPORT_HIGH_RISK_BLAST_RADIUS = env.int("REPORT_HIGH_RISK_BLAST_RADIUS", default=100)
+REPORT_SIGNING_KEY_FILE = env.str("REPORT_SIGNING_KEY_FILE", default="")
+REPORT_SIGNING_CERT_FILE = env.str("REPORT_SIGNING_CERT_FILE", default="")
+REPORT_SIGNING_KEY_PASSPHRASE = env.str("REPORT_SIGNING_KEY_PASSPHRASE", default="")
+REPORT_DEV_SIGNING_DIR = env.path("REPORT_DEV_SIGNING_DIR", default=str(Path.home() / ".hitlplatform" / "report-signing"))
+# Generation runs on its own queue: `celery -A hitlplatform worker -Q reports --max-tasks-per-child 1`.
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=600)
+REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=540)
 
 # --- Celery -------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -240,15 +287,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_RESULT_BACKEND = None
+CELERY_TASK_ROUTES = {"reports.*": {"queue": "reports"}}
 CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request dispatching after commit must not hang on a dead broker: a short retry, then the
+# outbox sweep re-sends (apps/notifications).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=4.0)
 # A static schedule of idempotent sweeps (DESIGN.md, Celery rules); each task is named
 # after the service it wraps.
 CELERY_BEAT_SCHEDULE = {
     "sweep-sla": {"task": "escalations.sweep_sla", "schedule": env.float("SLA_SWEEP_SECONDS", default=30.0)},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_SECONDS", default=300.0)},
     "audit-verify-nightly": {"task": "audit.verify_full", "schedule": 24 * 3600.0},
-    "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": 60.0},
-    "sampling-daily-minimum": {"task": "sampling.ensure_daily_minimum", "schedule": 3600.0},
+    "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0)},
+    "sampling-daily-minimum": {
+        "task": "sampling.ensure_daily_minimum", "schedule": env.float("SAMPLING_TOPUP_SECONDS", default=3600.0)
+    },
     "insights-nightly": {"task": "insights.compute_recommendations", "schedule": 24 * 3600.0},
 }
 

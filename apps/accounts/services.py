@@ -130,3 +130,11 @@ def _principal_data(user, group) -> dict:
     if user is not None:
         return {"user": user.username}
     return {"group": group.name}
+
+
+@transaction.atomic
+def user_password_change(*, user, password: str, actor=None) -> None:
+    """A new password (already validated by the form); the change itself is audited, never the password."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit_record(action="auth.password_changed", actor=actor or user, obj=user, data={"username": user.get_username()})

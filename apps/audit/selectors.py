@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from . import canonical, merkle, signing
 from .models import GENESIS_HASH, SCHEMA_VERSION, AuditEvent, ChainHead, Checkpoint, MerkleNode, VerificationRun
@@ -40,8 +40,11 @@ class ChainVerification:
         return summary
 
 
-class AuditTreeIncomplete(Exception):
+class AuditTreeIncomplete(APIException):
     """A Merkle node or event a proof needs is not stored: the tree tables were tampered with."""
+
+    status_code = 500
+    default_code = "audit_tree_incomplete"
 
 
 def audit_head() -> ChainHead:
@@ -269,9 +272,12 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
 
                 while checkpoint is not None and checkpoint[0] == size:
                     root_matches, problem = _checkpoint_problem(checkpoint, merkle.frontier_root(frontier), trusted_keys)
+                    if problem and not root_matches:
+                        # some event since the last good checkpoint was rewritten and the links re-made
+                        rewritten = _first_rewritten_seq(after=verified_size, tree_size=size)
+                        return failure(rewritten, problem + " " + _("(from event %(seq)s on)") % {"seq": rewritten})
                     if problem:
-                        # a wrong root means some event since the last good checkpoint was rewritten
-                        return failure(size if root_matches else verified_size + 1, problem)
+                        return failure(size, problem)
                     checkpoints_checked += 1
                     verified_size = size
                     checkpoint = next(checkpoints, None)
@@ -325,6 +331,38 @@ def _checkpoint_problem(checkpoint: tuple, root: bytes, trusted_keys: set[str]) 
     return True, ""
 
 
+def _first_rewritten_seq(*, after: int, tree_size: int) -> int:
+    """Where a chain that no longer matches a checkpoint was rewritten, to within one event.
+
+    The level-1 Merkle nodes were stored when the events were appended; the first pair of
+    events whose node differs now holds the first rewritten event.
+    """
+    first_leaf = after - after % 2
+    events = (
+        AuditEvent.objects.filter(seq__gt=first_leaf, seq__lte=tree_size)
+        .order_by("seq")
+        .values_list("seq", "hash")
+        .iterator(chunk_size=2000)
+    )
+    stored_pairs = (
+        MerkleNode.objects.filter(level=1, index__gte=first_leaf // 2, index__lt=tree_size // 2)
+        .order_by("index")
+        .values_list("index", "hash")
+        .iterator(chunk_size=2000)
+    )
+    left = None
+    for seq, event_hash in events:
+        leaf = merkle.leaf_hash(bytes.fromhex(event_hash))
+        if seq % 2:  # leaf index seq - 1 is even: the left half of a pair
+            left = (seq, leaf)
+            continue
+        stored = next(stored_pairs, None)
+        if stored != ((seq - 1) // 2, merkle.node_hash(left[1], leaf).hex()):
+            return left[0]
+        left = None
+    return left[0] if left else after + 1
+
+
 def _unexplained_erasure(seq: int) -> str:
     return _("event %(seq)s: its data was deleted without a recorded redaction") % {"seq": seq}
 
@@ -348,14 +386,14 @@ def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
         root = bytes.fromhex(audit_root_hash(tree_size=tree_size))
         _root_matches, problem = _checkpoint_problem(latest, root, signing.trusted_public_keys())
     except AuditTreeIncomplete as error:
-        problem = str(error)
+        problem = str(error.detail)
     if problem:
         return _failed_start(tree_size, problem)
     event_hash = AuditEvent.objects.filter(seq=tree_size).values_list("hash", flat=True).first() or ""
     problem = _event_problem(tree_size, event_hash)
     if not problem:
-        proof = audit_inclusion_proof(seq=tree_size, tree_size=tree_size)
         try:
+            proof = audit_inclusion_proof(seq=tree_size, tree_size=tree_size)
             merkle.verify_inclusion(
                 leaf_index=tree_size - 1,
                 tree_size=tree_size,
@@ -363,7 +401,7 @@ def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
                 audit_path=[bytes.fromhex(node) for node in proof["audit_path"]],
                 root=bytes.fromhex(root_hash),
             )
-        except merkle.ProofError:
+        except (merkle.ProofError, AuditTreeIncomplete):
             problem = _("event %(seq)s is not in the checkpoint's tree") % {"seq": tree_size}
     if problem:
         return _failed_start(tree_size, problem)

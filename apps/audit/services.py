@@ -132,7 +132,7 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("A reason is required to redact audit data.")]})
-    with transaction.atomic(savepoint=False):
+    with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
         data_record = AuditEventData.objects.select_for_update().filter(event_id=seq).first()
         if data_record is None:
             if AuditEvent.objects.filter(seq=seq).exists():

@@ -3,18 +3,12 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+
 from .models import QueueCalendar
 
 # A calendar with no open day would never come due; after this many days the search gives up.
 MAX_DAYS_SEARCHED = 366
-
-
-def sla_due_at(*, queue, start: datetime, sla: timedelta) -> datetime:
-    """When an SLA of `sla` started at `start` runs out in `queue` (wall-clock time without a calendar)."""
-    calendar = QueueCalendar.objects.filter(queue_id=getattr(queue, "pk", queue)).first() if queue else None
-    if calendar is None:
-        return start + sla
-    return business_time_add(calendar=calendar, start=start, duration=sla)
 
 
 def business_time_add(*, calendar: QueueCalendar, start: datetime, duration: timedelta) -> datetime:
@@ -34,3 +28,13 @@ def business_time_add(*, calendar: QueueCalendar, start: datetime, duration: tim
                 remaining -= available
         local = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     return start + duration
+
+
+def sla_deadlines(*, queue, start: datetime, sla: timedelta) -> tuple[datetime, datetime]:
+    """(reminder due, SLA due): the reminder at SLA_REMINDER_FRACTION of the SLA, on the same clock."""
+    calendar = QueueCalendar.objects.filter(queue_id=getattr(queue, "pk", queue)).first() if queue else None
+    remind = sla * settings.SLA_REMINDER_FRACTION
+    if calendar is None:
+        return start + remind, start + sla
+    return (business_time_add(calendar=calendar, start=start, duration=remind),
+            business_time_add(calendar=calendar, start=start, duration=sla))

@@ -62,6 +62,8 @@ class OutboxMessage(models.Model):
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    # When a task was last handed to the broker; the sweep re-sends what was lost.
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     # A delivering worker leases the message; an expired lease means that worker died.
     leased_until = models.DateTimeField(_("leased until"), null=True, blank=True)
     give_up_at = models.DateTimeField(_("give up at"))

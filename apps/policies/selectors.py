@@ -1,24 +1,43 @@
 """Reads of the policies app: the active rules, cached per process by version."""
 
+from dataclasses import dataclass, field
+
 from .models import PolicyRule, PolicyVersion
-from .routing import RuleSpec
+from .routing import PRE_APPROVAL, RuleSpec, route, routing_input
 
-_rules_by_version: dict[int, tuple[RuleSpec, ...]] = {}
-
-
-def policy_active_version_id() -> int | None:
-    return PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).values_list("id", flat=True).first()
+# Keyed by (id, created_at): an id alone can be reused where a transaction that created a
+# version rolled back (SQLite reuses rowids), a creation instant cannot.
+_snapshots: dict[tuple, "PolicySnapshot"] = {}
 
 
-def policy_rules_for(version_id: int | None) -> tuple[RuleSpec, ...]:
-    """Rules of a version never change, so caching them by version id is always correct."""
-    if version_id is None:
-        return ()
-    rules = _rules_by_version.get(version_id)
-    if rules is None:
-        rules = tuple(rule_spec(rule) for rule in PolicyRule.objects.filter(version_id=version_id).order_by("priority"))
-        _rules_by_version[version_id] = rules
-    return rules
+@dataclass(frozen=True)
+class PolicySnapshot:
+    """A version with its rules, as routing needs them and as proposals reference them."""
+
+    version: PolicyVersion | None
+    rules: tuple[RuleSpec, ...] = ()
+    rule_rows: dict[int, PolicyRule] = field(default_factory=dict)
+
+
+def policy_active() -> PolicySnapshot:
+    """One indexed query for the active version id; its rules come from a per-process cache
+    (a version's rules never change), so routing costs no further queries."""
+    active = PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).values_list("id", "created_at").first()
+    if active is None:
+        return PolicySnapshot(version=None)
+    version_id = active[0]
+    snapshot = _snapshots.get(active)
+    if snapshot is None:
+        rows = list(PolicyRule.objects.filter(version_id=version_id).order_by("priority"))
+        snapshot = PolicySnapshot(
+            version=PolicyVersion.objects.get(pk=version_id),
+            rules=tuple(rule_spec(row) for row in rows),
+            rule_rows={row.pk: row for row in rows},
+        )
+        _snapshots[active] = snapshot
+    return snapshot
+
+
 
 
 def rule_spec(rule: PolicyRule) -> RuleSpec:
@@ -36,19 +55,12 @@ def rule_spec(rule: PolicyRule) -> RuleSpec:
 
 
 def policy_simulate(*, agent_name: str, fields: dict) -> dict:
-    from .models import PolicyVersion
-    from .routing import PRE_APPROVAL, route, routing_input
-
-    version_id = policy_active_version_id()
-    decision = route(
-        policy_rules_for(version_id),
-        routing_input(agent=agent_name, fields=fields),
-    )
+    policy = policy_active()
+    decision = route(policy.rules, routing_input(agent=agent_name, fields=fields))
     rule = decision.rule
-    number = PolicyVersion.objects.filter(pk=version_id).values_list("number", flat=True).first()
     return {
         "mode": decision.mode,
-        "policy_version": number,
+        "policy_version": policy.version.number if policy.version else None,
         "rule": rule.name if rule else None,
         "approvals_required": rule.approvals_required if rule else 1,
         "queue": (rule.queue if rule else "default") if decision.mode == PRE_APPROVAL else None,

@@ -84,6 +84,9 @@ class Proposal(models.Model):
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)
+    remind_at = models.DateTimeField(_("reminder due"), null=True, blank=True)
+    # on_expiry "approve": approved by policy because nobody decided in time, never a human approval.
+    approved_on_expiry = models.BooleanField(_("approved on expiry"), default=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
@@ -97,6 +100,7 @@ class Proposal(models.Model):
         verbose_name_plural = _("proposals")
         indexes = [
             models.Index(fields=["status", "sla_due_at"], name="proposal_status_due"),
+            models.Index(fields=["status", "remind_at"], name="proposal_status_remind"),
             models.Index(fields=["queue", "status", "sla_due_at"], name="proposal_queue_status_due"),
             models.Index(fields=["agent", "-created_at"], name="proposal_agent_created"),
             models.Index(fields=["created_at"], name="proposal_created"),

@@ -71,3 +71,10 @@ def proposal_wait(*, principal, proposal_id: int, timeout: float) -> Proposal:
         if status != proposal.status:
             proposal = proposal_get_for(principal=principal, proposal_id=proposal_id)
     return proposal
+
+
+def proposal_mark_new(proposal: Proposal) -> None:
+    """A proposal just created has no decisions and no post-action review yet: tell the ORM,
+    so that returning it costs no further queries."""
+    proposal._prefetched_objects_cache = {"decisions": Decision.objects.none()}
+    Proposal.post_review.related.set_cached_value(proposal, None)

@@ -4,7 +4,6 @@ from rest_framework import serializers
 
 from apps.policies.models import ComplianceExposure
 
-from .models import Decision, Proposal
 from .payloads import payload_too_large
 
 
@@ -48,13 +47,17 @@ class ProposalInputSerializer(serializers.Serializer):
         return evidence
 
 
-class DecisionOutputSerializer(serializers.ModelSerializer):
+class DecisionOutputSerializer(serializers.Serializer):
+    # Plain serializers with declared fields: a ModelSerializer introspects the model on every
+    # instantiation, which is a measurable share of the intake path.
+    id = serializers.IntegerField()
+    verdict = serializers.CharField()
+    rationale = serializers.CharField()
     reviewer = serializers.CharField(source="reviewer.username")
+    payload = serializers.JSONField()
+    payload_version = serializers.CharField()
+    escalation_level = serializers.IntegerField()
     signature = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Decision
-        fields = ["id", "verdict", "rationale", "reviewer", "payload", "payload_version", "escalation_level", "signature"]
 
     def get_signature(self, decision) -> dict:
         return {
@@ -64,25 +67,41 @@ class DecisionOutputSerializer(serializers.ModelSerializer):
         }
 
 
-class ProposalOutputSerializer(serializers.ModelSerializer):
+class ProposalOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    mode = serializers.CharField()
     agent = serializers.CharField(source="agent.name")
-    queue = serializers.CharField(source="queue.slug", default=None)
+    action_type = serializers.CharField()
+    payload = serializers.JSONField()
+    revised_payload = serializers.JSONField()
+    payload_version = serializers.CharField()
+    final_payload = serializers.JSONField()
     modified = serializers.BooleanField()
+    approved_by = serializers.CharField()
+    approved_on_expiry = serializers.BooleanField()
+    approvals_required = serializers.IntegerField()
     decisions = DecisionOutputSerializer(many=True)
     policy_rule = serializers.CharField(source="policy_rule.name", default=None)
     policy_version = serializers.IntegerField(source="policy_version.number", default=None)
+    routing = serializers.JSONField()
+    queue = serializers.CharField(source="queue.slug", default=None)
+    escalation_level = serializers.IntegerField()
+    sla_due_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField()
     execution = serializers.SerializerMethodField()
     review = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Proposal
-        fields = [
-            "id", "status", "mode", "agent", "action_type", "payload", "revised_payload", "payload_version", "final_payload",
-            "modified", "approved_by", "approvals_required", "decisions", "policy_rule", "policy_version",
-            "routing", "queue", "escalation_level", "sla_due_at", "created_at", "decided_at", "execution",
-            "review", "summary", "reasoning", "evidence", "confidence", "irreversible", "blast_radius",
-            "compliance_exposure", "expected_impact", "external_id", "callback_url",
-        ]
+    summary = serializers.CharField()
+    reasoning = serializers.CharField()
+    evidence = serializers.JSONField()
+    confidence = serializers.FloatField()
+    irreversible = serializers.BooleanField()
+    blast_radius = serializers.IntegerField()
+    compliance_exposure = serializers.CharField()
+    expected_impact = serializers.CharField()
+    external_id = serializers.CharField()
+    callback_url = serializers.CharField()
 
     def get_execution(self, proposal) -> dict | None:
         if not proposal.execution_status:

@@ -4,8 +4,9 @@ Every state change locks the proposal row, checks the state under the lock, chan
 and records its audit event in the same transaction.
 """
 
+import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,9 +18,11 @@ from apps.accounts.selectors import user_may_decide
 from apps.accounts.services import queue_get_or_create
 from apps.agents.models import Agent
 from apps.audit.services import audit_record
+from apps.escalations.calendars import sla_deadlines
+from apps.notifications.services import outbox_enqueue_proposal_event
 from apps.policies.routing import PRE_APPROVAL, route, routing_input
 from apps.policies.sampling import is_sampled, sampling_draw
-from apps.policies.selectors import policy_active_version_id, policy_rules_for
+from apps.policies.selectors import policy_active
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput
 
 from .lock_objects import lock_proposal
@@ -35,7 +38,12 @@ from .models import (
     Verdict,
 )
 from .payloads import payload_too_large, payload_version
-from .selectors import proposal_approvals_of_current_version, proposal_for_reviewer, rule_escalation_queues
+from .selectors import (
+    proposal_approvals_of_current_version,
+    proposal_for_reviewer,
+    proposal_mark_new,
+    rule_escalation_queues,
+)
 
 DEFAULT_QUEUE = "default"
 
@@ -151,6 +159,8 @@ def proposal_post_review(
                 "signature": {"name": review.signer_name, "meaning": review.signature_meaning},
             },
         )
+        if review.state == ReviewState.FLAGGED:
+            outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.flagged")
     return review
 
 
@@ -182,14 +192,12 @@ def ensure_may_decide(*, proposal: Proposal, reviewer) -> None:
 
 
 def _proposal_create(*, agent: Agent, fields: dict) -> Proposal:
-    agent = Agent.objects.get(pk=agent.pk)  # the suspension flag as of this transaction
+    # The agent row was read by authentication moments ago in this request: its suspension
+    # flag is that fresh, and a suspended agent's pending proposals cannot be approved anyway.
     if agent.is_suspended:
         raise Forbidden(_("The agent is suspended; it may not submit proposals."), code="agent_suspended")
-    version_id = policy_active_version_id()
-    decision = route(
-        policy_rules_for(version_id),
-        routing_input(agent=agent.name, fields=fields),
-    )
+    policy = policy_active()
+    decision = route(policy.rules, routing_input(agent=agent.name, fields=fields))
     now = timezone.now()
     rule = decision.rule
     proposal = Proposal(
@@ -197,16 +205,16 @@ def _proposal_create(*, agent: Agent, fields: dict) -> Proposal:
         payload_version=payload_version(fields["payload"]),
         mode=decision.mode,
         routing=decision.explanation,
-        policy_version_id=version_id,
-        policy_rule_id=rule.pk if rule else None,
+        policy_version=policy.version,
+        policy_rule=policy.rule_rows[rule.pk] if rule else None,
         approvals_required=rule.approvals_required if rule else 1,
         created_at=now,
         **fields,
     )
     if decision.mode == PRE_APPROVAL:
         proposal.status = Status.PENDING
-        proposal.queue = _queue_for(rule.queue if rule else DEFAULT_QUEUE)
-        proposal.sla_due_at = now + _sla_of(proposal)
+        proposal.queue = queue_for(rule.queue if rule else DEFAULT_QUEUE)
+        proposal.remind_at, proposal.sla_due_at = sla_deadlines(queue=proposal.queue, start=now, sla=sla_of(proposal))
     else:
         proposal.status = Status.APPROVED
         proposal.approved_by = ApprovedBy.POLICY
@@ -227,12 +235,15 @@ def _proposal_create(*, agent: Agent, fields: dict) -> Proposal:
             "external_id": proposal.external_id,
             "mode": proposal.mode,
             "status": proposal.status,
-            "policy_version_id": version_id,
+            "policy_version": policy.version.number if policy.version else None,
             "rule": rule.name if rule else None,
             "reason": decision.explanation["reason"],
             "queue": proposal.queue.slug if proposal.queue else None,
         },
     )
+    if proposal.status == Status.PENDING:
+        outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.created")
+    proposal_mark_new(proposal)
     return proposal
 
 
@@ -285,7 +296,7 @@ def _apply(proposal: Proposal, decision: Decision) -> None:
     if verdict == Verdict.REJECT:
         _finalize(proposal, status=Status.REJECTED)
     elif verdict == Verdict.ESCALATE:
-        _escalate(proposal, actor=decision.reviewer, reason=decision.rationale)
+        proposal_escalate(proposal=proposal, actor=decision.reviewer, reason=decision.rationale)
         return
     else:
         if verdict == Verdict.MODIFY:
@@ -305,22 +316,42 @@ def _apply(proposal: Proposal, decision: Decision) -> None:
         obj=proposal,
         data={"status": proposal.status, "approved_by": proposal.approved_by, "payload_version": proposal.payload_version},
     )
+    outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.decided")
 
 
-def _escalate(proposal: Proposal, *, actor, reason: str) -> None:
+def proposal_escalate(*, proposal: Proposal, actor=None, reason: str, now: datetime | None = None) -> bool:
+    """Hand a pending proposal to its next tier: that queue gets it, with a new due time.
+
+    A conditional update on the status and level the caller read: False when a decision, another
+    worker or an earlier run of the SLA sweep moved the proposal first, so nothing escalates twice.
+    The caller checked that a next tier exists (`proposal_next_escalation_queue`).
+    """
+    now = now or timezone.now()
     queue_slug = _next_escalation_queue(proposal)
     previous = proposal.queue.slug if proposal.queue else None
-    proposal.queue = _queue_for(queue_slug)
-    proposal.escalation_level += 1
-    proposal.sla_due_at = timezone.now() + _sla_of(proposal)
-    proposal.reminded_at = None
-    proposal.save(update_fields=["queue", "escalation_level", "sla_due_at", "reminded_at"])
+    queue = queue_for(queue_slug)
+    remind_at, due_at = sla_deadlines(queue=queue, start=now, sla=sla_of(proposal))
+    won = Proposal.objects.filter(
+        pk=proposal.pk, status=Status.PENDING, escalation_level=proposal.escalation_level
+    ).update(queue=queue, escalation_level=proposal.escalation_level + 1, sla_due_at=due_at, remind_at=remind_at,
+             reminded_at=None)
+    if not won:
+        return False
+    proposal.queue, proposal.escalation_level = queue, proposal.escalation_level + 1
+    proposal.sla_due_at, proposal.remind_at, proposal.reminded_at = due_at, remind_at, None
     audit_record(
         action="proposal.escalated",
         actor=actor,
         obj=proposal,
-        data={"from_queue": previous, "to_queue": queue_slug, "level": proposal.escalation_level, "reason": reason},
+        data={"from_queue": previous, "to_queue": queue_slug, "level": proposal.escalation_level, "reason": reason,
+              "sla_due_at": due_at.isoformat(), "by": "sla" if actor is None else "reviewer"},
     )
+    outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.escalated")
+    return True
+
+
+def proposal_next_escalation_queue(proposal: Proposal) -> str | None:
+    return _next_escalation_queue(proposal)
 
 
 def _finalize(proposal: Proposal, *, status: str) -> None:
@@ -334,21 +365,30 @@ def _post_review_draw(proposal: Proposal) -> None:
     rate = rule.sample_rate if rule else 0.0
     draw = sampling_draw(key=settings.SAMPLING_KEY, proposal_id=proposal.pk)
     sampled = is_sampled(draw=draw, rate=rate)
+    queue = queue_for(rule.queue if rule else DEFAULT_QUEUE) if sampled else None
     review = PostActionReview.objects.create(
         proposal=proposal,
         state=ReviewState.QUEUED if sampled else ReviewState.NOT_SAMPLED,
         draw=draw,
         sample_rate=rate,
         sampled_by="rate" if sampled else "",
-        queue=_queue_for(rule.queue if rule else DEFAULT_QUEUE) if sampled else None,
-        sla_due_at=timezone.now() + _sla_of(proposal) if sampled else None,
+        queue=queue,
+        sla_due_at=sla_deadlines(queue=queue, start=timezone.now(), sla=sla_of(proposal))[1] if sampled else None,
     )
+    # The inputs an auditor needs to recompute the draw: the message (the proposal id) and which key.
     audit_record(
         action="review.sampled" if sampled else "review.not_sampled",
         actor=None,
         obj=proposal,
-        data={"draw": repr(draw), "sample_rate": repr(rate), "method": "HMAC-SHA256(sampling key, proposal id)", "sampled": sampled, "queue": review.queue.slug if review.queue else None},
+        data={"draw": repr(draw), "sample_rate": repr(rate), "method": "HMAC-SHA256(sampling key, proposal id)",
+              "message": str(proposal.pk), "key_id": sampling_key_id(), "sampled": sampled, "sampled_by": review.sampled_by,
+              "queue": review.queue.slug if review.queue else None},
     )
+
+
+def sampling_key_id() -> str:
+    """Names the sampling key in the audit trail without revealing it."""
+    return hashlib.sha256(b"hitl-sampling-key-id:" + settings.SAMPLING_KEY.encode()).hexdigest()[:16]
 
 
 def _ensure_modification_valid(proposal: Proposal, payload) -> None:
@@ -365,12 +405,12 @@ def _next_escalation_queue(proposal: Proposal) -> str | None:
     return tiers[proposal.escalation_level] if proposal.escalation_level < len(tiers) else None
 
 
-def _queue_for(slug: str) -> Queue:
+def queue_for(slug: str) -> Queue:
     queue = Queue.objects.filter(slug=slug).first()
     return queue or queue_get_or_create(slug=slug)
 
 
-def _sla_of(proposal: Proposal) -> timedelta:
+def sla_of(proposal: Proposal) -> timedelta:
     rule = proposal.policy_rule
     if rule is not None and rule.sla:
         return rule.sla

@@ -1,3 +1,28 @@
-"""Web pages of the review app."""
+"""Web pages of the review app (mounted at "/")."""
 
-urlpatterns: list = []
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from . import views
+
+review_patterns = (
+    [
+        path("", views.queue, name="queue"),
+        path("batch/", views.batch_decide, name="batch"),
+        path("history/", views.history, name="history"),
+        path("profile/", views.profile, name="profile"),
+        path("<int:proposal_id>/", views.detail, name="detail"),
+        path("<int:proposal_id>/diff/", views.payload_diff, name="diff"),
+        path("<int:proposal_id>/post-review/", views.post_review, name="post_review"),
+    ],
+    "review",
+)
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="review:queue", permanent=False), name="home"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("review/", include(review_patterns)),
+]

@@ -39,6 +39,6 @@ def tamper(db):
     def run(*statements, params=()):
         with immutability.suspended(connection), connection.cursor() as cursor:
             for statement in statements:
-                cursor.execute(statement, params)
+                cursor.execute(statement, params if "%s" in statement else None)
 
     return run

@@ -1,5 +1,6 @@
 """One of the processes of test_concurrency: submits proposals and races the others to decide."""
 
+import contextlib
 import os
 import random
 import sys
@@ -30,13 +31,12 @@ def main(username: str, agent_id: int, proposal_ids: list[int], submissions: int
         )
     rng.shuffle(proposal_ids)
     for proposal_id in proposal_ids:
-        try:
+        # Conflict: another process decided first, exactly what the row lock must produce.
+        with contextlib.suppress(Conflict):
             proposal_decide(
                 proposal_id=proposal_id, reviewer=reviewer, verdict=rng.choice(["approve", "reject"]),
                 rationale=f"decided by {username}", password=sys.argv[5],
             )
-        except Conflict:
-            pass  # another process decided first: exactly what the lock must produce
 
 
 if __name__ == "__main__":

@@ -1,0 +1,511 @@
+"""Reads of the insights app: figures per agent x action type x rule, reviewers, QA, corrections.
+
+Every figure is a SQL aggregate (conditional counts over one GROUP BY); Python only turns
+the counts of each group into rates. Percentiles are PERCENTILE_CONT on PostgreSQL and an
+ordered LIMIT/OFFSET per group elsewhere (SQLite), interpolated the same way.
+"""
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
+from django.db.models.lookups import Exact, GreaterThan
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.agents.models import Agent
+from apps.audit.models import AuditEvent
+from apps.policies.models import Mode
+from apps.proposals.models import ApprovedBy, Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
+from hitlplatform.errors import InvalidInput, NotFound
+
+from .models import QaAssignment, Recommendation
+from .sql import PercentileCont, SecondsBetween
+from .stats import rate
+
+WINDOWS = (7, 30, 90)
+MAX_WINDOW_DAYS = 365
+DECILES = 10
+PERCENTILES = {"p50": 0.5, "p95": 0.95}
+VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)  # an escalation is no verdict on the action
+VIEWED_ACTION = "proposal.viewed"
+PROPOSAL_OBJECT_TYPE = "proposals.proposal"
+
+# What happened to a proposal that needed a human (pre-approval); expiry includes "approved on expiry".
+_PRE = Q(mode=Mode.PRE_APPROVAL)
+APPROVED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN, revised_payload__isnull=True)
+MODIFIED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN, revised_payload__isnull=False)
+REJECTED = _PRE & Q(status=Status.REJECTED)
+EXPIRED = _PRE & (Q(status=Status.EXPIRED) | Q(status=Status.APPROVED) & ~Q(approved_by=ApprovedBy.HUMAN))
+HUMAN_VERDICT = APPROVED | MODIFIED | REJECTED
+CLOSED = HUMAN_VERDICT | EXPIRED
+HUMAN_REVIEWED = _PRE | Q(post_review__state__in=(ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED))
+POST_REVIEWED = Q(post_review__state__in=(ReviewState.CONFIRMED, ReviewState.FLAGGED))
+FLAGGED = Q(post_review__state=ReviewState.FLAGGED)
+
+
+@dataclass(frozen=True)
+class Window:
+    days: int
+    start: datetime
+    end: datetime
+
+
+def window_for(*, days, now: datetime | None = None) -> Window:
+    """InvalidInput (400) for a window that is not a whole number of days from 1 to 365."""
+    try:
+        days = int(days)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= MAX_WINDOW_DAYS:
+        raise InvalidInput(
+            fields={"window": [_("The window is a whole number of days from 1 to %(max)s.") % {"max": MAX_WINDOW_DAYS}]}
+        )
+    end = now or timezone.now()
+    return Window(days=days, start=end - timedelta(days=days), end=end)
+
+
+def agent_for_insights(*, reference: str) -> Agent:
+    """An agent by name or id; InvalidInput (400) when there is none, since it is a filter, not a resource."""
+    agents = Agent.objects.filter(Q(name=reference) | Q(pk=int(reference)) if reference.isdigit() else Q(name=reference))
+    agent = agents.first()
+    if agent is None:
+        raise InvalidInput(fields={"agent": [_("No agent %(agent)s.") % {"agent": reference}]})
+    return agent
+
+
+def figures_for(*, window: Window, agent: Agent | None = None, action_type: str | None = None) -> list[dict]:
+    """One row per agent x action type x rule with every figure of the window."""
+    proposals = _proposals_in(window, agent=agent, action_type=action_type)
+    groups = {_key(row): row for row in _proposal_aggregates(proposals, now=window.end)}
+    _add_percentiles(proposals, groups)
+    for row in _decision_aggregates(window, agent=agent, action_type=action_type):
+        group = groups.get(_key(row))
+        if group is not None:
+            group.update({name: row[name] for name in ("decisions", "decisions_viewed", "quick_decisions")})
+    return [_figures_of(group, window) for group in sorted(groups.values(), key=_sort_key)]
+
+
+def reviewer_figures_for(*, window: Window) -> list[dict]:
+    """Per reviewer: verdicts, approvals, quick decisions; a rubber-stamp flag over a large sample."""
+    rows = (
+        Decision.objects.filter(signed_at__gte=window.start, signed_at__lte=window.end, verdict__in=VERDICTS)
+        .values("reviewer_id", "reviewer__username")
+        .annotate(
+            decisions=Count("id"),
+            approvals=Count("id", filter=Q(verdict=Verdict.APPROVE)),
+            decisions_viewed=Count("id", filter=Q(_viewed_before_signing())),
+            quick_decisions=Count("id", filter=Q(_viewed_before_signing()) & ~Q(_viewed_long_before_signing())),
+        )
+        .order_by("reviewer__username")
+    )
+    reviewers = []
+    for row in rows:
+        approval_rate = rate(row["approvals"], row["decisions"])
+        reviewers.append(
+            {
+                "reviewer_id": row["reviewer_id"],
+                "reviewer": row["reviewer__username"],
+                "decisions": row["decisions"],
+                "approvals": row["approvals"],
+                "approval_rate": approval_rate,
+                "decisions_viewed": row["decisions_viewed"],
+                "quick_decisions": row["quick_decisions"],
+                "quick_decision_rate": rate(row["quick_decisions"], row["decisions_viewed"]),
+                "rubber_stamp": row["decisions"] >= settings.INSIGHTS_RUBBER_STAMP_MIN_SAMPLE
+                and approval_rate > settings.INSIGHTS_RUBBER_STAMP_APPROVAL_RATE,
+            }
+        )
+    return reviewers
+
+
+def recommendations_list(*, state: str | None = None) -> QuerySet[Recommendation]:
+    recommendations = Recommendation.objects.select_related("policy_version", "draft_version", "decided_by")
+    return recommendations.filter(state=state) if state else recommendations
+
+
+def recommendation_get(*, recommendation_id: int) -> Recommendation:
+    recommendation = recommendations_list().filter(pk=recommendation_id).first()
+    if recommendation is None:
+        raise NotFound(_("No such recommendation."))
+    return recommendation
+
+
+def qa_assignments_open_for(user) -> QuerySet[QaAssignment]:
+    """What a senior reviewer may take: open, for them or for anyone, not their own decision or agent."""
+    return (
+        QaAssignment.objects.select_related("proposal", "proposal__agent")
+        .filter(state=QaAssignment.State.OPEN)
+        .filter(Q(assigned_to__isnull=True) | Q(assigned_to=user))
+        .exclude(first_reviewer=user)
+        .exclude(proposal__agent__owner=user)
+    )
+
+
+def qa_assignment_get_for(*, assignment_id: int, user) -> QaAssignment:
+    assignment = qa_assignments_open_for(user).filter(pk=assignment_id).first()
+    if assignment is None:
+        raise NotFound(_("No such QA assignment waiting for you."))
+    return assignment
+
+
+def qa_assignments_list() -> QuerySet[QaAssignment]:
+    return QaAssignment.objects.select_related(
+        "proposal", "proposal__agent", "decision", "first_reviewer", "second_reviewer", "assigned_to"
+    ).order_by("-created_at", "-id")
+
+
+def qa_agreement(*, window: Window) -> dict:
+    """Agreement of blind second reviews with the first verdict, per first reviewer and per action type."""
+    done = QaAssignment.objects.filter(
+        state=QaAssignment.State.DONE, reviewed_at__gte=window.start, reviewed_at__lte=window.end
+    )
+
+    def by(*fields):
+        rows = done.values(*fields).annotate(reviews=Count("id"), agreed=Count("id", filter=Q(agrees=True)))
+        return [row | {"agreement_rate": rate(row["agreed"], row["reviews"])} for row in rows.order_by(*fields)]
+
+    return {
+        "window_days": window.days,
+        "by_reviewer": [
+            {"reviewer": row.pop("first_reviewer__username")} | row
+            for row in by("first_reviewer__username")
+        ],
+        "by_action_type": [
+            {"action_type": row.pop("proposal__action_type")} | row for row in by("proposal__action_type")
+        ],
+    }
+
+
+def corrections_for(
+    *, redact: frozenset[str] = frozenset(), agent: Agent | None = None, since=None, until=None
+) -> Iterator[dict]:
+    """Modified, rejected and flagged items as labelled examples, streamed in id order."""
+    corrected = Q(status=Status.APPROVED, revised_payload__isnull=False) | Q(status=Status.REJECTED) | FLAGGED
+    proposals = Proposal.objects.filter(corrected)
+    if agent is not None:
+        proposals = proposals.filter(agent=agent)
+    if since is not None:
+        proposals = proposals.filter(created_at__gte=since)
+    if until is not None:
+        proposals = proposals.filter(created_at__lt=until)
+    correcting = Decision.objects.filter(
+        proposal=OuterRef("pk"), verdict__in=(Verdict.MODIFY, Verdict.REJECT)
+    ).order_by("-signed_at", "-id")
+    rows = (
+        proposals.annotate(
+            decision_verdict=Subquery(correcting.values("verdict")[:1]),
+            decision_rationale=Subquery(correcting.values("rationale")[:1]),
+        )
+        .values(
+            "id", "agent__name", "action_type", "status", "payload", "revised_payload", "summary", "reasoning",
+            "evidence", "confidence", "irreversible", "blast_radius", "compliance_exposure", "expected_impact",
+            "created_at", "decided_at", "policy_rule__name", "decision_verdict", "decision_rationale",
+            "post_review__state", "post_review__correction", "post_review__rationale", "post_review__reviewed_at",
+        )
+        .order_by("id")
+    )
+    for row in rows.iterator(chunk_size=2000):
+        context = {
+            "agent": row["agent__name"],
+            "action_type": row["action_type"],
+            "rule": row["policy_rule__name"],
+            "summary": row["summary"],
+            "reasoning": row["reasoning"],
+            "evidence": row["evidence"],
+            "confidence": row["confidence"],
+            "irreversible": row["irreversible"],
+            "blast_radius": row["blast_radius"],
+            "compliance_exposure": row["compliance_exposure"],
+            "expected_impact": row["expected_impact"],
+            "created_at": row["created_at"].isoformat(),
+        }
+        if row["status"] == Status.REJECTED or row["revised_payload"] is not None:
+            modified = row["status"] == Status.APPROVED
+            yield _redacted(
+                {
+                    "proposal_id": row["id"],
+                    "kind": "modified" if modified else "rejected",
+                    "original_payload": row["payload"],
+                    "corrected_payload": row["revised_payload"] if modified else None,
+                    "verdict": row["decision_verdict"] or (Verdict.MODIFY if modified else Verdict.REJECT),
+                    "rationale": row["decision_rationale"] or "",
+                    "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None,
+                    "context": context,
+                },
+                redact,
+            )
+        if row["post_review__state"] == ReviewState.FLAGGED:
+            reviewed_at = row["post_review__reviewed_at"]
+            yield _redacted(
+                {
+                    "proposal_id": row["id"],
+                    "kind": "flagged",
+                    "original_payload": row["revised_payload"] if row["revised_payload"] is not None else row["payload"],
+                    "corrected_payload": row["post_review__correction"],
+                    "verdict": PostActionReview.Verdict.FLAG.value,
+                    "rationale": row["post_review__rationale"],
+                    "decided_at": reviewed_at.isoformat() if reviewed_at else None,
+                    "context": context,
+                },
+                redact,
+            )
+
+
+def redact_keys(value, keys: frozenset[str]):
+    """The value with every mapping key named in ``keys`` (at any depth) replaced by a marker."""
+    if isinstance(value, dict):
+        return {key: "[redacted]" if key in keys else redact_keys(item, keys) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact_keys(item, keys) for item in value]
+    return value
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _proposals_in(window: Window, *, agent=None, action_type=None) -> QuerySet[Proposal]:
+    proposals = Proposal.objects.filter(created_at__gte=window.start, created_at__lte=window.end)
+    if agent is not None:
+        proposals = proposals.filter(agent=agent)
+    if action_type:
+        proposals = proposals.filter(action_type=action_type)
+    return proposals
+
+
+def _time_to_decision():
+    return SecondsBetween(F("created_at"), F("decided_at"))
+
+
+def _proposal_aggregates(proposals: QuerySet[Proposal], *, now: datetime):
+    confidence = F("confidence")
+    squared_error = Case(
+        When(APPROVED, then=(Value(1.0) - confidence) * (Value(1.0) - confidence)),
+        default=confidence * confidence,
+        output_field=FloatField(),
+    )
+    counts = {
+        "volume": Count("id"),
+        "human_reviewed": Count("id", filter=HUMAN_REVIEWED),
+        "closed": Count("id", filter=CLOSED),
+        "verdicts": Count("id", filter=HUMAN_VERDICT),
+        "approved": Count("id", filter=APPROVED),
+        "modified": Count("id", filter=MODIFIED),
+        "rejected": Count("id", filter=REJECTED),
+        "expired": Count("id", filter=EXPIRED),
+        "sla_total": Count("id", filter=_PRE & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED)),
+        "sla_breached": Count("id", filter=_sla_breached(now)),
+        "post_reviewed": Count("id", filter=POST_REVIEWED),
+        "flagged": Count("id", filter=FLAGGED),
+        "brier_score": Avg(squared_error, filter=HUMAN_VERDICT),
+        "four_eyes_items": Count("id", filter=_four_eyes()),
+        "four_eyes_agreed": Count("id", filter=_four_eyes() & Q(Exact(_distinct_verdicts(), 1))),
+    }
+    for decile in range(DECILES):
+        band = _decile_band(decile)
+        counts[f"decile_{decile}_n"] = Count("id", filter=HUMAN_VERDICT & band)
+        counts[f"decile_{decile}_approved"] = Count("id", filter=APPROVED & band)
+    if connection.vendor == "postgresql":
+        for name, fraction in PERCENTILES.items():
+            counts[f"time_to_decision_{name}"] = PercentileCont(
+                _time_to_decision(), fraction=fraction, filter=HUMAN_VERDICT
+            )
+    return (
+        proposals.values("agent_id", "agent__name", "action_type", rule_name=F("policy_rule__name"))
+        .annotate(**counts)
+        .order_by()
+    )
+
+
+def _add_percentiles(proposals: QuerySet[Proposal], groups: dict) -> None:
+    """SQLite has no PERCENTILE_CONT: per group, read the one or two ordered values around the rank."""
+    if connection.vendor == "postgresql":
+        return
+    for (agent_id, action_type, rule_name), group in groups.items():
+        decided = (
+            proposals.filter(HUMAN_VERDICT, agent_id=agent_id, action_type=action_type)
+            .filter(Q(policy_rule__name=rule_name) if rule_name is not None else Q(policy_rule__isnull=True))
+            .annotate(seconds=_time_to_decision())
+            .order_by("seconds")
+            .values_list("seconds", flat=True)
+        )
+        for name, fraction in PERCENTILES.items():
+            group[f"time_to_decision_{name}"] = _percentile_cont(decided, group["verdicts"], fraction)
+
+
+def _percentile_cont(ordered: QuerySet, count: int, fraction: float) -> float | None:
+    if not count:
+        return None
+    position = fraction * (count - 1)
+    lower = math.floor(position)
+    values = list(ordered[lower : lower + 2])
+    if len(values) == 1 or position == lower:
+        return values[0]
+    return values[0] + (position - lower) * (values[1] - values[0])
+
+
+def _decision_aggregates(window: Window, *, agent=None, action_type=None):
+    decisions = Decision.objects.filter(
+        proposal__created_at__gte=window.start, proposal__created_at__lte=window.end, verdict__in=VERDICTS
+    )
+    if agent is not None:
+        decisions = decisions.filter(proposal__agent=agent)
+    if action_type:
+        decisions = decisions.filter(proposal__action_type=action_type)
+    return (
+        decisions.values(
+            agent_id=F("proposal__agent_id"),
+            action_type=F("proposal__action_type"),
+            rule_name=F("proposal__policy_rule__name"),
+        )
+        .annotate(
+            decisions=Count("id"),
+            decisions_viewed=Count("id", filter=Q(_viewed_before_signing())),
+            quick_decisions=Count("id", filter=Q(_viewed_before_signing()) & ~Q(_viewed_long_before_signing())),
+        )
+        .order_by()
+    )
+
+
+def _views_of_decided_proposal():
+    """The reviewer's `proposal.viewed` events of the decision's proposal (audit_event_object_idx)."""
+    return AuditEvent.objects.filter(
+        action=VIEWED_ACTION,
+        object_type=PROPOSAL_OBJECT_TYPE,
+        object_id=Cast(OuterRef("proposal_id"), output_field=CharField()),
+        actor_type="user",
+        actor_id=Cast(OuterRef("reviewer_id"), output_field=CharField()),
+    )
+
+
+def _viewed_before_signing():
+    return Exists(_views_of_decided_proposal().filter(timestamp__lte=OuterRef("signed_at")))
+
+
+def _viewed_long_before_signing():
+    """A first look more than a few seconds before signing: not a rubber stamp."""
+    seconds = timedelta(seconds=settings.INSIGHTS_RUBBER_STAMP_SECONDS)
+    return Exists(_views_of_decided_proposal().filter(timestamp__lt=OuterRef("signed_at") - seconds))
+
+
+def _sla_breached(now: datetime) -> Q:
+    late = Q(decided_at__gt=F("sla_due_at")) | Q(status=Status.EXPIRED) | Q(status=Status.PENDING, sla_due_at__lt=now)
+    return _PRE & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED) & late
+
+
+def _four_eyes() -> Q:
+    """A four-eyes item: it needs two or more approvals and two or more reviewers gave a verdict."""
+    reviewers = (
+        Decision.objects.filter(proposal=OuterRef("pk"), verdict__in=VERDICTS)
+        .values("proposal")
+        .annotate(count=Count("reviewer", distinct=True))
+        .values("count")
+    )
+    return Q(approvals_required__gt=1) & Q(GreaterThan(Subquery(reviewers), 1))
+
+
+def _distinct_verdicts():
+    """The reviewers agree when every verdict on the item is the same (escalations aside)."""
+    return Subquery(
+        Decision.objects.filter(proposal=OuterRef("pk"), verdict__in=VERDICTS)
+        .values("proposal")
+        .annotate(count=Count("verdict", distinct=True))
+        .values("count")
+    )
+
+
+def _decile_band(decile: int) -> Q:
+    low = decile / DECILES
+    if decile == DECILES - 1:
+        return Q(confidence__gte=low)
+    return Q(confidence__gte=low, confidence__lt=(decile + 1) / DECILES)
+
+
+def _key(row) -> tuple:
+    return row["agent_id"], row["action_type"], row["rule_name"]
+
+
+def _sort_key(group) -> tuple:
+    return group["agent__name"], group["action_type"], group["rule_name"] or ""
+
+
+def _figures_of(group: dict, window: Window) -> dict:
+    decisions = group.get("decisions", 0)
+    viewed = group.get("decisions_viewed", 0)
+    quick = group.get("quick_decisions", 0)
+    return {
+        "window_days": window.days,
+        "agent": group["agent__name"],
+        "agent_id": group["agent_id"],
+        "action_type": group["action_type"],
+        "rule": group["rule_name"],
+        "volume": group["volume"],
+        "human_reviewed": group["human_reviewed"],
+        "human_review_rate": rate(group["human_reviewed"], group["volume"]),
+        "closed": group["closed"],
+        "approved": group["approved"],
+        "modified": group["modified"],
+        "rejected": group["rejected"],
+        "expired": group["expired"],
+        "approval_rate": rate(group["approved"], group["closed"]),
+        "modification_rate": rate(group["modified"], group["closed"]),
+        "rejection_rate": rate(group["rejected"], group["closed"]),
+        "expiry_rate": rate(group["expired"], group["closed"]),
+        "time_to_decision_p50": group.get("time_to_decision_p50"),
+        "time_to_decision_p95": group.get("time_to_decision_p95"),
+        "sla_total": group["sla_total"],
+        "sla_breached": group["sla_breached"],
+        "sla_breach_rate": rate(group["sla_breached"], group["sla_total"]),
+        "post_reviewed": group["post_reviewed"],
+        "flagged": group["flagged"],
+        "flag_rate": rate(group["flagged"], group["post_reviewed"]),
+        "calibration": [
+            {
+                "decile": decile,
+                "low": decile / DECILES,
+                "high": (decile + 1) / DECILES,
+                "verdicts": group[f"decile_{decile}_n"],
+                "approved": group[f"decile_{decile}_approved"],
+                "approval_rate": rate(group[f"decile_{decile}_approved"], group[f"decile_{decile}_n"]),
+            }
+            for decile in range(DECILES)
+        ],
+        "brier_score": group["brier_score"],
+        "four_eyes_items": group["four_eyes_items"],
+        "four_eyes_agreed": group["four_eyes_agreed"],
+        "four_eyes_agreement_rate": rate(group["four_eyes_agreed"], group["four_eyes_items"]),
+        "decisions": decisions,
+        "decisions_viewed": viewed,
+        "quick_decisions": quick,
+        "quick_decision_rate": rate(quick, viewed),
+    }
+
+
+def _redacted(item: dict, keys: frozenset[str]) -> dict:
+    if not keys:
+        return item
+    return item | {
+        "original_payload": redact_keys(item["original_payload"], keys),
+        "corrected_payload": redact_keys(item["corrected_payload"], keys),
+        "context": redact_keys(item["context"], keys),
+    }
+

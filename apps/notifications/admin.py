@@ -1,0 +1,78 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from .models import DeliveryAttempt, OutboxMessage, QueueChannel
+from .services import outbox_message_resend
+
+
+@admin.register(QueueChannel)
+class QueueChannelAdmin(admin.ModelAdmin):
+    list_display = ["queue", "email_enabled", "slack_webhook_url", "teams_webhook_url"]
+    list_select_related = ["queue"]
+    search_fields = ["queue__slug", "queue__name"]
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    fields = ["number", "started_at", "duration_ms", "succeeded", "status_code", "error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "event_type", "channel", "proposal_id", "state", "attempts", "next_attempt_at",
+                     "delivered_at"]
+    list_filter = ["state", "channel", "event_type"]
+    search_fields = ["=event_id", "=proposal__id", "target"]
+    date_hierarchy = "created_at"
+    inlines = [DeliveryAttemptInline]
+    actions = ["resend"]
+    readonly_fields = [field.name for field in OutboxMessage._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("notifications.change_outboxmessage")
+
+    @admin.action(description=_("Resend the selected messages"), permissions=["resend"])
+    def resend(self, request, queryset):
+        count = 0
+        for message in queryset:
+            outbox_message_resend(message=message, actor=request.user)
+            count += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d message queued to be sent again.", "%(count)d messages queued to be sent again.",
+                     count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+
+@admin.register(DeliveryAttempt)
+class DeliveryAttemptAdmin(admin.ModelAdmin):
+    list_display = ["message", "number", "started_at", "succeeded", "status_code", "duration_ms"]
+    list_filter = ["succeeded"]
+    list_select_related = ["message"]
+    readonly_fields = [field.name for field in DeliveryAttempt._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

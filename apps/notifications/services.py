@@ -1,0 +1,217 @@
+"""Writes of the notifications app: the outbox, its delivery, retries, dead letters and resends.
+
+An event writes its outbox rows in the business transaction (`outbox_enqueue_proposal_event`);
+after commit a task per row delivers it. A delivering worker leases the row with a conditional
+UPDATE, so a message sent twice by the broker, or by the outbox sweep, is delivered once. A failed
+attempt sets the next one with exponential backoff; the sweep re-dispatches what is due or what the
+broker lost; after `NOTIFICATION_RETRY_WINDOW_SECONDS` the message is dead-lettered.
+"""
+
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.proposals.models import Proposal
+
+from . import messages
+from .models import Channel, DeliveryAttempt, EventType, OutboxMessage
+from .selectors import queue_channel_of, queue_reviewer_emails
+
+logger = logging.getLogger(__name__)
+
+# Integrators hear of outcomes (DESIGN.md, Webhooks); a queue's reviewers of work to do.
+WEBHOOK_EVENTS = frozenset({EventType.DECIDED, EventType.ESCALATED, EventType.EXPIRED, EventType.FLAGGED})
+QUEUE_EVENTS = frozenset({EventType.CREATED, EventType.REMINDER, EventType.ESCALATED, EventType.EXPIRED})
+ERROR_MAX_CHARS = 2000
+
+
+def outbox_enqueue_proposal_event(*, proposal: Proposal, event_type: str, queue=None, due_at=None) -> list[OutboxMessage]:
+    """Write the messages of one event about `proposal` in the caller's transaction; deliver them after commit.
+
+    `queue` and `due_at` name the work queue and its due time when they are not the proposal's own
+    (a sampled execution waiting for post-action review).
+    """
+    now = timezone.now()
+    event_id = uuid.uuid4()
+    queue = queue if queue is not None else proposal.queue
+    due_at = due_at if due_at is not None else proposal.sla_due_at
+    outbox = []
+    if event_type in WEBHOOK_EVENTS:
+        url = proposal.callback_url or proposal.agent.callback_url
+        if url:
+            outbox.append(_message(event_id, event_type, proposal, Channel.WEBHOOK, url,
+                                   body=messages.webhook_body(event_id=event_id, event_type=event_type, proposal=proposal)))
+    if event_type in QUEUE_EVENTS and queue is not None:
+        outbox += _queue_messages(event_id, event_type, proposal, queue, due_at)
+    if not outbox:
+        return []
+    for message in outbox:
+        message.created_at = message.next_attempt_at = message.dispatched_at = now
+        message.give_up_at = now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS)
+    OutboxMessage.objects.bulk_create(outbox)
+    message_ids = [message.pk for message in outbox]
+    transaction.on_commit(lambda: outbox_dispatch(message_ids=message_ids))
+    return outbox
+
+
+def outbox_message_deliver(*, message_id) -> str:
+    """Deliver one message once: "delivered", "retry", "dead" or "skipped" (not due, leased or done)."""
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    claimed = (
+        OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+        .update(leased_until=lease_until, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return "skipped"
+    message = OutboxMessage.objects.select_related("proposal__agent").get(pk=message_id)
+    started = time.monotonic()
+    status_code, error = _send(message)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    succeeded = not error
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            message=message, number=message.attempts, started_at=now, duration_ms=duration_ms,
+            succeeded=succeeded, status_code=status_code, error=error[:ERROR_MAX_CHARS],
+        )
+        mine = OutboxMessage.objects.filter(pk=message.pk, leased_until=lease_until, state=OutboxMessage.State.PENDING)
+        if succeeded:
+            mine.update(state=OutboxMessage.State.DELIVERED, delivered_at=timezone.now(), leased_until=None, last_error="")
+            return "delivered"
+        retry_at = timezone.now() + retry_backoff(message.attempts)
+        if retry_at > message.give_up_at:
+            if mine.update(state=OutboxMessage.State.DEAD, leased_until=None, last_error=error[:ERROR_MAX_CHARS]):
+                audit_record(
+                    action="notification.dead_lettered",
+                    obj=message,
+                    data={"event_id": str(message.event_id), "event_type": message.event_type,
+                          "channel": message.channel, "attempts": message.attempts, "error": error[:200]},
+                )
+            return "dead"
+        mine.update(next_attempt_at=retry_at, leased_until=None, dispatched_at=None, last_error=error[:ERROR_MAX_CHARS])
+        return "retry"
+
+
+def outbox_sweep(*, now=None, limit: int | None = None) -> int:
+    """Dispatch the messages that are due and that no task is known to carry; returns how many."""
+    now = now or timezone.now()
+    limit = limit or settings.OUTBOX_SWEEP_LIMIT
+    lost_after = now - timedelta(seconds=settings.OUTBOX_DISPATCH_GRACE_SECONDS)
+    with transaction.atomic():
+        due = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
+            .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=lost_after))
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .order_by("next_attempt_at")
+        )
+        message_ids = list(due.values_list("pk", flat=True)[:limit])
+        if message_ids:
+            OutboxMessage.objects.filter(pk__in=message_ids).update(dispatched_at=now)
+            transaction.on_commit(lambda: outbox_dispatch(message_ids=message_ids))
+    return len(message_ids)
+
+
+@transaction.atomic
+def outbox_message_resend(*, message: OutboxMessage, actor) -> OutboxMessage:
+    """Send a message again from now, whatever became of it (the admin's resend action)."""
+    now = timezone.now()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        state=OutboxMessage.State.PENDING, next_attempt_at=now, dispatched_at=now, leased_until=None,
+        give_up_at=now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS),
+    )
+    audit_record(
+        action="notification.resent",
+        actor=actor,
+        obj=message,
+        data={"event_id": str(message.event_id), "event_type": message.event_type, "channel": message.channel,
+              "previous_state": message.state, "attempts": message.attempts},
+    )
+    transaction.on_commit(lambda: outbox_dispatch(message_ids=[message.pk]))
+    message.refresh_from_db()
+    return message
+
+
+def outbox_dispatch(*, message_ids) -> None:
+    """Hand messages to the broker; one the broker refuses is left for the outbox sweep."""
+    from .tasks import deliver  # the task module imports this one
+
+    for message_id in message_ids:
+        try:
+            deliver.delay(str(message_id))
+        except Exception:  # the broker is down: the API must keep answering; the sweep re-sends
+            logger.warning("outbox: broker refused message %s; the outbox sweep will re-send it", message_id, exc_info=True)
+            return
+
+
+def retry_backoff(attempts: int) -> timedelta:
+    """Exponential: base, 2 x base, 4 x base ... capped, after the `attempts`-th failure."""
+    seconds = settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 30)
+    return timedelta(seconds=min(seconds, settings.NOTIFICATION_RETRY_MAX_INTERVAL_SECONDS))
+
+
+def _message(event_id, event_type, proposal, channel, target, *, body, subject="") -> OutboxMessage:
+    return OutboxMessage(event_id=event_id, event_type=event_type, channel=channel, proposal=proposal,
+                         target=target, subject=subject, body=body)
+
+
+def _queue_messages(event_id, event_type, proposal, queue, due_at) -> list[OutboxMessage]:
+    channel = queue_channel_of(queue)
+    summary = messages.ProposalSummary.of(proposal=proposal, event_type=event_type, queue=queue, due_at=due_at)
+    outbox = []
+    if channel is None or channel.email_enabled:
+        recipients = queue_reviewer_emails(queue)
+        if recipients:
+            outbox.append(_message(event_id, event_type, proposal, Channel.EMAIL, "\n".join(recipients),
+                                   subject=summary.subject(), body=summary.email_text()))
+    if channel is not None and channel.slack_webhook_url:
+        outbox.append(_message(event_id, event_type, proposal, Channel.SLACK, channel.slack_webhook_url,
+                               body=summary.slack_body()))
+    if channel is not None and channel.teams_webhook_url:
+        outbox.append(_message(event_id, event_type, proposal, Channel.TEAMS, channel.teams_webhook_url,
+                               body=summary.teams_body()))
+    return outbox
+
+
+_session = None
+
+
+def _http():
+    # One keep-alive session per worker process.
+    global _session
+    if _session is None:
+        _session = requests.Session()
+    return _session
+
+
+def _send(message: OutboxMessage) -> tuple[int | None, str]:
+    """(HTTP status or None, error text or "")."""
+    try:
+        if message.channel == Channel.EMAIL:
+            EmailMessage(subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
+                         to=message.target.split("\n")).send()
+            return None, ""
+        body = message.body.encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "hitlplatform-webhooks/1"}
+        if message.channel == Channel.WEBHOOK:
+            headers["X-HITL-Event-Id"] = str(message.event_id)
+            headers["X-HITL-Signature"] = messages.webhook_signature(
+                secret=message.proposal.agent.webhook_secret, timestamp=int(time.time()), body=body
+            )
+        response = _http().post(message.target, data=body, headers=headers,
+                                timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False)
+        if 200 <= response.status_code < 300:
+            return response.status_code, ""
+        return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"
+    except Exception as error:  # every failure is an attempt to log, never a crashed task
+        return None, f"{type(error).__name__}: {error}"

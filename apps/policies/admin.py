@@ -1,0 +1,145 @@
+"""Admin of policies: versions are read-only; a change is a new draft that another admin activates.
+
+Four eyes on configuration (SOC 2 CC8.1): `policy_version_activate` refuses the drafter.
+Drafting and activation are audited by the policies services.
+"""
+
+import yaml
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from hitlplatform.errors import DomainError
+
+from .definitions import format_duration
+from .models import PolicyRule, PolicyVersion
+from .services import policy_load_yaml, policy_version_activate
+
+RULE_FIELDS = ("name", "action_type", "agent", "when", "mode", "min_confidence", "approvals_required", "queue", "sla",
+               "escalation", "on_expiry", "sample_rate", "min_samples_per_day", "required_authorization_level")
+
+
+class PolicyDraftForm(forms.Form):
+    source = forms.CharField(
+        label=gettext_lazy("Rules (YAML)"),
+        widget=forms.Textarea(attrs={"rows": 28, "cols": 100, "class": "vLargeTextField", "spellcheck": "false"}),
+    )
+    comment = forms.CharField(label=gettext_lazy("What changes and why"), max_length=500)
+
+
+class PolicyRuleInline(admin.TabularInline):
+    model = PolicyRule
+    fields = ["priority", "name", "agent", "action_type", "when", "mode", "min_confidence", "approvals_required", "queue",
+              "sla", "escalation", "sample_rate", "required_authorization_level"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PolicyVersion)
+class PolicyVersionAdmin(admin.ModelAdmin):
+    list_display = ["number", "status", "comment", "created_by", "created_at", "activated_by", "activated_at"]
+    list_filter = ["status"]
+    readonly_fields = ["number", "status", "comment", "source", "created_by", "created_at", "activated_by", "activated_at"]
+    inlines = [PolicyRuleInline]
+    actions = ["activate"]
+    change_form_template = "admin/policies/policyversion/change_form.html"
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a version never changes; "Draft a change" makes a new one
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_draft_permission(self, request) -> bool:
+        return request.user.has_perm("policies.add_policyversion")
+
+    def get_urls(self):
+        return [
+            path("draft/", self.admin_site.admin_view(self.draft_view), name="policies_policyversion_draft"),
+            path("<int:version_id>/draft/", self.admin_site.admin_view(self.draft_view), name="policies_policyversion_draft_from"),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect(reverse("admin:policies_policyversion_draft"))
+
+    def draft_view(self, request, version_id: int | None = None):
+        """Edit the rules of a version (or the active one) and save them as a new draft."""
+        if not self.has_draft_permission(request):
+            raise PermissionDenied
+        base = get_object_or_404(PolicyVersion, pk=version_id) if version_id else _active_version()
+        form = PolicyDraftForm(request.POST or None, initial={"source": _source_of(base)})
+        if request.method == "POST" and form.is_valid():
+            try:
+                draft = policy_load_yaml(
+                    text=form.cleaned_data["source"], comment=form.cleaned_data["comment"], actor=request.user, activate=False
+                )
+            except DomainError as error:
+                form.add_error("source", str(error.message))
+                for field_errors in error.fields.values():
+                    for message in field_errors if isinstance(field_errors, list) else [field_errors]:
+                        form.add_error("source", str(message))
+            else:
+                self.message_user(
+                    request,
+                    _("Draft version %(number)s saved. A different administrator must activate it.") % {"number": draft.number},
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:policies_policyversion_change", args=[draft.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Draft a policy change"),
+            "form": form,
+            "base": base,
+        }
+        return TemplateResponse(request, "admin/policies/policyversion/draft.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "may_draft": self.has_draft_permission(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.action(description=gettext_lazy("Activate the selected draft (four eyes)"), permissions=["view"])
+    def activate(self, request, queryset):
+        if not request.user.has_perm("policies.change_policyversion"):
+            raise PermissionDenied
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
+            return
+        try:
+            version = policy_version_activate(version=queryset.get(), actor=request.user)
+        except DomainError as error:
+            self.message_user(request, str(error.message), messages.ERROR)
+        else:
+            self.message_user(request, _("Policy version %(number)s is active.") % {"number": version.number}, messages.SUCCESS)
+
+
+def _source_of(version) -> str:
+    """The YAML a draft starts from: the version's own source, or its rules written out."""
+    if version is None:
+        return ""
+    if version.source:
+        return version.source
+    rules = []
+    for rule in version.rules.order_by("priority"):
+        definition = {field: getattr(rule, field) for field in RULE_FIELDS}
+        definition["sla"] = format_duration(rule.sla)
+        rules.append({key: value for key, value in definition.items() if value not in (None, "", [], {})})
+    return yaml.safe_dump({"rules": rules}, sort_keys=False, allow_unicode=True)
+
+
+def _active_version():
+    return PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).first()

@@ -1,0 +1,504 @@
+"""Reads of the reports app: the scope of a report, its figures and the rows it streams.
+
+Every figure is a SQL aggregate (COUNT ... FILTER, GROUP BY, a database-side percentile), so
+the cost of a report grows with the number of groups, never with Python work per proposal.
+Only the exports and the embedded attachments walk every row, through server-side cursors.
+"""
+
+import hashlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Floor, Least, TruncDate
+from django.utils.translation import gettext as _
+
+from apps.agents.models import Agent
+from apps.audit.models import AuditEvent
+from apps.policies.models import Mode, PolicyVersion
+from apps.proposals.models import ApprovedBy, Decision, PostActionReview, Proposal, ReviewState, Status
+from hitlplatform.errors import InvalidInput, NotFound
+
+from .models import Report
+
+GROUP_MAX_ROWS = 200
+CONFIDENCE_BINS = 10
+
+# Pre-approval proposals a human approved, modified or rejected (expiry is the policy's doing).
+_PRE = Q(mode=Mode.PRE_APPROVAL)
+_HUMAN_DECIDED = _PRE & (Q(approved_by=ApprovedBy.HUMAN, status=Status.APPROVED) | Q(status=Status.REJECTED))
+_HUMAN_APPROVED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN)
+_MODIFIED = _HUMAN_APPROVED & Q(revised_payload__isnull=False)
+_APPROVED_ON_EXPIRY = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)
+_EXPIRED = _PRE & Q(status=Status.EXPIRED)
+_SAMPLED_STATES = (ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED)
+_REVIEWED_STATES = (ReviewState.CONFIRMED, ReviewState.FLAGGED)
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """Proposals submitted from period_start to period_end (inclusive, UTC days), optionally of
+    one agent and action type; decisions and audit events recorded in the same days."""
+
+    period_start: date
+    period_end: date
+    agent: Agent | None = None
+    action_type: str = ""
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.period_start, time.min, tzinfo=UTC)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.period_end + timedelta(days=1), time.min, tzinfo=UTC)
+
+    @property
+    def days(self) -> int:
+        return (self.period_end - self.period_start).days + 1
+
+
+def report_scope_build(*, period_start: date, period_end: date, agent: str = "", action_type: str = "") -> ReportScope:
+    """The scope of a report or export; InvalidInput (400) names every bad field."""
+    errors: dict[str, list[str]] = {}
+    if period_end < period_start:
+        errors["period_end"] = [_("The end of the period is before its start.")]
+    elif (period_end - period_start).days + 1 > settings.REPORT_MAX_PERIOD_DAYS:
+        errors["period_end"] = [
+            _("The period may span at most %(days)s days.") % {"days": settings.REPORT_MAX_PERIOD_DAYS}
+        ]
+    agent_record = None
+    if agent:
+        agent_record = Agent.objects.filter(name=agent).first()
+        if agent_record is None:
+            errors["agent"] = [_("There is no agent named “%(name)s”.") % {"name": agent}]
+    action_type = (action_type or "").strip()
+    if "*" in action_type[:-1] or "?" in action_type or "[" in action_type:
+        errors["action_type"] = [_("Use an exact action type or a prefix ending in *, e.g. payments.*")]
+    if errors:
+        raise InvalidInput(_("The report scope is invalid."), fields=errors)
+    return ReportScope(period_start=period_start, period_end=period_end, agent=agent_record, action_type=action_type)
+
+
+def report_get(*, report_id: int) -> Report:
+    report = Report.objects.select_related("agent", "requested_by").filter(pk=report_id).first()
+    if report is None:
+        raise NotFound(_("No report %(id)s.") % {"id": report_id})
+    return report
+
+
+def reports_recent(*, limit: int = 50) -> QuerySet[Report]:
+    return Report.objects.select_related("agent", "requested_by").order_by("-created_at", "-id")[:limit]
+
+
+def report_scope_of(report: Report) -> ReportScope:
+    return ReportScope(
+        period_start=report.period_start, period_end=report.period_end, agent=report.agent, action_type=report.action_type
+    )
+
+
+# --- the rows in scope -------------------------------------------------------------------------
+
+
+def scope_proposals(scope: ReportScope) -> QuerySet[Proposal]:
+    proposals = Proposal.objects.filter(created_at__gte=scope.since, created_at__lt=scope.until)
+    return _narrowed(proposals, scope, prefix="")
+
+
+def scope_decisions(scope: ReportScope) -> QuerySet[Decision]:
+    decisions = Decision.objects.filter(signed_at__gte=scope.since, signed_at__lt=scope.until)
+    return _narrowed(decisions, scope, prefix="proposal__")
+
+
+def scope_post_reviews(scope: ReportScope) -> QuerySet[PostActionReview]:
+    """Post-action reviews (sampling draws) of the proposals in scope."""
+    reviews = PostActionReview.objects.filter(
+        proposal__created_at__gte=scope.since, proposal__created_at__lt=scope.until
+    )
+    return _narrowed(reviews, scope, prefix="proposal__")
+
+
+def scope_audit_events(scope: ReportScope) -> QuerySet[AuditEvent]:
+    """Every event of the period: the chain is one, so it is never narrowed to an agent."""
+    return AuditEvent.objects.filter(timestamp__gte=scope.since, timestamp__lt=scope.until)
+
+
+def _narrowed(queryset: QuerySet, scope: ReportScope, *, prefix: str) -> QuerySet:
+    if scope.agent is not None:
+        queryset = queryset.filter(**{f"{prefix}agent": scope.agent})
+    if scope.action_type.endswith("*"):
+        queryset = queryset.filter(**{f"{prefix}action_type__startswith": scope.action_type[:-1]})
+    elif scope.action_type:
+        queryset = queryset.filter(**{f"{prefix}action_type": scope.action_type})
+    return queryset
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def report_summary(scope: ReportScope) -> dict:
+    """The executive summary: counts, rates (0..1 or None when nothing to divide), times in seconds."""
+    proposals = scope_proposals(scope)
+    counts = proposals.aggregate(
+        total=Count("id"),
+        autonomous=Count("id", filter=Q(mode=Mode.AUTONOMOUS)),
+        post_review=Count("id", filter=Q(mode=Mode.POST_REVIEW)),
+        pre_approval=Count("id", filter=_PRE),
+        pending=Count("id", filter=_PRE & Q(status=Status.PENDING)),
+        cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
+        approved=Count("id", filter=_HUMAN_APPROVED),
+        modified=Count("id", filter=_MODIFIED),
+        rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
+        expired=Count("id", filter=_EXPIRED),
+        approved_on_expiry=Count("id", filter=_APPROVED_ON_EXPIRY),
+        sla_met=Count(
+            "id",
+            filter=_HUMAN_DECIDED
+            & Q(escalation_level=0, sla_due_at__isnull=False, decided_at__lte=F("sla_due_at")),
+        ),
+        sla_measured=Count("id", filter=(_HUMAN_DECIDED & Q(sla_due_at__isnull=False)) | _EXPIRED | _APPROVED_ON_EXPIRY),
+        escalated=Count("id", filter=Q(escalation_level__gt=0)),
+        escalations=Sum("escalation_level", default=0),
+    )
+    sampling = scope_post_reviews(scope).aggregate(
+        executed=Count("id"),
+        sampled=Count("id", filter=Q(state__in=_SAMPLED_STATES)),
+        reviewed=Count("id", filter=Q(state__in=_REVIEWED_STATES)),
+        flagged=Count("id", filter=Q(state=ReviewState.FLAGGED)),
+    )
+    human_decided = counts["approved"] + counts["rejected"]
+    decided = human_decided + counts["expired"] + counts["approved_on_expiry"]
+    suspensions = scope_audit_events(scope).filter(action="agent.suspended")
+    if scope.agent is not None:
+        suspensions = suspensions.filter(object_type="agents.agent", object_id=str(scope.agent.pk))
+    times = decision_time_percentiles(scope, percents=(0.5, 0.95))
+    return {
+        **counts,
+        **{f"sampling_{key}": value for key, value in sampling.items()},
+        "human_decided": human_decided,
+        "decided": decided,
+        "human_reviewed": human_decided + sampling["reviewed"],
+        "human_review_rate": _ratio(human_decided + sampling["reviewed"], counts["total"]),
+        "approval_rate": _ratio(counts["approved"], decided),
+        "modification_rate": _ratio(counts["modified"], decided),
+        "rejection_rate": _ratio(counts["rejected"], decided),
+        "expiry_rate": _ratio(counts["expired"] + counts["approved_on_expiry"], decided),
+        "sla_compliance": _ratio(counts["sla_met"], counts["sla_measured"]),
+        "sample_coverage": _ratio(sampling["sampled"], sampling["executed"]),
+        "flag_rate": _ratio(sampling["flagged"], sampling["reviewed"]),
+        "median_seconds": times[0.5],
+        "p95_seconds": times[0.95],
+        "agent_suspensions": suspensions.count(),
+        "decisions": scope_decisions(scope).count(),
+        "audit_events": scope_audit_events(scope).count(),
+    }
+
+
+def decision_time_percentiles(scope: ReportScope, *, percents: tuple[float, ...]) -> dict[float, float | None]:
+    """Nearest-rank percentiles of submission-to-decision seconds of human decisions.
+
+    PostgreSQL computes PERCENTILE_DISC in one pass; SQLite has no percentile, so each one is a
+    single ordered query that skips to its rank (OFFSET): no rows come back to Python.
+    """
+    decided = scope_proposals(scope).filter(_HUMAN_DECIDED, decided_at__isnull=False)
+    # The SQL is built from constants and the quoted table name only.
+    seconds = RawSQL(_seconds_to_decision_sql(), (), output_field=FloatField())  # noqa: S611
+    if connection.vendor == "postgresql":
+        figures = decided.aggregate(**{f"p{index}": _PercentileDisc(seconds, percent) for index, percent in enumerate(percents)})
+        return {percent: figures[f"p{index}"] for index, percent in enumerate(percents)}
+    total = decided.count()
+    ranked = decided.annotate(seconds=seconds).order_by("seconds").values_list("seconds", flat=True)
+    return {
+        percent: (ranked[max(math.ceil(percent * total) - 1, 0)] if total else None) for percent in percents
+    }
+
+
+class _PercentileDisc(Aggregate):
+    function = "PERCENTILE_DISC"
+    template = "%(function)s(%(percent)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, percent: float, **extra):
+        super().__init__(expression, percent=float(percent), **extra)
+
+
+def _seconds_to_decision_sql() -> str:
+    table = connection.ops.quote_name(Proposal._meta.db_table)
+    if connection.vendor == "postgresql":
+        return f"EXTRACT(EPOCH FROM ({table}.decided_at - {table}.created_at))"
+    return f"((julianday({table}.decided_at) - julianday({table}.created_at)) * 86400.0)"
+
+
+def report_groups(scope: ReportScope) -> tuple[list[dict], int]:
+    """One row per agent and action type (at most GROUP_MAX_ROWS), and how many there are."""
+    grouped = scope_proposals(scope).values("agent__name", "action_type")
+    rows = list(
+        grouped.annotate(
+            total=Count("id"),
+            autonomous=Count("id", filter=Q(mode=Mode.AUTONOMOUS)),
+            post_review=Count("id", filter=Q(mode=Mode.POST_REVIEW)),
+            pre_approval=Count("id", filter=_PRE),
+            approved=Count("id", filter=_HUMAN_APPROVED),
+            modified=Count("id", filter=_MODIFIED),
+            rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
+            expired=Count("id", filter=_EXPIRED | _APPROVED_ON_EXPIRY),
+        ).order_by("agent__name", "action_type")[:GROUP_MAX_ROWS]
+    )
+    for row in rows:
+        decided = row["approved"] + row["rejected"] + row["expired"]
+        row["approval_rate"] = _ratio(row["approved"], decided)
+    total_groups = grouped.distinct().count() if len(rows) == GROUP_MAX_ROWS else len(rows)
+    return rows, total_groups
+
+
+def report_signoffs(scope: ReportScope) -> list[dict]:
+    """Each reviewer who signed in the period: printed name, licence, decisions, and what their
+    signatures meant (21 CFR 11.50), pre-approval decisions and post-action reviews together."""
+    reviewers: dict[int, dict] = {}
+    decision_groups = scope_decisions(scope).values("reviewer_id", "signature_meaning").annotate(
+        signatures=Count("id"),
+        printed_name=Max("signer_name"),
+        licence=Max("reviewer__reviewer_profile__licence_number"),
+        username=Max("reviewer__username"),
+        first=Min("signed_at"),
+        last=Max("signed_at"),
+    )
+    review_groups = (
+        _narrowed(PostActionReview.objects.filter(reviewed_at__gte=scope.since, reviewed_at__lt=scope.until), scope, prefix="proposal__")
+        .filter(reviewer__isnull=False)
+        .values("reviewer_id", "signature_meaning")
+        .annotate(
+            signatures=Count("id"),
+            printed_name=Max("signer_name"),
+            licence=Max("reviewer__reviewer_profile__licence_number"),
+            username=Max("reviewer__username"),
+            first=Min("reviewed_at"),
+            last=Max("reviewed_at"),
+        )
+    )
+    for kind, groups in (("decisions", decision_groups), ("reviews", review_groups)):
+        for group in groups:
+            reviewer = reviewers.setdefault(
+                group["reviewer_id"],
+                {
+                    "printed_name": group["printed_name"] or group["username"],
+                    "username": group["username"],
+                    "licence": group["licence"] or "",
+                    "decisions": 0,
+                    "reviews": 0,
+                    "meanings": {},
+                    "first": group["first"],
+                    "last": group["last"],
+                },
+            )
+            reviewer[kind] += group["signatures"]
+            meaning = group["signature_meaning"] or "-"
+            reviewer["meanings"][meaning] = reviewer["meanings"].get(meaning, 0) + group["signatures"]
+            reviewer["first"] = min(reviewer["first"], group["first"])
+            reviewer["last"] = max(reviewer["last"], group["last"])
+    for reviewer in reviewers.values():
+        reviewer["meanings"] = sorted(reviewer["meanings"].items())
+    return sorted(reviewers.values(), key=lambda reviewer: (reviewer["printed_name"].lower(), reviewer["username"]))
+
+
+def report_exceptions(scope: ReportScope) -> dict:
+    """Each kind of exception: how many, and the first REPORT_EXCEPTION_MAX_ROWS of them."""
+    cap = settings.REPORT_EXCEPTION_MAX_ROWS
+    proposals = scope_proposals(scope).select_related("agent").order_by("created_at", "id")
+    high_risk = Q(compliance_exposure="high") | Q(irreversible=True) | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+    kinds = {
+        "expired": proposals.filter(_EXPIRED),
+        "approved_on_expiry": proposals.filter(_APPROVED_ON_EXPIRY),
+        "modified": proposals.filter(_MODIFIED),
+        "rejected_high_risk": proposals.filter(_PRE & Q(status=Status.REJECTED) & high_risk),
+    }
+    exceptions = {name: {"count": rows.count(), "rows": list(rows[:cap])} for name, rows in kinds.items()}
+    flagged = (
+        scope_post_reviews(scope)
+        .filter(state=ReviewState.FLAGGED)
+        .select_related("proposal__agent")
+        .order_by("reviewed_at", "id")
+    )
+    exceptions["flagged"] = {"count": flagged.count(), "rows": list(flagged[:cap])}
+    changes = (
+        PolicyVersion.objects.filter(
+            Q(created_at__gte=scope.since, created_at__lt=scope.until)
+            | Q(activated_at__gte=scope.since, activated_at__lt=scope.until)
+        )
+        .select_related("created_by", "activated_by")
+        .order_by("number")
+    )
+    exceptions["policy_changes"] = {"count": changes.count(), "rows": list(changes[:cap])}
+    return exceptions
+
+
+def report_daily_outcomes(scope: ReportScope) -> list[dict]:
+    """Per day of submission: proposals by outcome, and the human approval rate."""
+    return list(
+        scope_proposals(scope)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            total=Count("id"),
+            by_policy=Count("id", filter=Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)),
+            approved=Count("id", filter=_HUMAN_APPROVED & Q(revised_payload__isnull=True)),
+            modified=Count("id", filter=_MODIFIED),
+            rejected=Count("id", filter=Q(status=Status.REJECTED)),
+            expired=Count("id", filter=Q(status=Status.EXPIRED)),
+            open=Count("id", filter=Q(status__in=(Status.PENDING, Status.CANCELLED))),
+        )
+        .order_by("day")
+    )
+
+
+def report_confidence_bins(scope: ReportScope) -> list[dict]:
+    """Human decisions per tenth of the agent's stated confidence, with the approval rate."""
+    rows = (
+        scope_proposals(scope)
+        .filter(_HUMAN_DECIDED)
+        .annotate(bin=Least(Floor(F("confidence") * CONFIDENCE_BINS), CONFIDENCE_BINS - 1))
+        .values("bin")
+        .annotate(total=Count("id"), approved=Count("id", filter=Q(status=Status.APPROVED)))
+        .order_by("bin")
+    )
+    found = {int(row["bin"]): row for row in rows}
+    return [
+        {
+            "bin": index,
+            "total": found.get(index, {}).get("total", 0),
+            "approved": found.get(index, {}).get("approved", 0),
+            "approval_rate": _ratio(found.get(index, {}).get("approved", 0), found.get(index, {}).get("total", 0)),
+        }
+        for index in range(CONFIDENCE_BINS)
+    ]
+
+
+def report_appendix(scope: ReportScope, *, limit: int) -> list[tuple]:
+    """The first `limit` decisions of the period, oldest first (the rest are in the attachment)."""
+    return list(
+        scope_decisions(scope)
+        .order_by("signed_at", "id")
+        .values_list(
+            "signed_at", "proposal_id", "proposal__agent__name", "proposal__action_type", "signer_name",
+            "verdict", "signature_meaning",
+        )[:limit]
+    )
+
+
+def report_audit_period(scope: ReportScope) -> dict:
+    """The first and last sequence numbers of the period's events (for inclusion proofs)."""
+    return scope_audit_events(scope).aggregate(first_seq=Min("seq"), last_seq=Max("seq"), events=Count("seq"))
+
+
+# --- streamed rows (exports and attachments) -----------------------------------------------------
+
+DECISION_COLUMNS = (
+    "id", "proposal_id", "agent", "action_type", "reviewer", "signer_name", "licence_number", "verdict",
+    "signature_meaning", "rationale", "payload_version", "escalation_level", "signed_at", "proposal_status",
+    "modified_payload",
+)
+AUDIT_COLUMNS = (
+    "seq", "timestamp", "actor_type", "actor_id", "action", "object_type", "object_id", "data_hash",
+    "prev_hash", "hash", "schema_version", "salt", "data",
+)
+
+
+def decision_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[tuple]:
+    """Every decision of the period as a tuple of DECISION_COLUMNS, in constant memory."""
+    return (
+        scope_decisions(scope)
+        .order_by("signed_at", "id")
+        .values_list(
+            "id", "proposal_id", "proposal__agent__name", "proposal__action_type", "reviewer__username",
+            "signer_name", "reviewer__reviewer_profile__licence_number", "verdict", "signature_meaning",
+            "rationale", "payload_version", "escalation_level", "signed_at", "proposal__status", "payload",
+        )
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+def audit_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[tuple]:
+    """Every audit event of the period as a tuple of AUDIT_COLUMNS; `data` is the exact canonical
+    JSON text that was hashed (None once redacted), so the hashes can be recomputed offline."""
+    return (
+        scope_audit_events(scope)
+        .order_by("seq")
+        .values_list(
+            "seq", "timestamp", "actor_type", "actor_id", "action", "object_type", "object_id", "data_hash",
+            "prev_hash", "hash", "schema_version", "data_record__salt", "data_record__canonical_data",
+        )
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+def audit_events_filtered(
+    *, action: str = "", actor_id: str = "", object_type: str = "", since: datetime | None = None,
+    until: datetime | None = None, before_seq: int | None = None, limit: int = 50,
+) -> list[AuditEvent]:
+    """The newest events matching the filters (the compliance pages), paged by seq."""
+    events = AuditEvent.objects.select_related("data_record").order_by("-seq")
+    if action:
+        events = events.filter(action__startswith=action)
+    if actor_id:
+        events = events.filter(actor_id=actor_id)
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if since:
+        events = events.filter(timestamp__gte=since)
+    if until:
+        events = events.filter(timestamp__lt=until)
+    if before_seq:
+        events = events.filter(seq__lt=before_seq)
+    return list(events[:limit])
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def report_audit_integrity() -> dict:
+    """The chain's verification and its latest signed checkpoint, as far as the audit app offers them."""
+    from apps.audit import canonical, signing
+    from apps.audit import selectors as audit_selectors
+
+    integrity: dict = {"verification": None, "last_full_verification_at": None, "checkpoint": None}
+    verification_status = getattr(audit_selectors, "audit_verification_status", None)
+    if verification_status is not None:
+        verification, last_full = verification_status()
+        integrity["last_full_verification_at"] = last_full.finished_at if last_full else None
+    else:
+        verification = audit_selectors.audit_verify()
+    integrity["verification"] = verification
+    latest = getattr(audit_selectors, "audit_checkpoint_latest", None)
+    checkpoint = latest() if latest is not None else None
+    if checkpoint is not None:
+        message = canonical.checkpoint_message(
+            tree_size=checkpoint.tree_size,
+            root_hash=checkpoint.root_hash,
+            timestamp=canonical.format_timestamp(checkpoint.timestamp),
+        )
+        integrity["checkpoint"] = {
+            "tree_size": checkpoint.tree_size,
+            "root_hash": checkpoint.root_hash,
+            "timestamp": checkpoint.timestamp,
+            "signature": checkpoint.signature,
+            "public_key": checkpoint.public_key,
+            "fingerprint": public_key_fingerprint(checkpoint.public_key),
+            "signed_message": message.decode(),
+            "signature_valid": signing.signature_is_valid(
+                message=message, signature_hex=checkpoint.signature, public_key=checkpoint.public_key
+            ),
+            "key_trusted": checkpoint.public_key in signing.trusted_public_keys(),
+        }
+    return integrity
+
+
+def public_key_fingerprint(public_key_hex: str) -> str:
+    """SHA-256 of the raw Ed25519 public key, in groups of four hex digits (read aloud over a phone)."""
+    digest = hashlib.sha256(bytes.fromhex(public_key_hex)).hexdigest()
+    return " ".join(digest[index : index + 4] for index in range(0, len(digest), 4))

@@ -1,0 +1,63 @@
+"""Localized figures for the report and the compliance pages (inside translation.override)."""
+
+from datetime import UTC, date, datetime
+
+from django import template
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+register = template.Library()
+
+DASH = "–"
+
+
+@register.filter
+def num(value) -> str:
+    if value is None:
+        return DASH
+    return formats.number_format(value, force_grouping=True)
+
+
+@register.filter
+def pct(value) -> str:
+    """A ratio 0..1 as a percentage with one decimal."""
+    if value is None:
+        return DASH
+    return _("%(value)s%%") % {"value": formats.number_format(value * 100, 1, force_grouping=True)}
+
+
+@register.filter
+def duration(seconds) -> str:
+    if seconds is None:
+        return DASH
+    seconds = round(float(seconds))
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return _("%(days)s d %(hours)s h") % {"days": num(days), "hours": hours}
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": secs}
+    return ngettext("%(seconds)s s", "%(seconds)s s", secs) % {"seconds": secs}
+
+
+@register.filter
+def when(value) -> str:
+    """A moment in UTC, localized (the report states that its times are UTC)."""
+    if value is None:
+        return DASH
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        value = timezone.localtime(value, UTC)
+    return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+
+
+@register.filter
+def day(value) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, datetime):
+        value = value.date()
+    return formats.date_format(value, "DATE_FORMAT") if isinstance(value, date) else str(value)

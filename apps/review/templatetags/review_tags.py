@@ -1,0 +1,57 @@
+"""Template helpers of the reviewer web app."""
+
+import json
+
+from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag
+def due(when):
+    """Time left until an SLA deadline; app.js keeps it ticking from the datetime attribute."""
+    if when is None:
+        return format_html('<span class="muted">—</span>')
+    seconds = int((when - timezone.now()).total_seconds())
+    text = time_left_text(seconds)
+    css = "overdue" if seconds < 0 else "soon" if seconds < 3600 else ""
+    return format_html(
+        '<time class="due {}" datetime="{}" data-due title="{}">{}</time>',
+        css,
+        when.isoformat(),
+        date_format(timezone.localtime(when), "DATETIME_FORMAT"),
+        text,
+    )
+
+
+def time_left_text(seconds: int) -> str:
+    span = abs(seconds)
+    days, rest = divmod(span, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        amount = _("%(d)sd %(h)sh") % {"d": days, "h": hours}
+    elif hours:
+        amount = _("%(h)sh %(m)sm") % {"h": hours, "m": minutes}
+    else:
+        amount = _("%(m)sm %(s)ss") % {"m": minutes, "s": secs}
+    return _("%(amount)s overdue") % {"amount": amount} if seconds < 0 else _("%(amount)s left") % {"amount": amount}
+
+
+@register.filter
+def as_json(value) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@register.filter
+def is_nested(value) -> bool:
+    return isinstance(value, dict | list)
+
+
+@register.filter
+def get_item(mapping, key):
+    return mapping.get(key) if hasattr(mapping, "get") else None

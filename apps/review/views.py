@@ -1,0 +1,306 @@
+"""Pages of the reviewer web app. Thin: selectors read, services write, forms validate."""
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from apps.accounts.selectors import user_may_decide, user_roles
+from apps.accounts.services import user_password_change
+from apps.proposals.models import ReviewState, Verdict
+from apps.proposals.selectors import proposal_get_for
+from apps.proposals.services import ensure_may_decide, proposal_decide, proposal_post_review
+from hitlplatform.errors import DomainError, NotFound
+
+from . import selectors
+from .forms import (
+    POST_REVIEW_PRESETS,
+    PRESET_REASONS,
+    SIGNATURE_MEANING_LABELS,
+    BatchDecisionForm,
+    DecisionForm,
+    HistoryFilterForm,
+    PostReviewForm,
+    QueueFilterForm,
+)
+from .services import proposal_view_record, proposals_decide_batch
+
+# Set after the first successful signature of a session, cleared at login (21 CFR 11.200).
+SIGNING_SESSION_KEY = "signing_session_started"
+POST_REVIEWS_TAB = "post"
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(idle_minutes=settings.SESSION_IDLE_TIMEOUT // 60, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        self.request.session.pop(SIGNING_SESSION_KEY, None)
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "registration/password_change_form.html"
+    success_url = reverse_lazy("review:profile")
+
+    def form_valid(self, form):
+        user_password_change(user=self.request.user, password=form.cleaned_data["new_password1"], actor=self.request.user)
+        # Keep this session signed in; every other session of the user ends with the old hash.
+        auth_views.update_session_auth_hash(self.request, self.request.user)
+        messages.success(self.request, _("Your password was changed."))
+        return redirect(self.get_success_url())
+
+
+@login_required
+def queue(request):
+    queues = selectors.review_queues_of(request.user)
+    tab = POST_REVIEWS_TAB if request.GET.get("tab") == POST_REVIEWS_TAB else "decisions"
+    facets = selectors.review_queue_facets(user=request.user, queues=queues) if queues else None
+    filter_form = QueueFilterForm(request.GET or None, queues=queues, facets=facets)
+    counts = selectors.review_queue_counts(user=request.user, queues=queues)
+    if tab == POST_REVIEWS_TAB:
+        page = _page(request, selectors.post_reviews_for(queues=queues))
+        approvals = {}
+    else:
+        proposals = selectors.review_queue_proposals(user=request.user, queues=queues, filters=filter_form.filters())
+        page = _page(request, proposals)
+        approvals = selectors.approvals_so_far(page.object_list)
+        for proposal in page.object_list:
+            proposal.approvals_so_far = approvals[proposal.pk]
+    context = {
+        "tab": tab,
+        "queues": [(queue, counts.get(queue.pk, 0)) for queue in queues],
+        "pending_total": sum(counts.values()),
+        "post_review_total": page.paginator.count if tab == POST_REVIEWS_TAB else None,
+        "filter_form": filter_form,
+        "page": page,
+        "query": _query_without_page(request),
+        "may_decide": user_may_decide(request.user),
+        "batch_form": BatchDecisionForm(username_required=_username_required(request)),
+    }
+    template = "review/_queue_results.html" if request.htmx and request.htmx.target == "queue-results" else "review/queue.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def batch_decide(request):
+    ids = [int(pk) for pk in request.POST.getlist("proposals") if pk.isdigit()]
+    form = BatchDecisionForm(request.POST, proposal_ids=ids, username_required=_username_required(request))
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            for error in errors:
+                messages.error(request, f"{form.fields[field].label or _('Selection')}: {error}" if field in form.fields else error)
+        return redirect(reverse("review:queue"))
+    try:
+        outcomes = proposals_decide_batch(
+            proposal_ids=form.cleaned_data["proposals"],
+            reviewer=request.user,
+            verdict=form.cleaned_data["verdict"],
+            rationale=form.cleaned_data["rationale"],
+            password=form.cleaned_data["password"],
+            username=form.signing_username,
+        )
+    except DomainError as error:
+        for message in _error_messages(error):
+            messages.error(request, message)
+        return redirect(reverse("review:queue"))
+    request.session[SIGNING_SESSION_KEY] = True
+    decided = [outcome for outcome in outcomes if outcome.decision is not None]
+    if decided:
+        messages.success(request, _("Signed %(count)s decisions.") % {"count": len(decided)})
+    for outcome in outcomes:
+        if outcome.error:
+            messages.error(request, _("#%(id)s: %(error)s") % {"id": outcome.proposal_id, "error": outcome.error})
+    return redirect(reverse("review:queue"))
+
+
+@login_required
+def detail(request, proposal_id: int):
+    proposal = _proposal_or_404(request.user, proposal_id)
+    queues = selectors.review_queues_of(request.user)
+    decide_blocked = _decide_blocked(proposal, request.user)
+    form = None
+    if not decide_blocked:
+        form = DecisionForm(request.POST or None, proposal=proposal, username_required=_username_required(request))
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, decide_blocked)
+            return redirect(reverse("review:detail", args=[proposal.pk]))
+        if form.is_valid():
+            try:
+                proposal_decide(
+                    proposal_id=proposal.pk,
+                    reviewer=request.user,
+                    verdict=form.cleaned_data["verdict"],
+                    rationale=form.cleaned_data["rationale"],
+                    password=form.cleaned_data["password"],
+                    payload=form.cleaned_data.get("payload"),
+                    payload_version_seen=form.cleaned_data["payload_version_seen"] or None,
+                    username=form.signing_username,
+                )
+            except DomainError as error:
+                _form_errors(form, error)
+            else:
+                request.session[SIGNING_SESSION_KEY] = True
+                messages.success(request, _("Your decision on #%(id)s is signed.") % {"id": proposal.pk})
+                following = selectors.next_proposal_id(user=request.user, queues=queues, after=proposal)
+                return redirect(reverse("review:detail", args=[following]) if following else reverse("review:queue"))
+        status = 400
+    else:
+        status = 200
+        proposal_view_record(proposal=proposal, user=request.user)
+    return render(request, "review/detail.html", _detail_context(request, proposal, queues, form, decide_blocked), status=status)
+
+
+@login_required
+@require_POST
+def payload_diff(request, proposal_id: int):
+    proposal = _proposal_or_404(request.user, proposal_id)
+    form = DecisionForm(request.POST, proposal=proposal, username_required=False)
+    return render(request, "review/_payload_diff.html", {"diff": form.payload_diff()})
+
+
+@login_required
+@require_POST
+def post_review(request, proposal_id: int):
+    proposal = _proposal_or_404(request.user, proposal_id)
+    form = PostReviewForm(request.POST, username_required=_username_required(request))
+    if form.is_valid():
+        try:
+            proposal_post_review(
+                proposal_id=proposal.pk,
+                reviewer=request.user,
+                verdict=form.cleaned_data["verdict"],
+                rationale=form.cleaned_data["rationale"],
+                correction=form.cleaned_data["correction"],
+                password=form.cleaned_data["password"],
+                username=form.signing_username,
+            )
+        except DomainError as error:
+            _form_errors(form, error)
+        else:
+            request.session[SIGNING_SESSION_KEY] = True
+            messages.success(request, _("Your post-action review of #%(id)s is signed.") % {"id": proposal.pk})
+            return redirect(reverse("review:queue") + f"?tab={POST_REVIEWS_TAB}")
+    queues = selectors.review_queues_of(request.user)
+    decide_blocked = _decide_blocked(proposal, request.user)
+    context = _detail_context(request, proposal, queues, None, decide_blocked, post_review_form=form)
+    return render(request, "review/detail.html", context, status=400)
+
+
+@login_required
+def history(request):
+    form = HistoryFilterForm(request.GET or None, action_types=selectors.decided_action_types(user=request.user))
+    page = _page(request, selectors.decisions_of(user=request.user, **form.filters()))
+    return render(request, "review/history.html", {"form": form, "page": page, "query": _query_without_page(request)})
+
+
+@login_required
+def profile(request):
+    profile = getattr(request.user, "reviewer_profile", None)
+    context = {
+        "profile": profile,
+        "licence_valid": profile is None or profile.licence_valid_on(timezone.localdate()),
+        "roles": sorted(user_roles(request.user)),
+        "queues": selectors.review_queues_of(request.user),
+    }
+    return render(request, "review/profile.html", context)
+
+
+def _detail_context(request, proposal, queues, form, decide_blocked, post_review_form=None) -> dict:
+    previous_id, next_id = selectors.review_neighbours(user=request.user, queues=queues, proposal=proposal)
+    review = getattr(proposal, "post_review", None)
+    if post_review_form is None and _post_review_open(proposal, request.user):
+        post_review_form = PostReviewForm(username_required=_username_required(request))
+    payload = proposal.current_payload
+    return {
+        "proposal": proposal,
+        "payload_items": [(key, value, isinstance(value, dict | list)) for key, value in payload.items()],
+        "payload_json": json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False),
+        "original_json": json.dumps(proposal.payload, indent=2, ensure_ascii=False) if proposal.modified else "",
+        "routing_json": json.dumps(proposal.routing, indent=2, ensure_ascii=False),
+        "decisions": list(proposal.decisions.all()),
+        "agent_record": selectors.agent_record(proposal=proposal),
+        "similar": selectors.similar_proposals(user=request.user, proposal=proposal),
+        "approvals": selectors.approvals_so_far([proposal])[proposal.pk],
+        "previous_id": previous_id,
+        "next_id": next_id,
+        "form": form,
+        "decide_blocked": decide_blocked,
+        "presets": PRESET_REASONS,
+        "meanings": SIGNATURE_MEANING_LABELS,
+        "verdicts": Verdict,
+        "review": review,
+        "post_review_form": post_review_form,
+        "post_review_presets": POST_REVIEW_PRESETS,
+        "printed_name": request.user.get_full_name() or request.user.get_username(),
+    }
+
+
+def _proposal_or_404(user, proposal_id):
+    try:
+        return proposal_get_for(principal=user, proposal_id=proposal_id)
+    except NotFound:
+        raise Http404(_("No such proposal."))
+
+
+def _decide_blocked(proposal, user) -> str:
+    """Why the user may not decide this proposal now; empty when they may."""
+    if proposal.is_final:
+        return _("This proposal is %(status)s.") % {"status": proposal.get_status_display()}
+    try:
+        ensure_may_decide(proposal=proposal, reviewer=user)
+    except DomainError as error:
+        return str(error.message)
+    return ""
+
+
+def _post_review_open(proposal, user) -> bool:
+    review = getattr(proposal, "post_review", None)
+    if review is None or review.state != ReviewState.QUEUED or review.queue_id is None:
+        return False
+    return user_may_decide(user) and review.queue_id in {queue.pk for queue in selectors.review_queues_of(user)}
+
+
+def _username_required(request) -> bool:
+    return not request.session.get(SIGNING_SESSION_KEY, False)
+
+
+def _form_errors(form, error: DomainError) -> None:
+    """A service's refusal, shown inline next to the fields it names and above the form."""
+    for field, field_messages in error.fields.items():
+        target = field if field in form.fields else None
+        for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
+            form.add_error(target, str(message))
+    if not error.fields or error.message is not error.default_message:
+        form.add_error(None, str(error.message))
+
+
+def _error_messages(error: DomainError) -> list[str]:
+    details = [str(message) for messages_ in error.fields.values() for message in messages_]
+    return details or [str(error.message)]
+
+
+def _page(request, items):
+    return Paginator(items, settings.REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+

@@ -1,0 +1,51 @@
+"""Fixtures of the SLA tests: policies with expiry choices, and the clock moved past a due time."""
+
+import pytest
+
+from apps.policies import selectors as policy_selectors
+from apps.policies.services import policy_load_yaml
+from tests.factories import UserFactory
+
+EXPIRY_POLICY = """
+rules:
+  - name: refunds
+    action_type: "payments.*"
+    mode: pre_approval
+    queue: finance
+    sla: 30m
+    escalation: [finance-senior, compliance]
+  - name: auto-approve-on-expiry
+    action_type: "newsletter.*"
+    mode: pre_approval
+    queue: support
+    sla: 1h
+    on_expiry: approve
+  - name: support-replies
+    action_type: "support.reply"
+    mode: post_review
+    sample_rate: 1.0
+    queue: support
+    sla: 2h
+    escalation: [support-senior]
+"""
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    # The rules cache is per process and keyed by version id; rolled-back tests reuse ids on SQLite.
+    for cache in ("_rules_by_version", "_snapshots"):
+        getattr(policy_selectors, cache, {}).clear()
+    yield
+    for cache in ("_rules_by_version", "_snapshots"):
+        getattr(policy_selectors, cache, {}).clear()
+
+
+@pytest.fixture
+def expiry_policy(policy):
+    return policy_load_yaml(text=EXPIRY_POLICY, comment="expiry test policy")
+
+
+@pytest.fixture
+def finance_senior_reviewer(db):
+    return UserFactory(username="finance_senior", role="senior_reviewer", queues=["finance-senior"],
+                       email="senior@example.org")
