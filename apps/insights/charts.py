@@ -2,6 +2,9 @@
 
 from dataclasses import dataclass
 
+from .templatetags.insights import percent as _percent
+from .templatetags.insights import seconds
+
 BAR_HEIGHT = 18
 BAR_GAP = 8
 LABEL_WIDTH = 260
@@ -45,6 +48,7 @@ class CalibrationChart:
     diagonal: tuple[float, float, float, float]
     size: int
     margin: int
+    plot: int
 
 
 def calibration_chart(calibration: list[dict], size: int = 220, margin: int = 30) -> CalibrationChart:
@@ -63,7 +67,7 @@ def calibration_chart(calibration: list[dict], size: int = 220, margin: int = 30
                 "title": f"{band['low']:.1f}–{band['high']:.1f}: {_percent(band['approval_rate'])} ({band['verdicts']})",
             }
         )
-    return CalibrationChart(points=points, diagonal=(margin, margin + plot, margin + plot, margin), size=size, margin=margin)
+    return CalibrationChart(points=points, diagonal=(margin, margin + plot, margin + plot, margin), size=size, margin=margin, plot=plot)
 
 
 def _bars(rows) -> BarChart:
@@ -83,15 +87,5 @@ def _bars(rows) -> BarChart:
     return BarChart(bars=bars, height=max(1, len(rows)) * (BAR_HEIGHT + BAR_GAP))
 
 
-def _percent(value) -> str:
-    return "–" if value is None else f"{value * 100:.1f}%"
-
-
-def _duration(seconds) -> str:
-    if seconds is None:
-        return "–"
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
+def _duration(value) -> str:
+    return seconds(value)

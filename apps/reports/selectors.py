@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Max, Min, Q, QuerySet, Sum
+from django.db.models import Aggregate, Count, F, FloatField, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Floor, Least, TruncDate
 from django.utils.translation import gettext as _
@@ -361,7 +361,7 @@ def report_confidence_bins(scope: ReportScope) -> list[dict]:
     rows = (
         scope_proposals(scope)
         .filter(_HUMAN_DECIDED)
-        .annotate(bin=Least(Floor(F("confidence") * CONFIDENCE_BINS), CONFIDENCE_BINS - 1))
+        .annotate(bin=Least(Floor(F("confidence") * CONFIDENCE_BINS), Value(CONFIDENCE_BINS - 1.0), output_field=FloatField()))
         .values("bin")
         .annotate(total=Count("id"), approved=Count("id", filter=Q(status=Status.APPROVED)))
         .order_by("bin")

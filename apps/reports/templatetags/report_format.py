@@ -24,7 +24,7 @@ def pct(value) -> str:
     """A ratio 0..1 as a percentage with one decimal."""
     if value is None:
         return DASH
-    return _("%(value)s%%") % {"value": formats.number_format(value * 100, 1, force_grouping=True)}
+    return _("%(value)s%%") % {"value": formats.number_format(round(value * 100, 1), 1, force_grouping=True)}
 
 
 @register.filter

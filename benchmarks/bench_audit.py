@@ -1,0 +1,341 @@
+"""Audit trail benchmarks, each against a baseline measured in the same run.
+
+- append: 8 concurrent writers (processes) calling audit_record on PostgreSQL, against plain
+  single-row INSERT + COMMIT into a one-column table by as many writers; then a fork check.
+  Goal: >= 0.8 of the baseline, 0 forks.
+- verify: audit_verify over N events (BENCH_AUDIT_EVENTS, default 1,000,000, bulk-generated here),
+  on PostgreSQL and on SQLite, against a plain streaming SELECT of the same rows.
+  Goal: >= 200,000 events/s and < 150 MB peak RSS.
+- checkpoint of that chain (goal < 1 s) and an inclusion proof (goal < 20 ms).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/x .venv/bin/python benchmarks/bench_audit.py
+
+PostgreSQL: the server of DATABASE_URL (or BENCH_PG_SERVER); the benchmark creates and drops a
+database of its own there. SQLite: a file in a temporary folder. Every measurement runs in a
+fresh process, so peak RSS is that of the measured work (plus Django itself).
+"""
+
+import contextlib
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
+WRITERS = int(os.environ.get("BENCH_AUDIT_WRITERS", "8"))
+APPENDS = int(os.environ.get("BENCH_AUDIT_APPENDS", "500"))
+ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "2"))
+PROOFS = 200
+GENERATE_CHUNK = 20_000
+
+
+def main() -> None:
+    server = _postgres_server()
+    if server is None:
+        print("audit on PostgreSQL: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server")
+    else:
+        with _postgres_database(server) as url:
+            _bench_database("PostgreSQL", url, append=True)
+    with tempfile.TemporaryDirectory(prefix="bench-audit-") as folder:
+        _bench_database("SQLite", f"sqlite:///{folder}/audit.sqlite3", append=False)
+
+
+def _bench_database(name: str, url: str, *, append: bool) -> None:
+    environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    environment.setdefault("SECRET_KEY", "bench-only-secret-key")
+    environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+                   cwd=ROOT, env=environment, check=True)
+    print(f"audit on {name}:", flush=True)
+    if append:
+        _phase(environment, "plain-table")
+        best = {"plain": 0.0, "audit": 0.0}
+        for _round in range(ROUNDS):
+            for kind in best:
+                best[kind] = max(best[kind], _concurrent_appends(environment, kind))
+        chain = _phase(environment, "chain-shape")
+        print(
+            f"  append, {WRITERS} writers x {APPENDS}: {best['audit']:9.0f} events/s   "
+            f"plain INSERT+COMMIT {best['plain']:9.0f} rows/s   ratio {best['audit'] / best['plain']:5.2f} "
+            f"(goal >= 0.80)   forks {chain['forks']}, gapless {chain['gapless']}, verifies {chain['ok']}",
+            flush=True,
+        )
+    started = time.perf_counter()
+    generated = _phase(environment, "generate", str(EVENTS))
+    print(f"  generated {generated['events']} events by bulk insert in {time.perf_counter() - started:.1f} s", flush=True)
+    checkpoint = _phase(environment, "checkpoint")
+    print(f"  checkpoint of {checkpoint['tree_size']} events: {checkpoint['seconds'] * 1000:8.1f} ms (goal < 1000 ms)")
+    proofs = _phase(environment, "proofs")
+    print(
+        f"  inclusion proof in a tree of {proofs['tree_size']}: {proofs['mean_ms']:6.2f} ms mean, "
+        f"{proofs['max_ms']:6.2f} ms max over {PROOFS} (goal < 20 ms)",
+        flush=True,
+    )
+    plain = _phase(environment, "plain-select")
+    verify = _phase(environment, "verify")
+    print(
+        f"  verify {verify['events']} events: {verify['rate']:9.0f} events/s, peak RSS {verify['rss_mb']:5.0f} MB "
+        f"(ok={verify['ok']})   plain streaming SELECT {plain['rate']:9.0f} rows/s, peak RSS {plain['rss_mb']:5.0f} MB"
+        f"   ratio {verify['rate'] / plain['rate']:5.2f}   (goal >= 200000 events/s, < 150 MB)",
+        flush=True,
+    )
+
+
+def _concurrent_appends(environment: dict, kind: str) -> float:
+    """Events (or rows) per second of WRITERS processes appending APPENDS each, timed from a common start."""
+    writers = [
+        subprocess.Popen([sys.executable, __file__, "--phase", "append", kind, str(worker), str(APPENDS)],
+                         cwd=ROOT, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for worker in range(WRITERS)
+    ]
+    for writer in writers:  # every process has set Django up and connected before the clock starts
+        assert writer.stdout.readline().strip() == "READY"
+    for writer in writers:
+        writer.stdin.write("GO\n")
+        writer.stdin.flush()
+    spans = []
+    for writer in writers:
+        output, _ = writer.communicate(timeout=1800)
+        if writer.returncode:
+            raise RuntimeError(f"{kind} writer failed")
+        spans.append(json.loads(output.strip().splitlines()[-1]))
+    elapsed = max(span["end"] for span in spans) - min(span["start"] for span in spans)
+    return WRITERS * APPENDS / elapsed
+
+
+def _phase(environment: dict, *arguments: str) -> dict:
+    output = subprocess.run([sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment,
+                            capture_output=True, text=True)
+    if output.returncode:
+        raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+# --- phases, each in a process of its own ------------------------------------------------------
+
+
+def _run_phase(name: str, *arguments: str) -> dict:
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
+    import django
+
+    django.setup()
+    return PHASES[name](*arguments)
+
+
+def _phase_plain_table() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_plain (value bigint)")
+    return {}
+
+
+def _phase_append(kind: str, worker: str, count: str) -> dict:
+    from django.db import connection
+
+    from apps.audit.services import audit_record
+
+    connection.ensure_connection()
+    print("READY", flush=True)
+    sys.stdin.readline()
+    start = time.time()
+    if kind == "audit":
+        for number in range(int(count)):
+            audit_record(action="bench.appended", object_type="bench", object_id=worker, data={"n": number})
+    else:
+        with connection.cursor() as cursor:  # autocommit: every INSERT commits on its own
+            for number in range(int(count)):
+                cursor.execute("INSERT INTO bench_plain (value) VALUES (%s)", [number])
+    return {"start": start, "end": time.time()}
+
+
+def _phase_chain_shape() -> dict:
+    from apps.audit.models import AuditEvent
+    from apps.audit.selectors import audit_verify
+
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    distinct_prev = AuditEvent.objects.values("prev_hash").distinct().count()
+    return {"forks": len(seqs) - distinct_prev, "gapless": seqs == list(range(1, len(seqs) + 1)), "ok": audit_verify().ok}
+
+
+def _phase_generate(count: str) -> dict:
+    """Append `count` events fast: the same hashes and Merkle nodes audit_record writes, bulk-inserted."""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    from django.db import connection, transaction
+
+    from apps.audit import canonical, merkle
+    from apps.audit.models import ChainHead
+
+    head = ChainHead.objects.get(pk=1)
+    seq, prev_hash = head.seq, head.hash
+    frontier = [bytes.fromhex(node) for node in json.loads(head.frontier)]
+    start = datetime.now(UTC)
+    total = int(count)
+    event_columns = ("seq", "timestamp", "actor_type", "actor_id", "action", "object_type", "object_id",
+                     "data_hash", "prev_hash", "hash", "schema_version")
+    with transaction.atomic():
+        while total:
+            events, data, nodes = [], [], []
+            for _ in range(min(total, GENERATE_CHUNK)):
+                seq += 1
+                moment = start + timedelta(microseconds=seq)
+                salt = os.urandom(32).hex()
+                canonical_data = f'{{"amount":"{seq % 1000}.00","order":"A-{seq}","worker":{seq % 8}}}'
+                data_hash = hashlib.sha256(bytes.fromhex(salt) + canonical_data.encode()).hexdigest()
+                event_hash = canonical.event_hash(
+                    schema_version=1, seq=seq, timestamp=canonical.format_timestamp(moment), actor_type="system",
+                    actor_id="system", action="bench.generated", object_type="bench", object_id=str(seq),
+                    data_hash=data_hash, prev_hash=prev_hash,
+                )
+                events.append((seq, moment, "system", "system", "bench.generated", "bench", str(seq), data_hash,
+                               prev_hash, event_hash, 1))
+                data.append((seq, salt, canonical_data))
+                nodes += merkle.frontier_append(frontier, seq - 1, merkle.leaf_hash(bytes.fromhex(event_hash)))
+                prev_hash = event_hash
+            total -= len(events)
+            nodes = [(level, index, node.hex()) for level, index, node in nodes]
+            _bulk_insert(connection, "audit_event", event_columns, events)
+            _bulk_insert(connection, "audit_event_data", ("seq", "salt", "canonical_data"), data)
+            _bulk_insert(connection, "audit_merkle_node", ("level", "index", "hash"), nodes)
+        ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev_hash,
+                                              frontier=json.dumps([node.hex() for node in frontier]))
+    if connection.vendor == "postgresql":  # fresh statistics, as a live table would have
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE audit_event, audit_event_data, audit_merkle_node")
+    return {"events": int(count), "head": seq}
+
+
+def _bulk_insert(connection, table: str, columns: tuple, rows: list) -> None:
+    if not rows:
+        return
+    quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            adapt = connection.ops.adapt_datetimefield_value
+            rows = [tuple(adapt(value) if hasattr(value, "tzinfo") else value for value in row) for row in rows]
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", rows)
+
+
+def _phase_checkpoint() -> dict:
+    from apps.audit.services import audit_checkpoint_create
+
+    started = time.perf_counter()
+    checkpoint = audit_checkpoint_create()
+    return {"seconds": time.perf_counter() - started, "tree_size": checkpoint.tree_size}
+
+
+def _phase_proofs() -> dict:
+    from apps.audit.selectors import audit_head, audit_inclusion_proof
+
+    tree_size = audit_head().seq
+    rng = random.Random(9162)
+    audit_inclusion_proof(seq=1, tree_size=tree_size)  # warm the connection
+    timings = []
+    for _ in range(PROOFS):
+        started = time.perf_counter()
+        audit_inclusion_proof(seq=rng.randint(1, tree_size), tree_size=tree_size)
+        timings.append((time.perf_counter() - started) * 1000)
+    return {"tree_size": tree_size, "mean_ms": sum(timings) / len(timings), "max_ms": max(timings)}
+
+
+def _phase_plain_select() -> dict:
+    from django.db import connection
+
+    from apps.audit.selectors import _EVENT_ROWS_SQL, _read_snapshot
+
+    rows = 0
+    started = time.perf_counter()
+    with _read_snapshot(), connection.chunked_cursor() as cursor:
+        cursor.execute(_EVENT_ROWS_SQL, [0])
+        while chunk := cursor.fetchmany(5000):
+            for _row in chunk:
+                rows += 1
+    elapsed = time.perf_counter() - started
+    return {"rate": rows / elapsed, "rows": rows, "rss_mb": _peak_rss_mb()}
+
+
+def _phase_verify() -> dict:
+    from apps.audit.selectors import audit_verify
+
+    started = time.perf_counter()
+    verification = audit_verify(chunk_size=5000)
+    elapsed = time.perf_counter() - started
+    return {"rate": verification.events_checked / elapsed, "events": verification.events_checked,
+            "ok": verification.ok, "rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+PHASES = {
+    "plain-table": _phase_plain_table,
+    "append": _phase_append,
+    "chain-shape": _phase_chain_shape,
+    "generate": _phase_generate,
+    "checkpoint": _phase_checkpoint,
+    "proofs": _phase_proofs,
+    "plain-select": _phase_plain_select,
+    "verify": _phase_verify,
+}
+
+
+# --- PostgreSQL server and database -------------------------------------------------------------
+
+
+def _postgres_server() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = os.environ.get("BENCH_PG_SERVER", "")
+    if not url:
+        return None
+    try:
+        import psycopg
+
+        with psycopg.connect(_with_database(url, "postgres"), connect_timeout=5):
+            return url
+    except Exception as error:  # an unreachable server skips the PostgreSQL half, loudly
+        print(f"audit on PostgreSQL: server not reachable ({error})")
+        return None
+
+
+@contextlib.contextmanager
+def _postgres_database(server: str):
+    import psycopg
+
+    name = f"bench_audit_{os.getpid()}"
+    with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield _with_database(server, name)
+    finally:
+        with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, f"/{name}", parts.query, ""))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--phase":
+        print(json.dumps(_run_phase(sys.argv[2], *sys.argv[3:])), flush=True)
+    else:
+        main()

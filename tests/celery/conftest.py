@@ -1,0 +1,240 @@
+"""Real Celery workers for the acceptance tests: a `celery worker -B` subprocess against Redis and
+RabbitMQ, on the test database (a file on SQLite, `test_<name>` on PostgreSQL), and a webhook
+receiver on 127.0.0.1.
+
+CI exports HITL_TEST_REDIS_URL, HITL_TEST_AMQP_URL and HITL_REQUIRE_SERVICES=1: there a missing
+broker fails the test; elsewhere it skips with the reason.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from kombu import Connection
+
+from apps.policies import selectors as policy_selectors
+from hitlplatform.celery import app as celery_app
+
+BROKERS = {"redis": "HITL_TEST_REDIS_URL", "amqp": "HITL_TEST_AMQP_URL"}
+WORKER_READY_SECONDS = 60
+
+
+def _unavailable(reason: str):
+    if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (HITL_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=sorted(BROKERS))
+def broker_url(request):
+    variable = BROKERS[request.param]
+    url = os.environ.get(variable)
+    if not url:
+        _unavailable(f"{variable} is not set: no {request.param} broker to run a real worker against")
+    if not _reachable(url):
+        _unavailable(f"the {request.param} broker at {url} does not answer")
+    return url
+
+
+@pytest.fixture
+def dead_broker_url(broker_url):
+    """The same kind of broker on a port where nothing listens: the broker is "down"."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    parts = urlsplit(broker_url)
+    netloc = parts.netloc.rsplit("@", 1)
+    host = f"127.0.0.1:{port}"
+    return parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host).geturl()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    for cache in ("_rules_by_version", "_snapshots"):
+        getattr(policy_selectors, cache, {}).clear()
+
+
+def use_broker(url: str, queue: str) -> None:
+    """Point this (test) process's Celery app at a broker, not eager, dropping pooled connections."""
+    celery_app.conf.update(broker_url=url, broker_write_url=None, task_default_queue=queue, task_always_eager=False,
+                           broker_transport_options={})
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    if "amqp" in celery_app.__dict__:
+        celery_app.amqp._producer_pool = None
+
+
+def database_url() -> str:
+    """The test database, as the worker subprocess must see it."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        if db["NAME"].startswith(("file:memorydb", ":memory:")):
+            pytest.skip("the test database is in memory: a worker process cannot share it")
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """`celery -A hitlplatform worker -B`, in its own process group so that kill -9 takes all of it."""
+
+    def __init__(self, *, broker: str, queue: str, log_dir: Path, environment: dict):
+        self.broker, self.queue, self.log_dir, self.environment = broker, queue, log_dir, environment
+        self.process = None
+        self.starts = 0
+
+    def start(self, **extra_environment) -> "Worker":
+        self.starts += 1
+        self.log = self.log_dir / f"worker-{self.starts}.log"
+        env = os.environ | self.environment | {name: str(value) for name, value in extra_environment.items()}
+        command = [
+            sys.executable, "-m", "celery", "-A", "hitlplatform", "worker", "-B", "--loglevel=INFO",
+            "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "-Q", self.queue, "-n", f"{self.queue}-{self.starts}@%h",
+            "--schedule", str(self.log_dir / f"beat-{self.starts}"),
+        ]
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + WORKER_READY_SECONDS
+        while b" ready." not in self.log.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"the worker did not start:\n{self.log.read_text()[-4000:]}")
+            time.sleep(0.2)
+        return self
+
+    def kill9(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+        self.process = None
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            self.process = None
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=20)
+        self.process = None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-6000:]
+
+
+@pytest.fixture
+def worker(transactional_db, broker_url, tmp_path):
+    """A worker on its own queue (other engineers share the brokers); the test process publishes there too."""
+    queue = f"hitl-test-{uuid.uuid4().hex[:12]}"
+    saved = {name: celery_app.conf[name] for name in
+             ("broker_url", "broker_write_url", "task_default_queue", "task_always_eager", "broker_transport_options")}
+    use_broker(broker_url, queue)
+    environment = {
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "SLA_SWEEP_SECONDS": "1",
+        "OUTBOX_SWEEP_SECONDS": "1",
+        "OUTBOX_DISPATCH_GRACE_SECONDS": "2",
+        "AUDIT_CHECKPOINT_SECONDS": "3600",
+        "SAMPLING_TOPUP_SECONDS": "3600",
+        "DJANGO_SETTINGS_MODULE": "hitlplatform.settings",
+    }
+    running = Worker(broker=broker_url, queue=queue, log_dir=tmp_path, environment=environment)
+    yield running
+    running.stop()
+    use_broker(saved["broker_url"], saved["task_default_queue"])
+    celery_app.conf.update(saved)
+    with Connection(broker_url, connect_timeout=5) as broker:
+        channel = broker.channel()
+        channel.queue_delete(queue)
+        channel.close()
+
+
+class Receiver:
+    """Integrator endpoint on 127.0.0.1: records every request; fails an event's first `fail_first` tries."""
+
+    def __init__(self, fail_first: int = 0):
+        self.fail_first = fail_first
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                event_id = json.loads(body).get("id")
+                with receiver.lock:
+                    tries = sum(1 for request in receiver.requests if request["event_id"] == event_id)
+                    status = 500 if tries < receiver.fail_first else 200
+                    receiver.requests.append({"event_id": event_id, "body": body, "status": status,
+                                              "signature": self.headers.get("X-HITL-Signature", "")})
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def accepted(self) -> list[dict]:
+        with self.lock:
+            return [request for request in self.requests if request["status"] == 200]
+
+
+@pytest.fixture
+def receiver():
+    started = []
+
+    def make(fail_first: int = 0) -> Receiver:
+        server = Receiver(fail_first=fail_first)
+        server.thread.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.server.shutdown()
+        server.server.server_close()
+
+
+def wait_for(condition, *, timeout: float, what: str, worker: Worker | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    pytest.fail(f"timed out waiting for {what}" + (f"\nworker log:\n{worker.output()}" if worker else ""))
