@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))
 WRITERS = int(os.environ.get("BENCH_AUDIT_WRITERS", "8"))
-APPENDS = int(os.environ.get("BENCH_AUDIT_APPENDS", "500"))
+APPENDS = int(os.environ.get("BENCH_AUDIT_APPENDS", "500"))  # per writer; 0 skips the append benchmark
 ROUNDS = int(os.environ.get("BENCH_AUDIT_ROUNDS", "2"))
 PROOFS = 200
 GENERATE_CHUNK = 20_000
@@ -39,7 +39,9 @@ GENERATE_CHUNK = 20_000
 def main() -> None:
     server = _postgres_server()
     if server is None:
-        print("audit on PostgreSQL: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server")
+        print(
+            "audit on PostgreSQL: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server"
+        )
     else:
         with _postgres_database(server) as url:
             _bench_database("PostgreSQL", url, append=True)
@@ -51,25 +53,35 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
     environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     environment.setdefault("SECRET_KEY", "bench-only-secret-key")
     environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                   cwd=ROOT, env=environment, check=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=environment,
+        check=True,
+    )
     print(f"audit on {name}:", flush=True)
-    if append:
+    if append and APPENDS:
         _phase(environment, "plain-table")
-        best = {"plain": 0.0, "audit": 0.0}
-        for _round in range(ROUNDS):
-            for kind in best:
-                best[kind] = max(best[kind], _concurrent_appends(environment, kind))
-        chain = _phase(environment, "chain-shape")
-        print(
-            f"  append, {WRITERS} writers x {APPENDS}: {best['audit']:9.0f} events/s   "
-            f"plain INSERT+COMMIT {best['plain']:9.0f} rows/s   ratio {best['audit'] / best['plain']:5.2f} "
-            f"(goal >= 0.80)   forks {chain['forks']}, gapless {chain['gapless']}, verifies {chain['ok']}",
-            flush=True,
-        )
+        # synchronous_commit=off (both sides) shows the cost of the lock apart from the WAL flush
+        for commit_mode in ("on", "off"):
+            mode_environment = {**environment, "PGOPTIONS": f"-c synchronous_commit={commit_mode}"}
+            best = {"plain": 0.0, "audit": 0.0}
+            for _round in range(ROUNDS):
+                for kind in best:
+                    best[kind] = max(best[kind], _concurrent_appends(mode_environment, kind))
+            chain = _phase(environment, "chain-shape")
+            print(
+                f"  append, {WRITERS} writers x {APPENDS}, synchronous_commit={commit_mode}: "
+                f"{best['audit']:7.0f} events/s   plain INSERT+COMMIT {best['plain']:7.0f} rows/s   "
+                f"ratio {best['audit'] / best['plain']:5.2f} (goal >= 0.80)   "
+                f"forks {chain['forks']}, gapless {chain['gapless']}, verifies {chain['ok']}",
+                flush=True,
+            )
     started = time.perf_counter()
     generated = _phase(environment, "generate", str(EVENTS))
-    print(f"  generated {generated['events']} events by bulk insert in {time.perf_counter() - started:.1f} s", flush=True)
+    print(
+        f"  generated {generated['events']} events by bulk insert in {time.perf_counter() - started:.1f} s", flush=True
+    )
     checkpoint = _phase(environment, "checkpoint")
     print(f"  checkpoint of {checkpoint['tree_size']} events: {checkpoint['seconds'] * 1000:8.1f} ms (goal < 1000 ms)")
     proofs = _phase(environment, "proofs")
@@ -91,8 +103,14 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
 def _concurrent_appends(environment: dict, kind: str) -> float:
     """Events (or rows) per second of WRITERS processes appending APPENDS each, timed from a common start."""
     writers = [
-        subprocess.Popen([sys.executable, __file__, "--phase", "append", kind, str(worker), str(APPENDS)],
-                         cwd=ROOT, env=environment, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, __file__, "--phase", "append", kind, str(worker), str(APPENDS)],
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         for worker in range(WRITERS)
     ]
     for writer in writers:  # every process has set Django up and connected before the clock starts
@@ -111,8 +129,9 @@ def _concurrent_appends(environment: dict, kind: str) -> float:
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment,
-                            capture_output=True, text=True)
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
     if output.returncode:
         raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -163,7 +182,11 @@ def _phase_chain_shape() -> dict:
 
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     distinct_prev = AuditEvent.objects.values("prev_hash").distinct().count()
-    return {"forks": len(seqs) - distinct_prev, "gapless": seqs == list(range(1, len(seqs) + 1)), "ok": audit_verify().ok}
+    return {
+        "forks": len(seqs) - distinct_prev,
+        "gapless": seqs == list(range(1, len(seqs) + 1)),
+        "ok": audit_verify().ok,
+    }
 
 
 def _phase_generate(count: str) -> dict:
@@ -181,8 +204,19 @@ def _phase_generate(count: str) -> dict:
     frontier = [bytes.fromhex(node) for node in json.loads(head.frontier)]
     start = datetime.now(UTC)
     total = int(count)
-    event_columns = ("seq", "timestamp", "actor_type", "actor_id", "action", "object_type", "object_id",
-                     "data_hash", "prev_hash", "hash", "schema_version")
+    event_columns = (
+        "seq",
+        "timestamp",
+        "actor_type",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "data_hash",
+        "prev_hash",
+        "hash",
+        "schema_version",
+    )
     with transaction.atomic():
         while total:
             events, data, nodes = [], [], []
@@ -193,12 +227,32 @@ def _phase_generate(count: str) -> dict:
                 canonical_data = f'{{"amount":"{seq % 1000}.00","order":"A-{seq}","worker":{seq % 8}}}'
                 data_hash = hashlib.sha256(bytes.fromhex(salt) + canonical_data.encode()).hexdigest()
                 event_hash = canonical.event_hash(
-                    schema_version=1, seq=seq, timestamp=canonical.format_timestamp(moment), actor_type="system",
-                    actor_id="system", action="bench.generated", object_type="bench", object_id=str(seq),
-                    data_hash=data_hash, prev_hash=prev_hash,
+                    schema_version=1,
+                    seq=seq,
+                    timestamp=canonical.format_timestamp(moment),
+                    actor_type="system",
+                    actor_id="system",
+                    action="bench.generated",
+                    object_type="bench",
+                    object_id=str(seq),
+                    data_hash=data_hash,
+                    prev_hash=prev_hash,
                 )
-                events.append((seq, moment, "system", "system", "bench.generated", "bench", str(seq), data_hash,
-                               prev_hash, event_hash, 1))
+                events.append(
+                    (
+                        seq,
+                        moment,
+                        "system",
+                        "system",
+                        "bench.generated",
+                        "bench",
+                        str(seq),
+                        data_hash,
+                        prev_hash,
+                        event_hash,
+                        1,
+                    )
+                )
                 data.append((seq, salt, canonical_data))
                 nodes += merkle.frontier_append(frontier, seq - 1, merkle.leaf_hash(bytes.fromhex(event_hash)))
                 prev_hash = event_hash
@@ -207,8 +261,9 @@ def _phase_generate(count: str) -> dict:
             _bulk_insert(connection, "audit_event", event_columns, events)
             _bulk_insert(connection, "audit_event_data", ("seq", "salt", "canonical_data"), data)
             _bulk_insert(connection, "audit_merkle_node", ("level", "index", "hash"), nodes)
-        ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev_hash,
-                                              frontier=json.dumps([node.hex() for node in frontier]))
+        ChainHead.objects.filter(pk=1).update(
+            seq=seq, hash=prev_hash, frontier=json.dumps([node.hex() for node in frontier])
+        )
     if connection.vendor == "postgresql":  # fresh statistics, as a live table would have
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE audit_event, audit_event_data, audit_merkle_node")
@@ -256,12 +311,12 @@ def _phase_proofs() -> dict:
 def _phase_plain_select() -> dict:
     from django.db import connection
 
-    from apps.audit.selectors import _EVENT_ROWS_SQL, _read_snapshot
+    from apps.audit.selectors import _read_snapshot, event_rows_sql
 
     rows = 0
     started = time.perf_counter()
     with _read_snapshot(), connection.chunked_cursor() as cursor:
-        cursor.execute(_EVENT_ROWS_SQL, [0])
+        cursor.execute(event_rows_sql(connection.vendor), [0])
         while chunk := cursor.fetchmany(5000):
             for _row in chunk:
                 rows += 1
@@ -275,8 +330,12 @@ def _phase_verify() -> dict:
     started = time.perf_counter()
     verification = audit_verify(chunk_size=5000)
     elapsed = time.perf_counter() - started
-    return {"rate": verification.events_checked / elapsed, "events": verification.events_checked,
-            "ok": verification.ok, "rss_mb": _peak_rss_mb()}
+    return {
+        "rate": verification.events_checked / elapsed,
+        "events": verification.events_checked,
+        "ok": verification.ok,
+        "rss_mb": _peak_rss_mb(),
+    }
 
 
 def _peak_rss_mb() -> float:

@@ -27,7 +27,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "apps.accounts.admin_site.AuditedAdminConfig",  # django.contrib.admin, auditing every change
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -212,6 +212,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "VerdictEnum": "apps.proposals.models.Verdict",
         "PostReviewVerdictEnum": "apps.proposals.models.PostActionReview.Verdict",
+        "QaVerdictEnum": "apps.insights.models.QaAssignment.Verdict",
     },
 }
 

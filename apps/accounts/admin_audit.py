@@ -9,7 +9,7 @@ from django.contrib import admin
 from apps.audit.services import audit_record
 
 
-class AuditedModelAdmin(admin.ModelAdmin):
+class AuditedAdminMixin:
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
         _audit_admin_change("admin.added", request, obj, message)
@@ -25,6 +25,10 @@ class AuditedModelAdmin(admin.ModelAdmin):
         for obj in queryset:
             _audit_admin_change("admin.deleted", request, obj, "")
         return entries
+
+
+class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    pass
 
 
 def _audit_admin_change(action: str, request, obj, message) -> None:

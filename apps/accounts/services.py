@@ -13,7 +13,7 @@ from apps.audit.services import audit_record
 from hitlplatform.credentials import USER_TOKEN, credential_issue
 from hitlplatform.errors import Conflict, InvalidInput
 
-from .models import ApiToken, ReviewerProfile, Role
+from .models import ApiToken, Queue, ReviewerProfile, Role
 from .selectors import REVIEW_QUEUE_PERMISSION
 
 User = get_user_model()
@@ -76,8 +76,6 @@ def role_revoke(*, user, role: str, actor=None) -> None:
 
 @transaction.atomic
 def queue_get_or_create(*, slug: str, name: str = "", actor=None):
-    from .models import Queue
-
     slug = slugify(slug)
     if not slug:
         raise InvalidInput(fields={"queue": [_("A queue needs a name.")]})

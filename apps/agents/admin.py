@@ -52,6 +52,9 @@ class AgentAdmin(AuditedModelAdmin):
         _show_once(request, _("API key of %(agent)s (shown once, store it now): %(key)s") % {"agent": agent, "key": key})
         _show_once(request, _("Webhook secret of %(agent)s: %(secret)s") % {"agent": agent, "secret": agent.webhook_secret})
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail names agents for good; suspend one instead
+
     def log_addition(self, request, obj, message):
         # agent_create already recorded agent.created; only the admin's own log entry remains.
         return admin.ModelAdmin.log_addition(self, request, obj, message)

@@ -96,9 +96,7 @@ class AuditEventListApi(APIView):
         next_url = None
         if len(events) > limit:
             events = events[:limit]
-            next_url = (
-                reverse("audit-event-list", request=request) + f"?after={events[-1].seq}&limit={limit}"
-            )
+            next_url = reverse("audit-event-list", request=request) + f"?after={events[-1].seq}&limit={limit}"
         return Response(self.OutputSerializer({"next": next_url, "results": events}).data)
 
 
@@ -179,7 +177,9 @@ class ConsistencyProofApi(APIView):
 
         def validate(self, attrs):
             if attrs["first"] > attrs["second"]:
-                raise serializers.ValidationError({"second": _("The second tree size must not be smaller than the first.")})
+                raise serializers.ValidationError(
+                    {"second": _("The second tree size must not be smaller than the first.")}
+                )
             return attrs
 
     class OutputSerializer(serializers.Serializer):

@@ -116,7 +116,11 @@ def _remove_statements(vendor: str) -> list[str]:
                 f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
                 f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
             ]
-        return [*statements, "DROP FUNCTION IF EXISTS audit_refuse_change()", "DROP FUNCTION IF EXISTS audit_guard_event_data()"]
+        return [
+            *statements,
+            "DROP FUNCTION IF EXISTS audit_refuse_change()",
+            "DROP FUNCTION IF EXISTS audit_guard_event_data()",
+        ]
     if vendor == "sqlite":
         return [
             f"DROP TRIGGER IF EXISTS {table}_no_{operation}"

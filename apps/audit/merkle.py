@@ -125,9 +125,7 @@ def range_hashes(ranges: Iterable[Range], read_nodes: Callable[[set[Node]], dict
     return [frontier_root([known[node] for node in perfect_subtrees(start, end)]) for start, end in ranges]
 
 
-def verify_inclusion(
-    *, leaf_index: int, tree_size: int, leaf: bytes, audit_path: Sequence[bytes], root: bytes
-) -> None:
+def verify_inclusion(*, leaf_index: int, tree_size: int, leaf: bytes, audit_path: Sequence[bytes], root: bytes) -> None:
     """RFC 9162 2.1.3.2; raises ProofError unless `leaf` is at `leaf_index` of the tree `root`."""
     if not 0 <= leaf_index < tree_size:
         raise ProofError(f"leaf index {leaf_index} is outside a tree of size {tree_size}")

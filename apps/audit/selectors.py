@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
@@ -15,11 +16,16 @@ from .models import GENESIS_HASH, SCHEMA_VERSION, AuditEvent, ChainHead, Checkpo
 from .services import EVENT_OBJECT_TYPE, REDACTED_ACTION
 
 _EVENT_ROWS_SQL = (
-    "SELECT e.seq, e.timestamp, e.actor_type, e.actor_id, e.action, e.object_type, e.object_id,"
+    "SELECT e.seq, {timestamp}, e.actor_type, e.actor_id, e.action, e.object_type, e.object_id,"
     " e.data_hash, e.prev_hash, e.hash, e.schema_version, d.salt, d.canonical_data"
     " FROM audit_event e LEFT OUTER JOIN audit_event_data d ON d.seq = e.seq"
     " WHERE e.seq > %s ORDER BY e.seq"
 )
+# The timestamp as the database can give it cheaply; _timestamp_text makes it the hashed text.
+_TIMESTAMP_COLUMN = {
+    "postgresql": """to_char(e.timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')""",
+    "sqlite": "e.timestamp || ''",  # the stored text, not parsed into a datetime by the driver
+}
 
 
 @dataclass
@@ -179,7 +185,6 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
     sha256 = hashlib.sha256
     fromhex = bytes.fromhex
     envelope_bytes = canonical.envelope_bytes
-    format_timestamp = canonical.format_timestamp
     head_seq, head_hash, head_frontier = _head_values()
     trusted_keys = signing.trusted_public_keys()
 
@@ -211,9 +216,10 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
         .iterator(chunk_size=1000)
     )
     checkpoint = next(checkpoints, None)
+    timestamp_text = _timestamp_text(connection.vendor)
     with connection.chunked_cursor() as cursor:
-        cursor.execute(_EVENT_ROWS_SQL, [start.seq])
-        while rows := cursor.fetchmany(chunk_size):
+        cursor.execute(event_rows_sql(connection.vendor), [start.seq])
+        for rows in _prefetched(cursor, chunk_size):
             for (
                 seq,
                 timestamp,
@@ -247,17 +253,9 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
                 if schema_version != SCHEMA_VERSION:
                     return failure(seq, _("event %(seq)s: unknown schema version") % {"seq": seq})
                 envelope = envelope_bytes(
-                    schema_version=schema_version,
-                    seq=seq,
-                    timestamp=format_timestamp(timestamp),
-                    actor_type=actor_type,
-                    actor_id=actor_id,
-                    action=action,
-                    object_type=object_type,
-                    object_id=object_id,
-                    data_hash=data_hash,
-                    prev_hash=event_prev_hash,
-                )
+                    schema_version, seq, timestamp_text(timestamp), actor_type, actor_id, action,
+                    object_type, object_id, data_hash, event_prev_hash,
+                )  # fmt: skip
                 if sha256(envelope).hexdigest() != event_hash:
                     return failure(seq, _("event %(seq)s: its hash does not match its contents") % {"seq": seq})
                 if action == REDACTED_ACTION and object_type == EVENT_OBJECT_TYPE and object_id.isdigit():
@@ -271,7 +269,9 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
                 size, prev_hash, expected_seq = seq, event_hash, seq + 1
 
                 while checkpoint is not None and checkpoint[0] == size:
-                    root_matches, problem = _checkpoint_problem(checkpoint, merkle.frontier_root(frontier), trusted_keys)
+                    root_matches, problem = _checkpoint_problem(
+                        checkpoint, merkle.frontier_root(frontier), trusted_keys
+                    )
                     if problem and not root_matches:
                         # some event since the last good checkpoint was rewritten and the links re-made
                         rewritten = _first_rewritten_seq(after=verified_size, tree_size=size)
@@ -312,6 +312,34 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
         checkpoints_checked=checkpoints_checked,
         frontier=frontier_hex,
     )
+
+
+def event_rows_sql(vendor: str) -> str:
+    """Every event with its data, in seq order, after a seq (one parameter)."""
+    return _EVENT_ROWS_SQL.format(timestamp=_TIMESTAMP_COLUMN.get(vendor, "e.timestamp"))
+
+
+def _timestamp_text(vendor: str):
+    if vendor == "postgresql":
+        return str
+    if vendor == "sqlite":
+        return _sqlite_timestamp_text
+    return canonical.format_timestamp
+
+
+def _sqlite_timestamp_text(stored: str) -> str:
+    # Django stores "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC
+    text = stored.replace(" ", "T", 1)
+    return text + "Z" if len(text) == 26 else text + ".000000Z"
+
+
+def _prefetched(cursor, chunk_size: int):
+    """Chunks of rows; the next one is fetched in a thread while the caller checks this one."""
+    with ThreadPoolExecutor(max_workers=1) as fetcher:
+        pending = fetcher.submit(cursor.fetchmany, chunk_size)
+        while rows := pending.result():
+            pending = fetcher.submit(cursor.fetchmany, chunk_size)
+            yield rows
 
 
 def _checkpoint_problem(checkpoint: tuple, root: bytes, trusted_keys: set[str]) -> tuple[bool, str]:
@@ -376,9 +404,11 @@ def _start_after_verification(run: VerificationRun) -> "_Start | ChainVerificati
 
 
 def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
-    latest = Checkpoint.objects.order_by("-tree_size").values_list(
-        "tree_size", "root_hash", "timestamp", "signature", "public_key"
-    ).first()
+    latest = (
+        Checkpoint.objects.order_by("-tree_size")
+        .values_list("tree_size", "root_hash", "timestamp", "signature", "public_key")
+        .first()
+    )
     if latest is None:
         return _Start()
     tree_size, root_hash = latest[0], latest[1]
@@ -413,16 +443,35 @@ def _event_problem(seq: int, expected_hash: str) -> str:
     row = (
         AuditEvent.objects.filter(seq=seq)
         .values_list(
-            "schema_version", "seq", "timestamp", "actor_type", "actor_id", "action",
-            "object_type", "object_id", "data_hash", "prev_hash", "hash",
+            "schema_version",
+            "seq",
+            "timestamp",
+            "actor_type",
+            "actor_id",
+            "action",
+            "object_type",
+            "object_id",
+            "data_hash",
+            "prev_hash",
+            "hash",
         )
         .first()
     )
     if row is None:
         return _("event %(seq)s is missing") % {"seq": seq}
     *envelope, stored_hash = row
-    keys = ("schema_version", "seq", "timestamp", "actor_type", "actor_id", "action",
-            "object_type", "object_id", "data_hash", "prev_hash")
+    keys = (
+        "schema_version",
+        "seq",
+        "timestamp",
+        "actor_type",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "data_hash",
+        "prev_hash",
+    )
     values = dict(zip(keys, envelope, strict=True))
     values["timestamp"] = canonical.format_timestamp(values["timestamp"])
     if canonical.event_hash(**values) != stored_hash or stored_hash != expected_hash:
@@ -497,7 +546,5 @@ def _read_nodes(nodes: set[merkle.Node]) -> dict[merkle.Node, bytes]:
             found[(level, index)] = bytes.fromhex(node_hash)
     missing = nodes - found.keys()
     if missing:
-        raise AuditTreeIncomplete(
-            _("the stored Merkle tree lacks nodes %(nodes)s") % {"nodes": sorted(missing)[:5]}
-        )
+        raise AuditTreeIncomplete(_("the stored Merkle tree lacks nodes %(nodes)s") % {"nodes": sorted(missing)[:5]})
     return found

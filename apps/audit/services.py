@@ -192,15 +192,22 @@ def audit_bundle_export(*, start: date, end: date, out: Path | str) -> dict:
     first_seq = in_period.order_by("seq").values_list("seq", flat=True).first()
     last_seq = in_period.order_by("-seq").values_list("seq", flat=True).first()
     if first_seq is None:
-        raise ValidationError({"start": [_("No audit events between %(start)s and %(end)s.") % {"start": start, "end": end}]})
+        raise ValidationError(
+            {"start": [_("No audit events between %(start)s and %(end)s.") % {"start": start, "end": end}]}
+        )
     covering = audit_checkpoints().filter(tree_size__gte=last_seq).first()
     if covering is None:
         audit_checkpoint_create()
         covering = audit_checkpoints().filter(tree_size__gte=last_seq).first()
-    checkpoints = [_checkpoint_as_dict(checkpoint) for checkpoint in audit_checkpoints().filter(
-        tree_size__gte=first_seq, tree_size__lte=covering.tree_size)]
-    consistency = [] if covering.tree_size == last_seq else audit_consistency_proof(
-        first=last_seq, second=covering.tree_size)["consistency_path"]
+    checkpoints = [
+        _checkpoint_as_dict(checkpoint)
+        for checkpoint in audit_checkpoints().filter(tree_size__gte=first_seq, tree_size__lte=covering.tree_size)
+    ]
+    consistency = (
+        []
+        if covering.tree_size == last_seq
+        else audit_consistency_proof(first=last_seq, second=covering.tree_size)["consistency_path"]
+    )
     manifest = {
         "format": "hitlplatform-audit-bundle",
         "version": 1,
@@ -248,8 +255,21 @@ Merkle leaf = SHA-256(0x00 || hash), node = SHA-256(0x01 || left || right), leaf
 
 
 def _bundle_events(first_seq: int, last_seq: int):
-    fields = ["seq", "timestamp", "actor_type", "actor_id", "action", "object_type", "object_id", "data_hash",
-              "prev_hash", "hash", "schema_version", "data_record__salt", "data_record__canonical_data"]
+    fields = [
+        "seq",
+        "timestamp",
+        "actor_type",
+        "actor_id",
+        "action",
+        "object_type",
+        "object_id",
+        "data_hash",
+        "prev_hash",
+        "hash",
+        "schema_version",
+        "data_record__salt",
+        "data_record__canonical_data",
+    ]
     rows = (
         AuditEvent.objects.filter(seq__gte=first_seq, seq__lte=last_seq)
         .order_by("seq")

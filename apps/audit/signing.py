@@ -20,7 +20,9 @@ logger = logging.getLogger(__name__)
 
 
 def signing_key() -> Ed25519PrivateKey:
-    return _load_signing_key(getattr(settings, "AUDIT_SIGNING_KEY", ""), str(getattr(settings, "AUDIT_DEV_KEY_FILE", "")))
+    return _load_signing_key(
+        getattr(settings, "AUDIT_SIGNING_KEY", ""), str(getattr(settings, "AUDIT_DEV_KEY_FILE", ""))
+    )
 
 
 def public_key_hex(key: Ed25519PrivateKey | None = None) -> str:

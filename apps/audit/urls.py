@@ -11,7 +11,5 @@ urlpatterns = [
     path("audit/verify/", apis.AuditVerifyApi.as_view(), name="audit-verify"),
     path("audit/checkpoints/", apis.CheckpointListApi.as_view(), name="audit-checkpoint-list"),
     path("audit/checkpoints/latest/", apis.CheckpointLatestApi.as_view(), name="audit-checkpoint-latest"),
-    path(
-        "audit/checkpoints/consistency/", apis.ConsistencyProofApi.as_view(), name="audit-checkpoint-consistency"
-    ),
+    path("audit/checkpoints/consistency/", apis.ConsistencyProofApi.as_view(), name="audit-checkpoint-consistency"),
 ]

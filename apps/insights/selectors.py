@@ -3,15 +3,32 @@
 Every figure is a SQL aggregate (conditional counts over one GROUP BY); Python only turns
 the counts of each group into rates. Percentiles are PERCENTILE_CONT on PostgreSQL and an
 ordered LIMIT/OFFSET per group elsewhere (SQLite), interpolated the same way.
+
+Definitions (proposals created in the window):
+- human review rate: pre-approval, or sampled for post-action review, over volume;
+- approval / modification / rejection / expiry rate: over the closed pre-approval proposals
+  (approved as proposed by humans / approved modified / rejected / expired or approved on
+  expiry); cancelled and pending ones are left out;
+- time to decision p50, p95: created -> decided, of human verdicts, in seconds;
+- SLA breach rate: decided after the due time, expired, or pending past it, over pre-approval
+  proposals with an SLA that were not cancelled;
+- flag rate: flagged over reviewed post-action reviews;
+- calibration: per confidence decile, approved-as-proposed over human verdicts; Brier score:
+  mean (confidence - approved as proposed)^2 over human verdicts;
+- four-eyes agreement: items needing two or more approvals with verdicts (approve, modify,
+  reject) from two or more reviewers, where all those verdicts are the same;
+- quick decisions: verdicts signed within INSIGHTS_RUBBER_STAMP_SECONDS of the reviewer's first
+  `proposal.viewed` event of the proposal, over verdicts with such an event.
 """
 
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
     Case,
@@ -28,7 +45,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
-from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,7 +55,7 @@ from apps.proposals.models import ApprovedBy, Decision, PostActionReview, Propos
 from hitlplatform.errors import InvalidInput, NotFound
 
 from .models import QaAssignment, Recommendation
-from .sql import PercentileCont, SecondsBetween
+from .sql import PercentilesCont, SecondsBetween
 from .stats import rate
 
 WINDOWS = (7, 30, 90)
@@ -48,6 +64,7 @@ DECILES = 10
 PERCENTILES = {"p50": 0.5, "p95": 0.95}
 VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)  # an escalation is no verdict on the action
 VIEWED_ACTION = "proposal.viewed"
+DECISION_FIGURES = ("decisions", "decisions_viewed", "quick_decisions", "four_eyes_items", "four_eyes_disagreed")
 PROPOSAL_OBJECT_TYPE = "proposals.proposal"
 
 # What happened to a proposal that needed a human (pre-approval); expiry includes "approved on expiry".
@@ -86,8 +103,10 @@ def window_for(*, days, now: datetime | None = None) -> Window:
 
 def agent_for_insights(*, reference: str) -> Agent:
     """An agent by name or id; InvalidInput (400) when there is none, since it is a filter, not a resource."""
-    agents = Agent.objects.filter(Q(name=reference) | Q(pk=int(reference)) if reference.isdigit() else Q(name=reference))
-    agent = agents.first()
+    match = Q(name=reference)
+    if reference.isdigit():
+        match |= Q(pk=int(reference))
+    agent = Agent.objects.filter(match).first()
     if agent is None:
         raise InvalidInput(fields={"agent": [_("No agent %(agent)s.") % {"agent": reference}]})
     return agent
@@ -95,18 +114,28 @@ def agent_for_insights(*, reference: str) -> Agent:
 
 def figures_for(*, window: Window, agent: Agent | None = None, action_type: str | None = None) -> list[dict]:
     """One row per agent x action type x rule with every figure of the window."""
+    with _aggregating():
+        return _figures_for(window=window, agent=agent, action_type=action_type)
+
+
+def _figures_for(*, window: Window, agent: Agent | None, action_type: str | None) -> list[dict]:
     proposals = _proposals_in(window, agent=agent, action_type=action_type)
     groups = {_key(row): row for row in _proposal_aggregates(proposals, now=window.end)}
     _add_percentiles(proposals, groups)
     for row in _decision_aggregates(window, agent=agent, action_type=action_type):
         group = groups.get(_key(row))
         if group is not None:
-            group.update({name: row[name] for name in ("decisions", "decisions_viewed", "quick_decisions")})
+            group.update({name: row[name] for name in DECISION_FIGURES})
     return [_figures_of(group, window) for group in sorted(groups.values(), key=_sort_key)]
 
 
 def reviewer_figures_for(*, window: Window) -> list[dict]:
     """Per reviewer: verdicts, approvals, quick decisions; a rubber-stamp flag over a large sample."""
+    with _aggregating():
+        return _reviewer_figures_for(window=window)
+
+
+def _reviewer_figures_for(*, window: Window) -> list[dict]:
     rows = (
         Decision.objects.filter(signed_at__gte=window.start, signed_at__lte=window.end, verdict__in=VERDICTS)
         .values("reviewer_id", "reviewer__username")
@@ -283,6 +312,21 @@ def redact_keys(value, keys: frozenset[str]):
 # --- helpers -------------------------------------------------------------------------------
 
 
+@contextmanager
+def _aggregating():
+    """On PostgreSQL, without JIT: compiling the dozens of FILTER expressions costs more than it saves.
+
+    (SQLite is left alone: its transactions here take the write lock at BEGIN.)
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def _proposals_in(window: Window, *, agent=None, action_type=None) -> QuerySet[Proposal]:
     proposals = Proposal.objects.filter(created_at__gte=window.start, created_at__lte=window.end)
     if agent is not None:
@@ -317,18 +361,15 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, now: datetime):
         "post_reviewed": Count("id", filter=POST_REVIEWED),
         "flagged": Count("id", filter=FLAGGED),
         "brier_score": Avg(squared_error, filter=HUMAN_VERDICT),
-        "four_eyes_items": Count("id", filter=_four_eyes()),
-        "four_eyes_agreed": Count("id", filter=_four_eyes() & Q(Exact(_distinct_verdicts(), 1))),
     }
     for decile in range(DECILES):
         band = _decile_band(decile)
         counts[f"decile_{decile}_n"] = Count("id", filter=HUMAN_VERDICT & band)
         counts[f"decile_{decile}_approved"] = Count("id", filter=APPROVED & band)
     if connection.vendor == "postgresql":
-        for name, fraction in PERCENTILES.items():
-            counts[f"time_to_decision_{name}"] = PercentileCont(
-                _time_to_decision(), fraction=fraction, filter=HUMAN_VERDICT
-            )
+        counts["time_to_decision"] = PercentilesCont(
+            _time_to_decision(), fractions=tuple(PERCENTILES.values()), filter=HUMAN_VERDICT
+        )
     return (
         proposals.values("agent_id", "agent__name", "action_type", rule_name=F("policy_rule__name"))
         .annotate(**counts)
@@ -339,6 +380,9 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, now: datetime):
 def _add_percentiles(proposals: QuerySet[Proposal], groups: dict) -> None:
     """SQLite has no PERCENTILE_CONT: per group, read the one or two ordered values around the rank."""
     if connection.vendor == "postgresql":
+        for group in groups.values():
+            values = group.pop("time_to_decision") or [None] * len(PERCENTILES)
+            group.update({f"time_to_decision_{name}": value for name, value in zip(PERCENTILES, values, strict=True)})
         return
     for (agent_id, action_type, rule_name), group in groups.items():
         decided = (
@@ -381,6 +425,8 @@ def _decision_aggregates(window: Window, *, agent=None, action_type=None):
             decisions=Count("id"),
             decisions_viewed=Count("id", filter=Q(_viewed_before_signing())),
             quick_decisions=Count("id", filter=Q(_viewed_before_signing()) & ~Q(_viewed_long_before_signing())),
+            four_eyes_items=Count("proposal_id", distinct=True, filter=_four_eyes()),
+            four_eyes_disagreed=Count("proposal_id", distinct=True, filter=_four_eyes() & Q(Exists(_other_verdicts()))),
         )
         .order_by()
     )
@@ -413,23 +459,17 @@ def _sla_breached(now: datetime) -> Q:
 
 
 def _four_eyes() -> Q:
-    """A four-eyes item: it needs two or more approvals and two or more reviewers gave a verdict."""
-    reviewers = (
-        Decision.objects.filter(proposal=OuterRef("pk"), verdict__in=VERDICTS)
-        .values("proposal")
-        .annotate(count=Count("reviewer", distinct=True))
-        .values("count")
+    """A decision on a four-eyes item (two or more approvals required) that another reviewer also decided."""
+    others = Decision.objects.filter(proposal=OuterRef("proposal_id"), verdict__in=VERDICTS).exclude(
+        reviewer=OuterRef("reviewer_id")
     )
-    return Q(approvals_required__gt=1) & Q(GreaterThan(Subquery(reviewers), 1))
+    return Q(proposal__approvals_required__gt=1) & Q(Exists(others))
 
 
-def _distinct_verdicts():
-    """The reviewers agree when every verdict on the item is the same (escalations aside)."""
-    return Subquery(
-        Decision.objects.filter(proposal=OuterRef("pk"), verdict__in=VERDICTS)
-        .values("proposal")
-        .annotate(count=Count("verdict", distinct=True))
-        .values("count")
+def _other_verdicts():
+    """The reviewers of an item agree when every verdict on it is the same (escalations aside)."""
+    return Decision.objects.filter(proposal=OuterRef("proposal_id"), verdict__in=VERDICTS).exclude(
+        verdict=OuterRef("verdict")
     )
 
 
@@ -449,9 +489,7 @@ def _sort_key(group) -> tuple:
 
 
 def _figures_of(group: dict, window: Window) -> dict:
-    decisions = group.get("decisions", 0)
-    viewed = group.get("decisions_viewed", 0)
-    quick = group.get("quick_decisions", 0)
+    decisions, viewed, quick, items, disagreed = (group.get(name, 0) for name in DECISION_FIGURES)
     return {
         "window_days": window.days,
         "agent": group["agent__name"],
@@ -490,9 +528,9 @@ def _figures_of(group: dict, window: Window) -> dict:
             for decile in range(DECILES)
         ],
         "brier_score": group["brier_score"],
-        "four_eyes_items": group["four_eyes_items"],
-        "four_eyes_agreed": group["four_eyes_agreed"],
-        "four_eyes_agreement_rate": rate(group["four_eyes_agreed"], group["four_eyes_items"]),
+        "four_eyes_items": items,
+        "four_eyes_agreed": items - disagreed,
+        "four_eyes_agreement_rate": rate(items - disagreed, items),
         "decisions": decisions,
         "decisions_viewed": viewed,
         "quick_decisions": quick,

@@ -58,6 +58,7 @@ def recommendations_compute(*, now=None) -> list[Recommendation]:
     """New advice for the active policy; the same advice is never made twice for one version."""
     now = now or timezone.now()
     version = PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).first()
+    _note_drafts_activated_elsewhere()
     _supersede_stale(version)
     if version is None:
         return []
@@ -268,6 +269,20 @@ def _lock_recommendation(recommendation_id: int) -> Recommendation:
     if recommendation is None:
         raise NotFound(_("No such recommendation."))
     return recommendation
+
+
+def _note_drafts_activated_elsewhere() -> None:
+    """A draft may also be activated in the policies admin; the advice then counts as activated."""
+    activated = Recommendation.objects.filter(
+        state=Recommendation.State.ACCEPTED,
+        draft_version__status__in=(PolicyVersion.Status.ACTIVE, PolicyVersion.Status.RETIRED),
+        draft_version__activated_at__isnull=False,
+    )
+    ids = list(activated.values_list("id", flat=True))
+    if ids and Recommendation.objects.filter(pk__in=ids, state=Recommendation.State.ACCEPTED).update(
+        state=Recommendation.State.ACTIVATED
+    ):
+        audit_record(action="recommendation.activated", data={"recommendations": ids, "through": "policies"})
 
 
 def _supersede_stale(active: PolicyVersion | None) -> None:

@@ -23,13 +23,16 @@ class SecondsBetween(Func):
         )
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's ordered-set aggregate: the continuous percentile of the expression in the group."""
+class PercentilesCont(Aggregate):
+    """PostgreSQL's ordered-set aggregate: continuous percentiles of the expression in the group,
+    as an array, from one sort."""
 
     function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    template = "%(function)s(ARRAY[%(fractions)s]::double precision[]) WITHIN GROUP (ORDER BY %(expressions)s)"
     allow_distinct = False
 
-    def __init__(self, expression, *, fraction: float, **extra):
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+    def __init__(self, expression, *, fractions: tuple[float, ...], **extra):
+        from django.contrib.postgres.fields import ArrayField  # PostgreSQL only, like the function
+
+        text = ", ".join(repr(float(fraction)) for fraction in fractions)
+        super().__init__(expression, fractions=text, output_field=ArrayField(FloatField()), **extra)

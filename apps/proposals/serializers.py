@@ -1,5 +1,6 @@
 """Output shapes of proposals and decisions (shared by the API views and webhooks)."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from apps.policies.models import ComplianceExposure
@@ -25,25 +26,25 @@ class ProposalInputSerializer(serializers.Serializer):
 
     def validate_payload(self, payload):
         if not isinstance(payload, dict):
-            raise serializers.ValidationError("The payload must be a JSON object.")
+            raise serializers.ValidationError(_("The payload must be a JSON object."))
         try:
             too_large = payload_too_large(payload)
         except Exception as error:  # rfc8785 refuses values I-JSON cannot carry (huge ints, NaN)
-            raise serializers.ValidationError(f"The payload cannot be canonicalized: {error}") from error
+            raise serializers.ValidationError(_("The payload cannot be canonicalized: %(error)s") % {"error": error}) from error
         if too_large:
-            raise serializers.ValidationError("The payload is larger than the allowed size.")
+            raise serializers.ValidationError(_("The payload is larger than the allowed size."))
         return payload
 
     def validate_confidence(self, confidence):
         if isinstance(self.initial_data.get("confidence"), bool | str):
-            raise serializers.ValidationError("A number from 0 to 1 is required.")
+            raise serializers.ValidationError(_("A number from 0 to 1 is required."))
         return confidence
 
     def validate_evidence(self, evidence):
         try:
             payload_too_large(evidence)
         except Exception as error:
-            raise serializers.ValidationError(f"The evidence cannot be canonicalized: {error}") from error
+            raise serializers.ValidationError(_("The evidence cannot be canonicalized: %(error)s") % {"error": error}) from error
         return evidence
 
 

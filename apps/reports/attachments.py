@@ -3,25 +3,20 @@ and for the files embedded in the PDF (compressed while they stream, never held 
 
 import csv
 import hashlib
-import io
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
-from apps.audit.canonical import format_timestamp
-
-from .selectors import AUDIT_COLUMNS, DECISION_COLUMNS, ReportScope, audit_rows, decision_rows
+from .selectors import DECISION_COLUMNS, ReportScope, audit_json_rows, decision_json_lines, decision_rows
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
 def decision_jsonl_lines(scope: ReportScope) -> Iterator[str]:
-    signed_at = DECISION_COLUMNS.index("signed_at")
-    for row in decision_rows(scope):
-        values = list(row)
-        values[signed_at] = values[signed_at].isoformat()
-        yield _compact(dict(zip(DECISION_COLUMNS, values, strict=True))) + "\n"
+    for line in decision_json_lines(scope):
+        yield line + "\n"
 
 
 def decision_csv_lines(scope: ReportScope) -> Iterator[str]:
@@ -40,24 +35,18 @@ def decision_csv_lines(scope: ReportScope) -> Iterator[str]:
 def audit_jsonl_lines(scope: ReportScope) -> Iterator[str]:
     """One event per line. `data` is spliced in as the exact canonical JSON that was hashed, and
     `timestamp` is the hashed text, so SHA-256(salt || data) and the chain can be recomputed."""
-    head_columns = AUDIT_COLUMNS[:-1]
-    timestamp = AUDIT_COLUMNS.index("timestamp")
-    for row in audit_rows(scope):
-        values = list(row[:-1])
-        values[timestamp] = format_timestamp(values[timestamp])
-        head = _compact(dict(zip(head_columns, values, strict=True)))
-        data = row[-1] if row[-1] is not None else "null"
-        yield f'{head[:-1]},"data":{data}}}\n'
+    for head, data in audit_json_rows(scope):
+        yield f'{head[:-1]},"data":{"null" if data is None else data}}}\n'
 
 
 @dataclass
 class EmbeddedFile:
-    """A file to embed in the PDF, already Flate-compressed (the PDF stream's own encoding)."""
+    """A file to embed in the PDF, Flate-compressed (the PDF stream's own encoding) into `path`."""
 
     name: str
     description: str
     mime_type: str
-    compressed: bytes
+    path: Path
     size: int
     lines: int
     md5: str
@@ -65,32 +54,31 @@ class EmbeddedFile:
 
 
 def embedded_file_build(
-    *, name: str, description: str, lines: Iterable[str], mime_type: str = "application/x-ndjson",
-    on_progress: Callable[[int], None] | None = None, batch: int = 2000,
+    *, name: str, description: str, lines: Iterable[str], folder: Path, mime_type: str = "application/x-ndjson",
+    batch: int = 2000,
 ) -> EmbeddedFile:
-    """Compress `lines` as they stream: memory holds the compressed bytes and one batch."""
+    """Compress `lines` into a file as they stream: memory holds one batch, at any volume."""
     compressor = zlib.compressobj(level=6)
-    output = io.BytesIO()
     md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
     size = count = 0
-    pending: list[str] = []
-    for line in lines:
-        pending.append(line)
-        count += 1
-        if len(pending) >= batch:
-            size += _feed(pending, compressor, output, md5, sha256)
-            pending = []
-            if on_progress is not None and count % (batch * 50) == 0:
-                on_progress(count)
-    size += _feed(pending, compressor, output, md5, sha256)
-    output.write(compressor.flush())
+    path = folder / f"{name}.deflate"
+    with path.open("wb") as output:
+        pending: list[str] = []
+        for line in lines:
+            pending.append(line)
+            count += 1
+            if len(pending) >= batch:
+                size += _feed(pending, compressor, output, md5, sha256)
+                pending = []
+        size += _feed(pending, compressor, output, md5, sha256)
+        output.write(compressor.flush())
     return EmbeddedFile(
-        name=name, description=description, mime_type=mime_type, compressed=output.getvalue(), size=size,
-        lines=count, md5=md5.hexdigest(), sha256=sha256.hexdigest(),
+        name=name, description=description, mime_type=mime_type, path=path, size=size, lines=count,
+        md5=md5.hexdigest(), sha256=sha256.hexdigest(),
     )
 
 
-def _feed(lines: list[str], compressor, output: io.BytesIO, md5, sha256) -> int:
+def _feed(lines: list[str], compressor, output, md5, sha256) -> int:
     if not lines:
         return 0
     chunk = "".join(lines).encode()

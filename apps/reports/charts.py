@@ -37,13 +37,13 @@ def daily_outcomes_svg(rows: list[dict], *, start: date, days: int) -> str:
     peak = max((row["total"] for row in rows), default=0) or 1
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_width / days
-    bar = max(step * 0.8, 0.5)
+    bar = min(max(step * 0.8, 0.5), 40)
     parts = [_axes(peak, plot_height)]
     for offset in range(days):
         row = by_day.get(start + timedelta(days=offset))
         if not row:
             continue
-        x, y = LEFT + offset * step, TOP + plot_height
+        x, y = LEFT + offset * step + (step - bar) / 2, TOP + plot_height
         for key, colour in OUTCOMES:
             height = row[key] / peak * plot_height
             if height <= 0:

@@ -1,17 +1,18 @@
 """The report as a PDF/A-3b: figures into HTML (templates/reports/), WeasyPrint into PDF, and the
-evidence embedded as associated files (PDF/A-3 "AF") by a finisher that writes the already
-compressed bytes, so neither WeasyPrint nor pydyf ever holds the uncompressed data."""
+evidence embedded as associated files (PDF/A-3 "AF") in the signed revision, streamed from the
+compressed files on disk: no step holds the whole data in memory, whatever the volume."""
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pydyf
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from pyhanko.pdf_utils import generic
 
 from . import charts, selectors
 from .attachments import EmbeddedFile, audit_jsonl_lines, decision_jsonl_lines, embedded_file_build
@@ -23,7 +24,7 @@ AUDIT_FILE = "audit-events.jsonl"
 
 # Monospace appendix columns (width in characters): a line of text per decision lays out ten
 # times faster in WeasyPrint than a table row of cells.
-_APPENDIX_COLUMNS = (16, 9, 18, 22, 24, 11, 26)
+_APPENDIX_COLUMNS = (16, 9, 18, 22, 24, 11, 30)
 
 
 @dataclass
@@ -38,9 +39,10 @@ class ReportDocument:
 
 
 def document_render(
-    document: ReportDocument, *, target: Path, on_progress: Callable[[int], None] | None = None
+    document: ReportDocument, *, target: Path, folder: Path, on_progress: Callable[[int], None] | None = None
 ) -> dict:
-    """Write the unsigned PDF/A-3b to `target`; returns the figures that went into it."""
+    """Write the unsigned PDF/A-3b to `target` and the compressed attachments into `folder`;
+    returns the figures and the attachments (to embed with `embed_files` when signing)."""
     progress = on_progress or (lambda _percent: None)
     scope = document.scope
     with translation.override(document.language):
@@ -60,6 +62,7 @@ def document_render(
                 name=DECISIONS_FILE,
                 description=_("Every decision of the period, one JSON object per line."),
                 lines=decision_jsonl_lines(scope),
+                folder=folder,
             ),
         ]
         progress(45)
@@ -68,6 +71,7 @@ def document_render(
                 name=AUDIT_FILE,
                 description=_("Every audit event of the period with its hashes, salt and canonical data."),
                 lines=audit_jsonl_lines(scope),
+                folder=folder,
             )
         )
         progress(60)
@@ -97,78 +101,82 @@ def document_render(
             },
         )
         progress(65)
-        _write_pdf(html, target=target, embedded=embedded, document=document)
+        _write_pdf(html, target=target)
     progress(85)
     return {"summary": summary, "embedded": embedded}
 
 
-def _write_pdf(html: str, *, target: Path, embedded: list[EmbeddedFile], document: ReportDocument) -> None:
+def embed_files(writer, embedded: list[EmbeddedFile], moment: datetime) -> None:
+    """Add each file to a pyhanko writer as an embedded file and a PDF/A-3 associated file."""
+    stamp = generic.pdf_date(moment.astimezone(UTC))
+    names, associated = generic.ArrayObject(), generic.ArrayObject()
+    for item in sorted(embedded, key=lambda item: item.name):
+        stream = writer.add_object(
+            _FileBackedStream(
+                {
+                    "/Type": generic.NameObject("/EmbeddedFile"),
+                    "/Subtype": generic.NameObject("/" + item.mime_type.replace("/", "#2F")),
+                    "/Filter": generic.NameObject("/FlateDecode"),
+                    "/Params": generic.DictionaryObject(
+                        {
+                            "/Size": generic.NumberObject(item.size),
+                            "/CheckSum": generic.ByteStringObject(bytes.fromhex(item.md5)),
+                            "/CreationDate": stamp,
+                            "/ModDate": stamp,
+                        }
+                    ),
+                },
+                path=item.path,
+            )
+        )
+        filespec = writer.add_object(
+            generic.DictionaryObject(
+                {
+                    "/Type": generic.NameObject("/Filespec"),
+                    "/F": generic.TextStringObject(item.name),
+                    "/UF": generic.TextStringObject(item.name),
+                    "/EF": generic.DictionaryObject({"/F": stream, "/UF": stream}),
+                    "/Desc": generic.TextStringObject(item.description),
+                    "/AFRelationship": generic.NameObject("/Data"),
+                }
+            )
+        )
+        names.extend([generic.TextStringObject(item.name), filespec])
+        associated.append(filespec)
+    root = writer.root
+    existing = root.get("/Names")
+    catalog_names = generic.DictionaryObject(dict(existing.get_object()) if existing is not None else {})
+    catalog_names["/EmbeddedFiles"] = writer.add_object(generic.DictionaryObject({"/Names": names}))
+    root["/Names"] = catalog_names
+    root["/AF"] = associated
+    # Show the attachments panel when the PDF opens: the evidence is the point.
+    root["/PageMode"] = generic.NameObject("/UseAttachments")
+    writer.update_root()
+
+
+def _write_pdf(html: str, *, target: Path) -> None:
     from weasyprint import HTML
 
     HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        target,
-        pdf_variant="pdf/a-3b",
-        uncompressed_pdf=False,
-        custom_metadata=True,
-        finisher=lambda _document, pdf: _embed_files(pdf, embedded, document.generated_at),
+        target, pdf_variant="pdf/a-3b", uncompressed_pdf=False, custom_metadata=True
     )
 
 
-def _embed_files(pdf: pydyf.PDF, embedded: list[EmbeddedFile], moment: datetime) -> None:
-    """Add each file as an embedded file and a PDF/A-3 associated file of the document."""
-    stamp = pydyf.String(moment.astimezone(UTC).strftime("D:%Y%m%d%H%M%SZ"))
-    names = pydyf.Array()
-    associated = pdf.catalog.get("AF") or pydyf.Array()
-    for item in sorted(embedded, key=lambda item: item.name):
-        stream = _PrecompressedStream(
-            item.compressed,
-            pydyf.Dictionary(
-                {
-                    "Type": "/EmbeddedFile",
-                    "Subtype": "/" + item.mime_type.replace("/", "#2f"),
-                    "Filter": "/FlateDecode",
-                    "Params": pydyf.Dictionary(
-                        {"Size": item.size, "CheckSum": f"<{item.md5}>", "CreationDate": stamp, "ModDate": stamp}
-                    ),
-                }
-            ),
-        )
-        pdf.add_object(stream)
-        filespec = pydyf.Dictionary(
-            {
-                "Type": "/Filespec",
-                "F": pydyf.String(item.name),
-                "UF": pydyf.String(item.name),
-                "EF": pydyf.Dictionary({"F": stream.reference, "UF": stream.reference}),
-                "Desc": pydyf.String(item.description),
-                "AFRelationship": "/Data",
-            }
-        )
-        pdf.add_object(filespec)
-        names.extend([pydyf.String(item.name), filespec.reference])
-        associated.append(filespec.reference)
-    tree = pydyf.Dictionary({"Names": names})
-    pdf.add_object(tree)
-    if "Names" not in pdf.catalog:
-        pdf.catalog["Names"] = pydyf.Dictionary()
-    pdf.catalog["Names"]["EmbeddedFiles"] = tree.reference
-    pdf.catalog["AF"] = associated
-    # Show the attachments panel when the PDF opens: the evidence is the point.
-    pdf.catalog["PageMode"] = "/UseAttachments"
+class _FileBackedStream(generic.StreamObject):
+    """An already Flate-encoded stream, copied from its file while the PDF is written."""
 
+    def __init__(self, dict_data, *, path: Path):
+        super().__init__(dict_data, encoded_data=b"")
+        self.path = path
 
-class _PrecompressedStream(pydyf.Stream):
-    """A stream whose bytes are already Flate-encoded: written with a single copy."""
-
-    def __init__(self, encoded: bytes, extra: pydyf.Dictionary):
-        super().__init__(stream=[], extra=extra, compress=False)
-        self._encoded = encoded
-
-    @property
-    def data(self) -> bytes:
-        extra = pydyf.Dictionary(self.extra.copy())
-        extra["Length"] = len(self._encoded)
-        return b"".join((extra.data, b"\nstream\n", self._encoded, b"\nendstream"))
+    def write_to_stream(self, stream, handler=None, container_ref=None):
+        self[generic.NameObject("/Length")] = generic.NumberObject(self.path.stat().st_size)
+        generic.DictionaryObject.write_to_stream(self, stream, handler, container_ref)
+        del self["/Length"]
+        stream.write(b"\nstream\n")
+        with self.path.open("rb") as encoded:
+            shutil.copyfileobj(encoded, stream, 1 << 20)
+        stream.write(b"\nendstream")
 
 
 def _appendix_header() -> str:

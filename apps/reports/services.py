@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from hitlplatform.errors import Conflict, InvalidInput
 
-from .document import ReportDocument, document_render
+from .document import ReportDocument, document_render, embed_files
 from .models import Report
 from .selectors import ReportScope, report_get, report_scope_build, report_scope_of
 from .signing import pdf_sign
@@ -114,13 +114,21 @@ def _render_and_store(report: Report, *, started_at) -> None:
     )
     with tempfile.TemporaryDirectory(prefix="hitl-report-") as folder:
         unsigned, signed = Path(folder) / "unsigned.pdf", Path(folder) / "signed.pdf"
-        document_render(document, target=unsigned, on_progress=lambda percent: _progress(report.pk, percent))
+        rendered = document_render(
+            document, target=unsigned, folder=Path(folder), on_progress=lambda percent: _progress(report.pk, percent)
+        )
         with translation.override(report.language):
             reason = _("Compliance report %(id)s of %(organisation)s") % {
                 "id": report.pk,
                 "organisation": settings.ORGANISATION_NAME,
             }
-        pdf_sign(source=unsigned, target=signed, reason=reason, location=settings.SITE_URL)
+        pdf_sign(
+            source=unsigned,
+            target=signed,
+            reason=reason,
+            location=settings.SITE_URL,
+            before_signing=lambda writer: embed_files(writer, rendered["embedded"], document.generated_at),
+        )
         _progress(report.pk, 95)
         sha256, size = _file_digest(signed)
         name = f"report-{report.pk}-{report.period_start:%Y%m%d}-{report.period_end:%Y%m%d}.pdf"

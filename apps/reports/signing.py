@@ -9,6 +9,7 @@ such a signature proves integrity, not who signed.
 import fcntl
 import logging
 import os
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -41,8 +42,13 @@ def signing_certificate() -> x509.Certificate:
     return x509.load_pem_x509_certificate(cert_file.read_bytes())
 
 
-def pdf_sign(*, source: Path, target: Path, reason: str, location: str) -> None:
-    """Sign `source` (PAdES B-B, SHA-256) into `target` as an incremental update."""
+def pdf_sign(
+    *, source: Path, target: Path, reason: str, location: str, before_signing: Callable | None = None
+) -> None:
+    """Sign `source` (PAdES B-B, SHA-256) into `target` as an incremental update.
+
+    `before_signing(writer)` may add objects (the attachments): they land in the signed revision.
+    """
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
@@ -59,6 +65,8 @@ def pdf_sign(*, source: Path, target: Path, reason: str, location: str) -> None:
     )
     with source.open("rb") as unsigned, target.open("wb") as signed:
         writer = IncrementalPdfFileWriter(unsigned, strict=False)
+        if before_signing is not None:
+            before_signing(writer)
         signers.PdfSigner(metadata, signer=signer).sign_pdf(writer, output=signed)
 
 

@@ -12,7 +12,6 @@ from .services import report_generate
 
 @shared_task(
     name="reports.generate",
-    queue="reports",
     acks_late=True,
     time_limit=settings.REPORT_TIME_LIMIT,
     soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,

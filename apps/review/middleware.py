@@ -30,7 +30,9 @@ class IdleTimeoutMiddleware:
             if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
                 logout(request)
                 return _to_login(request)
-            request.session[LAST_ACTIVITY_KEY] = now
+            # Written at most every few seconds, so most requests do not rewrite the session row.
+            if last is None or now - last >= _resolution():
+                request.session[LAST_ACTIVITY_KEY] = now
         return self.get_response(request)
 
 
@@ -47,6 +49,10 @@ class ContentSecurityPolicyMiddleware:
         if policy and not exempt and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy
         return response
+
+
+def _resolution() -> int:
+    return max(1, min(60, settings.SESSION_IDLE_TIMEOUT // 10))
 
 
 def _to_login(request):

@@ -1,6 +1,6 @@
 """Run by test_concurrent_appends as a separate process: append COUNT events as WORKER.
 
-    python tests/audit/concurrent_appender.py WORKER COUNT   (DATABASE_URL picks the database)
+python tests/audit/concurrent_appender.py WORKER COUNT   (DATABASE_URL picks the database)
 """
 
 import os
@@ -10,7 +10,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

@@ -5,7 +5,10 @@ pytestmark = pytest.mark.django_db
 
 def test_admin_lists_and_shows_events_but_cannot_add_change_or_delete(record_events, admin, client, settings):
     # given
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     event = record_events(1)[0]
     client.force_login(admin)
     # when

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from apps.audit.services import audit_checkpoint_create
+from apps.audit.services import audit_checkpoint_create, audit_verification_record
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,11 @@ def test_verify_reports_an_intact_chain(record_events, compliance_officer):
     assert response.status_code == 200
     body = response.json()
     assert {key: body[key] for key in ("ok", "events_checked", "head_seq", "head_hash", "first_bad_seq")} == {
-        "ok": True, "events_checked": 4, "head_seq": 4, "head_hash": events[-1].hash, "first_bad_seq": None,
+        "ok": True,
+        "events_checked": 4,
+        "head_seq": 4,
+        "head_hash": events[-1].hash,
+        "first_bad_seq": None,
     }
 
 
@@ -105,3 +109,16 @@ def test_latest_checkpoint_is_open_to_any_authenticated_caller(record_events, ou
 def test_latest_checkpoint_is_404_before_the_first(outsider):
     # when / then
     assert as_principal(outsider).get("/api/v1/audit/checkpoints/latest/").status_code == 404
+
+
+def test_verify_answers_from_the_last_full_run_plus_the_events_since(record_events, compliance_officer):
+    # given
+    record_events(6)
+    run = audit_verification_record()
+    record_events(2)
+    # when
+    body = as_principal(compliance_officer).get("/api/v1/audit/verify/").json()
+    # then
+    assert body["ok"] is True
+    assert body["events_checked"] == run.events_checked + 2 == body["head_seq"]
+    assert body["last_full_verification_at"] is not None

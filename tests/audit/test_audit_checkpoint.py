@@ -29,13 +29,22 @@ def test_checkpoint_signs_the_rfc9162_root_of_the_whole_chain(record_events):
     for index, event_hash in enumerate(hashes):
         merkle.frontier_append(frontier, index, merkle.leaf_hash(bytes.fromhex(event_hash)))
     assert (checkpoint.tree_size, checkpoint.root_hash) == (11, merkle.frontier_root(frontier).hex())
-    message = rfc8785.dumps({"tree_size": 11, "root_hash": checkpoint.root_hash,
-                             "timestamp": canonical.format_timestamp(checkpoint.timestamp)})
+    message = rfc8785.dumps(
+        {
+            "tree_size": 11,
+            "root_hash": checkpoint.root_hash,
+            "timestamp": canonical.format_timestamp(checkpoint.timestamp),
+        }
+    )
     expected_key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(TEST_SIGNING_SEED)).public_key()
     Ed25519PublicKey.from_public_bytes(bytes.fromhex(checkpoint.public_key)).verify(
-        bytes.fromhex(checkpoint.signature), message)
-    assert checkpoint.public_key == signing.public_key_hex(Ed25519PrivateKey.from_private_bytes(
-        bytes.fromhex(TEST_SIGNING_SEED))) == expected_key.public_bytes_raw().hex()
+        bytes.fromhex(checkpoint.signature), message
+    )
+    assert (
+        checkpoint.public_key
+        == signing.public_key_hex(Ed25519PrivateKey.from_private_bytes(bytes.fromhex(TEST_SIGNING_SEED)))
+        == expected_key.public_bytes_raw().hex()
+    )
     assert checkpoint.signature == checkpoint.signature.lower() and len(checkpoint.signature) == 128
 
 
@@ -51,7 +60,9 @@ def test_no_checkpoint_without_new_events(record_events):
     assert Checkpoint.objects.count() == 1
 
 
-def test_a_checkpoint_costs_the_same_few_queries_whatever_the_chain_length(record_events, django_assert_max_num_queries):
+def test_a_checkpoint_costs_the_same_few_queries_whatever_the_chain_length(
+    record_events, django_assert_max_num_queries
+):
     # given
     record_events(300)
     # when / then: head, latest checkpoint, insert (in a savepoint)

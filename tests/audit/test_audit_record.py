@@ -42,19 +42,28 @@ def test_each_event_links_to_the_previous_one_gaplessly():
 
 def test_hash_is_sha256_of_the_rfc8785_envelope_and_data_hash_covers_salt_and_canonical_text():
     # when
-    event = audit_record(action="decision.recorded", object_type="proposals.proposal", object_id="7",
-                         data={"z": 1.5, "a": "é", "list": [3, 1e21]})
+    event = audit_record(
+        action="decision.recorded",
+        object_type="proposals.proposal",
+        object_id="7",
+        data={"z": 1.5, "a": "é", "list": [3, 1e21]},
+    )
     # then
     stored = AuditEventData.objects.get(event=event)
     assert stored.canonical_data == rfc8785.dumps({"z": 1.5, "a": "é", "list": [3, 1e21]}).decode()
     assert event.data_hash == hashlib.sha256(bytes.fromhex(stored.salt) + stored.canonical_data.encode()).hexdigest()
     timestamp = AuditEvent.objects.get(seq=event.seq).timestamp
     envelope = {
-        "schema_version": 1, "seq": event.seq,
+        "schema_version": 1,
+        "seq": event.seq,
         "timestamp": timestamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "actor_type": "system", "actor_id": "system", "action": "decision.recorded",
-        "object_type": "proposals.proposal", "object_id": "7",
-        "data_hash": event.data_hash, "prev_hash": event.prev_hash,
+        "actor_type": "system",
+        "actor_id": "system",
+        "action": "decision.recorded",
+        "object_type": "proposals.proposal",
+        "object_id": "7",
+        "data_hash": event.data_hash,
+        "prev_hash": event.prev_hash,
     }
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", envelope["timestamp"])
     assert event.hash == hashlib.sha256(rfc8785.dumps(envelope)).hexdigest()
@@ -86,12 +95,17 @@ def test_data_with_dates_uuids_and_decimals_is_stored_as_json_strings():
     import datetime
     import decimal
     import uuid
+
     # when
-    event = audit_record(action="x.y", data={"at": datetime.date(2026, 1, 2), "id": uuid.UUID(int=1),
-                                             "amount": decimal.Decimal("1.50")})
+    event = audit_record(
+        action="x.y", data={"at": datetime.date(2026, 1, 2), "id": uuid.UUID(int=1), "amount": decimal.Decimal("1.50")}
+    )
     # then
     assert json.loads(event.data_record.canonical_data) == {
-        "amount": "1.50", "at": "2026-01-02", "id": "00000000-0000-0000-0000-000000000001"}
+        "amount": "1.50",
+        "at": "2026-01-02",
+        "id": "00000000-0000-0000-0000-000000000001",
+    }
 
 
 @pytest.mark.parametrize("bad", [{"x": float("nan")}, ["not", "a", "mapping"]])

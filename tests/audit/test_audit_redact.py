@@ -21,7 +21,11 @@ def test_redaction_erases_data_and_salt_and_is_recorded(record_events):
     # then
     assert not AuditEventData.objects.filter(event_id=3).exists()
     assert (redaction.seq, redaction.action, redaction.object_type, redaction.object_id) == (
-        6, "audit.redacted", "audit.auditevent", "3")
+        6,
+        "audit.redacted",
+        "audit.auditevent",
+        "3",
+    )
     assert redaction.data_record.canonical_data == '{"reason":"Erasure request ER-17","redacted_seq":3}'
     assert AuditEvent.objects.get(seq=3).data_hash  # the chain keeps the commitment
 
@@ -87,5 +91,9 @@ def test_only_an_admin_may_redact_over_the_api(record_events, admin, compliance_
     assert accepted.status_code == 201
     body = accepted.json()
     assert (body["action"], body["object_id"], body["actor_type"], body["actor_id"]) == (
-        "audit.redacted", str(seq), "user", str(admin.pk))
+        "audit.redacted",
+        str(seq),
+        "user",
+        str(admin.pk),
+    )
     assert audit_verify().ok

@@ -78,12 +78,21 @@ def test_a_rewritten_suffix_with_relinked_hashes_is_caught_by_the_checkpoint(rec
     statements = []
     for event in AuditEvent.objects.filter(seq__gte=checkpoint_size - 2).order_by("seq"):
         new_hash = canonical.event_hash(
-            schema_version=1, seq=event.seq, timestamp=canonical.format_timestamp(event.timestamp),
-            actor_type=event.actor_type, actor_id="mallory", action=event.action, object_type=event.object_type,
-            object_id=event.object_id, data_hash=event.data_hash, prev_hash=prev_hash,
+            schema_version=1,
+            seq=event.seq,
+            timestamp=canonical.format_timestamp(event.timestamp),
+            actor_type=event.actor_type,
+            actor_id="mallory",
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            data_hash=event.data_hash,
+            prev_hash=prev_hash,
         )
-        statements.append(f"UPDATE audit_event SET actor_id = 'mallory', prev_hash = '{prev_hash}', hash = '{new_hash}'"
-                          f" WHERE seq = {event.seq}")
+        statements.append(
+            f"UPDATE audit_event SET actor_id = 'mallory', prev_hash = '{prev_hash}', hash = '{new_hash}'"
+            f" WHERE seq = {event.seq}"
+        )
         prev_hash = new_hash
     statements.append(f"UPDATE audit_chain_head SET hash = '{prev_hash}'")
     tamper(*statements)

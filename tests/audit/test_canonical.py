@@ -12,15 +12,31 @@ text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=40)
 hex64 = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 
 
-@given(action=text, actor_id=text, object_type=text, object_id=text, data_hash=hex64, prev_hash=hex64,
-       seq=st.integers(min_value=1, max_value=2**53 - 1), schema_version=st.integers(min_value=1, max_value=99))
-def test_envelope_bytes_are_the_rfc8785_text(action, actor_id, object_type, object_id, data_hash, prev_hash, seq,
-                                             schema_version):
+@given(
+    action=text,
+    actor_id=text,
+    object_type=text,
+    object_id=text,
+    data_hash=hex64,
+    prev_hash=hex64,
+    seq=st.integers(min_value=1, max_value=2**53 - 1),
+    schema_version=st.integers(min_value=1, max_value=99),
+)
+def test_envelope_bytes_are_the_rfc8785_text(
+    action, actor_id, object_type, object_id, data_hash, prev_hash, seq, schema_version
+):
     # given
     envelope = {
-        "schema_version": schema_version, "seq": seq, "timestamp": "2026-11-22T02:12:24.123456Z",
-        "actor_type": "user", "actor_id": actor_id, "action": action, "object_type": object_type,
-        "object_id": object_id, "data_hash": data_hash, "prev_hash": prev_hash,
+        "schema_version": schema_version,
+        "seq": seq,
+        "timestamp": "2026-11-22T02:12:24.123456Z",
+        "actor_type": "user",
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "data_hash": data_hash,
+        "prev_hash": prev_hash,
     }
     # when / then
     assert canonical.envelope_bytes(**envelope) == rfc8785.dumps(envelope)
@@ -39,7 +55,10 @@ def test_timestamps_are_microsecond_utc_with_a_z():
     moment = datetime(2026, 11, 22, 3, 12, 24, tzinfo=timezone(timedelta(hours=1)))
     # when / then
     assert canonical.format_timestamp(moment) == "2026-11-22T02:12:24.000000Z"
-    assert canonical.format_timestamp(datetime(2026, 11, 22, 2, 12, 24, 123456, tzinfo=UTC)) == "2026-11-22T02:12:24.123456Z"
+    assert (
+        canonical.format_timestamp(datetime(2026, 11, 22, 2, 12, 24, 123456, tzinfo=UTC))
+        == "2026-11-22T02:12:24.123456Z"
+    )
     assert canonical.format_timestamp(datetime(2026, 11, 22, 2, 12, 24, 5)) == "2026-11-22T02:12:24.000005Z"
 
 

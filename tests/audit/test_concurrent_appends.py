@@ -20,8 +20,12 @@ APPENDER = Path(__file__).with_name("concurrent_appender.py")
 def run_appenders(database_url: str, workers: int, count: int) -> None:
     environment = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
     processes = [
-        subprocess.Popen([sys.executable, str(APPENDER), str(worker), str(count)], env=environment,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            [sys.executable, str(APPENDER), str(worker), str(count)],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for worker in range(workers)
     ]
     for process in processes:
@@ -38,8 +42,10 @@ def run_appenders(database_url: str, workers: int, count: int) -> None:
 def test_eight_postgresql_writers_of_500_events_leave_one_gapless_linear_chain():
     # given
     database = connection.settings_dict
-    url = f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:" \
-          f"{database['PORT'] or 5432}/{database['NAME']}"
+    url = (
+        f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST'] or '127.0.0.1'}:"
+        f"{database['PORT'] or 5432}/{database['NAME']}"
+    )
     # when
     run_appenders(url, workers=8, count=500)
     # then
@@ -69,10 +75,17 @@ def test_four_sqlite_writers_of_200_events_leave_one_gapless_linear_chain(tmp_pa
     assert summary["ok"] is True
     assert summary["events_checked"] == summary["head_seq"] >= 800
     counted = subprocess.run(
-        [*manage, "shell", "-c",
-         "from apps.audit.models import AuditEvent as E; s=list(E.objects.order_by('seq').values_list('seq', flat=True));"
-         "print(s == list(range(1, len(s) + 1)), E.objects.filter(action='test.appended').count(),"
-         " E.objects.values('prev_hash').distinct().count() == len(s))"],
-        env=environment, capture_output=True, text=True, check=True,
+        [
+            *manage,
+            "shell",
+            "-c",
+            "from apps.audit.models import AuditEvent as E; s=list(E.objects.order_by('seq').values_list('seq', flat=True));"
+            "print(s == list(range(1, len(s) + 1)), E.objects.filter(action='test.appended').count(),"
+            " E.objects.values('prev_hash').distinct().count() == len(s))",
+        ],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert counted.stdout.splitlines()[-1].split() == ["True", "800", "True"]

@@ -29,8 +29,9 @@ def export(tmp_path, name="bundle.zip") -> Path:
 
 def verify_offline(bundle: Path, *arguments):
     # a bare interpreter: the verifier needs only the standard library and `cryptography`
-    return subprocess.run([sys.executable, "-I", str(VERIFIER), str(bundle), *arguments],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-I", str(VERIFIER), str(bundle), *arguments], capture_output=True, text=True, timeout=120
+    )
 
 
 def rewrite(bundle: Path, name: str, change) -> Path:
@@ -65,8 +66,14 @@ def test_exported_bundle_verifies_offline_against_the_pinned_key(record_events, 
     assert result.stdout.startswith("OK: 11 events (seq 1..11), 1 redacted")
     assert Checkpoint.objects.filter(tree_size=11).exists()  # export signed the covering checkpoint
     with zipfile.ZipFile(bundle) as contents:
-        assert {"events.jsonl", "checkpoints.json", "manifest.json", "public_key.txt", "README.txt",
-                "verify_bundle.py"} <= set(contents.namelist())
+        assert {
+            "events.jsonl",
+            "checkpoints.json",
+            "manifest.json",
+            "public_key.txt",
+            "README.txt",
+            "verify_bundle.py",
+        } <= set(contents.namelist())
         first = json.loads(contents.read("events.jsonl").splitlines()[0])
         assert {"salt", "canonical_data", "hash", "prev_hash", "data_hash", "timestamp"} <= first.keys()
 
@@ -121,7 +128,9 @@ def test_a_tampered_bundle_fails_naming_the_seq(record_events, tmp_path, edit, r
     record_events(8)
     bundle = export(tmp_path)
     # when
-    result = verify_offline(rewrite(bundle, "events.jsonl", edit_event(4, edit)), "--public-key", signing.public_key_hex())
+    result = verify_offline(
+        rewrite(bundle, "events.jsonl", edit_event(4, edit)), "--public-key", signing.public_key_hex()
+    )
     # then
     assert result.returncode == 1
     assert "FAILED at seq 4" in result.stdout and reason in result.stdout

@@ -8,7 +8,9 @@ from apps.audit.models import AuditEvent, AuditEventData, Checkpoint, MerkleNode
 from apps.audit.services import audit_checkpoint_create, audit_record
 
 pytestmark = pytest.mark.django_db
-on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (TRUNCATE, ENABLE ALWAYS)")
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL only (TRUNCATE, ENABLE ALWAYS)"
+)
 
 
 def refused(sql: str):

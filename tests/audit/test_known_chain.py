@@ -30,14 +30,28 @@ def test_the_committed_hashes_are_sha256_of_rfc8785_envelopes():
     # given
     chain = known_chain.load()
     for event in chain["events"]:
-        envelope = {key: event[key] for key in (
-            "schema_version", "seq", "timestamp", "actor_type", "actor_id", "action",
-            "object_type", "object_id", "data_hash", "prev_hash")}
+        envelope = {
+            key: event[key]
+            for key in (
+                "schema_version",
+                "seq",
+                "timestamp",
+                "actor_type",
+                "actor_id",
+                "action",
+                "object_type",
+                "object_id",
+                "data_hash",
+                "prev_hash",
+            )
+        }
         # then
         assert hashlib.sha256(rfc8785.dumps(envelope)).hexdigest() == event["hash"]
         if event["canonical_data"] is not None:
-            assert event["data_hash"] == hashlib.sha256(
-                bytes.fromhex(event["salt"]) + event["canonical_data"].encode()).hexdigest()
+            assert (
+                event["data_hash"]
+                == hashlib.sha256(bytes.fromhex(event["salt"]) + event["canonical_data"].encode()).hexdigest()
+            )
 
 
 def test_the_committed_checkpoints_prove_inclusion_of_every_event():
@@ -49,10 +63,13 @@ def test_the_committed_checkpoints_prove_inclusion_of_every_event():
         proof = audit_inclusion_proof(seq=event["seq"], tree_size=last["tree_size"])
         # then
         assert proof["root_hash"] == last["root_hash"]
-        merkle.verify_inclusion(leaf_index=event["seq"] - 1, tree_size=last["tree_size"],
-                                leaf=merkle.leaf_hash(bytes.fromhex(event["hash"])),
-                                audit_path=[bytes.fromhex(node) for node in proof["audit_path"]],
-                                root=bytes.fromhex(last["root_hash"]))
+        merkle.verify_inclusion(
+            leaf_index=event["seq"] - 1,
+            tree_size=last["tree_size"],
+            leaf=merkle.leaf_hash(bytes.fromhex(event["hash"])),
+            audit_path=[bytes.fromhex(node) for node in proof["audit_path"]],
+            root=bytes.fromhex(last["root_hash"]),
+        )
 
 
 def test_new_events_extend_the_committed_chain():

@@ -46,8 +46,8 @@ def reference_path(m: int, leaves: list[bytes]) -> list[bytes]:
         return []
     k = 1 << ((len(leaves) - 1).bit_length() - 1)
     if m < k:
-        return reference_path(m, leaves[:k]) + [reference_root(leaves[k:])]
-    return reference_path(m - k, leaves[k:]) + [reference_root(leaves[:k])]
+        return [*reference_path(m, leaves[:k]), reference_root(leaves[k:])]
+    return [*reference_path(m - k, leaves[k:]), reference_root(leaves[:k])]
 
 
 def reference_subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
@@ -56,8 +56,8 @@ def reference_subproof(m: int, leaves: list[bytes], whole: bool) -> list[bytes]:
         return [] if whole else [reference_root(leaves)]
     k = 1 << ((n - 1).bit_length() - 1)
     if m <= k:
-        return reference_subproof(m, leaves[:k], whole) + [reference_root(leaves[k:])]
-    return reference_subproof(m - k, leaves[k:], False) + [reference_root(leaves[:k])]
+        return [*reference_subproof(m, leaves[:k], whole), reference_root(leaves[k:])]
+    return [*reference_subproof(m - k, leaves[k:], False), reference_root(leaves[:k])]
 
 
 def tree_of(leaves: list[bytes]):
@@ -172,11 +172,13 @@ def test_random_inclusion_proofs_match_the_reference_and_verify(seed):
     # then
     assert path == reference_path(index, leaves[:size])
     assert root == reference_root(leaves[:size])
-    merkle.verify_inclusion(leaf_index=index, tree_size=size, leaf=merkle.leaf_hash(leaves[index]),
-                            audit_path=path, root=root)
+    merkle.verify_inclusion(
+        leaf_index=index, tree_size=size, leaf=merkle.leaf_hash(leaves[index]), audit_path=path, root=root
+    )
     with pytest.raises(merkle.ProofError):
-        merkle.verify_inclusion(leaf_index=index, tree_size=size, leaf=merkle.leaf_hash(b"forged"),
-                                audit_path=path, root=root)
+        merkle.verify_inclusion(
+            leaf_index=index, tree_size=size, leaf=merkle.leaf_hash(b"forged"), audit_path=path, root=root
+        )
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -193,19 +195,26 @@ def test_random_consistency_proofs_match_the_reference_and_verify(seed):
     )
     # then
     assert proof == reference_subproof(first, leaves[:second], True)
-    merkle.verify_consistency(first=first, second=second, first_root=first_root, second_root=second_root,
-                              proof=proof)
+    merkle.verify_consistency(first=first, second=second, first_root=first_root, second_root=second_root, proof=proof)
     if first < second:
         with pytest.raises(merkle.ProofError):
-            merkle.verify_consistency(first=first, second=second, first_root=reference_root(leaves[1:first + 1]),
-                                      second_root=second_root, proof=proof)
+            merkle.verify_consistency(
+                first=first,
+                second=second,
+                first_root=reference_root(leaves[1 : first + 1]),
+                second_root=second_root,
+                proof=proof,
+            )
 
 
 def test_a_proof_reads_o_log_n_nodes():
     # given
     size = 1_000_003
     # when
-    wanted = {node for start, end in [*merkle.inclusion_ranges(size // 3, size), (0, size)]
-              for node in merkle.perfect_subtrees(start, end)}
+    wanted = {
+        node
+        for start, end in [*merkle.inclusion_ranges(size // 3, size), (0, size)]
+        for node in merkle.perfect_subtrees(start, end)
+    }
     # then
     assert len(wanted) <= 2 * size.bit_length()

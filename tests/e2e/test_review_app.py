@@ -83,7 +83,7 @@ def test_approve_with_a_signature(page, login, reviewer, crm_changes, screenshot
     open_detail(page, change)
     screenshot("detail")
     # when
-    page.get_by_label(re.compile("^Approve")).check()
+    page.locator("#decision-form").get_by_label("Approve").check()
     page.get_by_label("Rationale (required)").fill("The recorded call confirms the new address.")
     sign(page)
     # then
@@ -102,7 +102,7 @@ def test_modify_shows_the_diff_and_approves_the_new_payload(page, login, reviewe
     login("reviewer")
     open_detail(page, change)
     # when
-    page.get_by_label(re.compile("^Modify")).check()
+    page.locator("#decision-form").get_by_label("Modify").check()
     page.get_by_label("email").fill("new1@example.com")
     page.get_by_label("credit").fill("50")
     diff = page.locator("#diff-preview")
@@ -126,11 +126,11 @@ def test_reject_without_rationale_shows_an_error_and_writes_nothing(page, login,
     open_detail(page, change)
     head = audit_head()
     # when
-    page.get_by_label(re.compile("^Reject")).check()
+    page.locator("#decision-form").get_by_label("Reject").check()
     sign(page)
     # then
     expect(page.get_by_text("A rationale is required.")).to_be_visible()
-    assert page.get_by_label(re.compile("^Reject")).is_checked()  # what was typed is kept
+    assert page.locator("#decision-form").get_by_label("Reject").is_checked()  # what was typed is kept
     assert Decision.objects.count() == 0
     assert audit_head() == head
     change.refresh_from_db()
@@ -144,11 +144,11 @@ def test_wrong_password_shows_an_error_and_writes_nothing(page, login, reviewer,
     open_detail(page, change)
     head = audit_head()
     # when
-    page.get_by_label(re.compile("^Approve")).check()
+    page.locator("#decision-form").get_by_label("Approve").check()
     page.get_by_label("Rationale (required)").fill("Looks right to me.")
     sign(page, password="not-my-password")
     # then
-    expect(page.get_by_text("Wrong password.")).to_be_visible()
+    expect(page.get_by_text("Wrong password.", exact=True)).to_be_visible()
     expect(page.get_by_label("Rationale (required)")).to_have_value("Looks right to me.")
     assert Decision.objects.count() == 0
     assert audit_head() == head
@@ -162,7 +162,7 @@ def test_keyboard_approve(page, login, reviewer, crm_changes):
     page.locator("body").click(position={"x": 5, "y": 300})
     # when: a chooses approve and puts the cursor in the rationale; Enter in the password signs
     page.keyboard.press("a")
-    expect(page.get_by_label(re.compile("^Approve"))).to_be_checked()
+    expect(page.locator("#decision-form").get_by_label("Approve")).to_be_checked()
     expect(page.get_by_label("Rationale (required)")).to_be_focused()
     page.keyboard.type("Confirmed on the recorded call.")
     page.locator("#decision-form #id_username").fill("reviewer")

@@ -269,3 +269,17 @@ def test_dismissing_needs_a_compliance_officer_or_admin(policy, contracts_approv
 
     assert (recommendation.state, recommendation.note, recommendation.decided_by) == ("dismissed", "seasonal", compliance_officer)
     assert AuditEvent.objects.filter(action="recommendation.dismissed", object_id=str(recommendation.pk)).exists()
+
+
+def test_a_draft_activated_in_the_policies_admin_counts_as_activated(
+    policy, contracts_approved, admin, second_admin, now
+):
+    contracts_approved(40)
+    (recommendation,) = recommendations_compute(now=now)
+    recommendation = recommendation_accept(recommendation_id=recommendation.pk, actor=admin)
+    policy_version_activate(version=recommendation.draft_version, actor=second_admin)
+
+    recommendations_compute(now=now)
+
+    recommendation.refresh_from_db()
+    assert recommendation.state == "activated"

@@ -116,3 +116,18 @@ def pdf_attachments(content: bytes) -> dict[str, bytes]:
 
 def jsonl(content: bytes) -> list[dict]:
     return [json.loads(line) for line in content.decode().splitlines() if line]
+
+
+def signature_status(content: bytes):
+    """pyhanko's validation of the report's PAdES signature, trusting the signing certificate."""
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    from apps.reports.signing import signing_files
+
+    _key, cert_file, _passphrase = signing_files()
+    reader = PdfFileReader(io.BytesIO(content), strict=False)
+    (signature,) = reader.embedded_signatures
+    return validate_pdf_signature(signature, ValidationContext(trust_roots=[load_cert_from_pemder(str(cert_file))]))

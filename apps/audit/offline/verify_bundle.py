@@ -35,7 +35,9 @@ class BundleInvalid(Exception):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bundle", help="the .zip written by manage.py export_audit")
-    parser.add_argument("--public-key", help="hex Ed25519 public key to trust (default: the bundle's own, with a warning)")
+    parser.add_argument(
+        "--public-key", help="hex Ed25519 public key to trust (default: the bundle's own, with a warning)"
+    )
     arguments = parser.parse_args(argv)
     try:
         report = verify_bundle(arguments.bundle, public_key=arguments.public_key)
@@ -81,7 +83,9 @@ def _verify_events(manifest, checkpoints, events, public_key) -> dict:
     for event in events:
         seq = event["seq"]
         if seq != size + 1:
-            raise BundleInvalid(size + 1, f"event {size + 1} is missing" if seq > size + 1 else f"event {seq} is out of order")
+            raise BundleInvalid(
+                size + 1, f"event {size + 1} is missing" if seq > size + 1 else f"event {seq} is out of order"
+            )
         if (prev_hash or ("0" * 64 if seq == 1 else event["prev_hash"])) != event["prev_hash"]:
             raise BundleInvalid(seq, f"prev_hash does not match the hash of event {seq - 1}")
         if event["canonical_data"] is None:
@@ -150,7 +154,9 @@ def _check_signature(checkpoint, public_key: str, seq) -> None:
             bytes.fromhex(checkpoint["signature"]), _checkpoint_message(checkpoint)
         )
     except (InvalidSignature, ValueError):
-        raise BundleInvalid(seq, f"the signature of the checkpoint of {checkpoint['tree_size']} events is invalid") from None
+        raise BundleInvalid(
+            seq, f"the signature of the checkpoint of {checkpoint['tree_size']} events is invalid"
+        ) from None
 
 
 def _check_consistency(size: int, covering, root: bytes, proof_hex) -> None:

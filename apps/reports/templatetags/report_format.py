@@ -39,8 +39,10 @@ def duration(seconds) -> str:
         return _("%(days)s d %(hours)s h") % {"days": num(days), "hours": hours}
     if hours:
         return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
-    if minutes:
+    if minutes and secs:
         return _("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": secs}
+    if minutes:
+        return _("%(minutes)s min") % {"minutes": minutes}
     return ngettext("%(seconds)s s", "%(seconds)s s", secs) % {"seconds": secs}
 
 

@@ -55,3 +55,16 @@ def is_nested(value) -> bool:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.simple_tag
+def confidence(value: float):
+    """The agent's confidence as a meter and a percentage (red below 0.5, amber below 0.8)."""
+    css = "low" if value < 0.5 else "mid" if value < 0.8 else ""
+    return format_html(
+        '<span class="confidence {}"><meter min="0" max="1" low="0.5" high="0.8" optimum="1" value="{}" aria-hidden="true">'
+        "</meter> {}&nbsp;%</span>",
+        css,
+        f"{value:.2f}",
+        round(value * 100),
+    )

@@ -27,6 +27,10 @@ class Command(BaseCommand):
             raise CommandError(" ".join(str(message) for messages in error.detail.values() for message in messages))
         self.stdout.write(
             _("Wrote %(out)s: events %(first)s..%(last)s, covered by the checkpoint of %(size)s events.")
-            % {"out": out, "first": manifest["first_seq"], "last": manifest["last_seq"],
-               "size": manifest["covering_checkpoint"]["tree_size"]}
+            % {
+                "out": out,
+                "first": manifest["first_seq"],
+                "last": manifest["last_seq"],
+                "size": manifest["covering_checkpoint"]["tree_size"],
+            }
         )

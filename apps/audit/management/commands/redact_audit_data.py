@@ -9,8 +9,7 @@ from apps.audit.services import audit_redact
 
 class Command(BaseCommand):
     help = _(
-        "Delete the data and salt of one audit event and record an audit.redacted event; "
-        "the chain still verifies."
+        "Delete the data and salt of one audit event and record an audit.redacted event; the chain still verifies."
     )
 
     def add_arguments(self, parser):
@@ -23,7 +22,8 @@ class Command(BaseCommand):
         except APIException as error:
             raise CommandError(_flatten(error.detail)) from error
         self.stdout.write(
-            _("Data of event %(seq)s erased; recorded as event %(redaction)s.") % {"seq": seq, "redaction": redaction.seq}
+            _("Data of event %(seq)s erased; recorded as event %(redaction)s.")
+            % {"seq": seq, "redaction": redaction.seq}
         )
 
 

@@ -27,11 +27,15 @@ class Command(BaseCommand):
         else:  # a full run is kept, so GET audit/verify/ can answer incrementally from it
             verification = audit_verification_record(chunk_size=chunk_size)
         if as_json:
-            self.stdout.write(json.dumps(verification.as_dict() if since_checkpoint else _run_as_dict(verification), sort_keys=True))
+            self.stdout.write(
+                json.dumps(verification.as_dict() if since_checkpoint else _run_as_dict(verification), sort_keys=True)
+            )
         elif verification.ok:
             self.stdout.write(
-                _("Audit chain intact: %(events)s events checked up to seq %(head)s (%(checkpoints)s checkpoints, "
-                  "%(redacted)s redacted), head %(hash)s.")
+                _(
+                    "Audit chain intact: %(events)s events checked up to seq %(head)s (%(checkpoints)s checkpoints, "
+                    "%(redacted)s redacted), head %(hash)s."
+                )
                 % {
                     "events": verification.events_checked,
                     "head": verification.head_seq,
@@ -49,6 +53,14 @@ class Command(BaseCommand):
 
 
 def _run_as_dict(run) -> dict:
-    fields = ["ok", "events_checked", "head_seq", "head_hash", "first_bad_seq", "reason", "redacted",
-              "checkpoints_checked"]
+    fields = [
+        "ok",
+        "events_checked",
+        "head_seq",
+        "head_hash",
+        "first_bad_seq",
+        "reason",
+        "redacted",
+        "checkpoints_checked",
+    ]
     return {name: getattr(run, name) for name in fields}

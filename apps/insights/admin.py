@@ -1,0 +1,36 @@
+"""Read-only admin of the insights app: advice is accepted in /insights/ (or the API), where the
+services draft a policy version that a different admin activates; nothing is edited here."""
+
+from django.contrib import admin
+
+from .models import FigureSet, QaAssignment, Recommendation
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "rule_name", "state", "policy_version", "draft_version", "decided_by", "created_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["rule_name"]
+
+
+@admin.register(QaAssignment)
+class QaAssignmentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "proposal", "first_reviewer", "state", "second_reviewer", "second_verdict", "agrees", "created_at"]
+    list_filter = ["state", "agrees", "sampled_by"]
+
+
+@admin.register(FigureSet)
+class FigureSetAdmin(ReadOnlyAdmin):
+    list_display = ["computed_at", "window_days", "agent", "action_type", "rule_name"]
+    list_filter = ["window_days"]

@@ -1,0 +1,46 @@
+"""Forms of the compliance pages: a report request, an export period, the audit event filters."""
+
+from datetime import timedelta
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.agents.models import Agent
+
+
+class _DateInput(forms.DateInput):
+    input_type = "date"
+
+
+def _agent_choices():
+    return [("", _("All agents")), *((name, name) for name in Agent.objects.order_by("name").values_list("name", flat=True))]
+
+
+class PeriodForm(forms.Form):
+    period_start = forms.DateField(label=_("From"), widget=_DateInput)
+    period_end = forms.DateField(label=_("To (inclusive)"), widget=_DateInput)
+    agent = forms.ChoiceField(label=_("Agent"), required=False)
+    action_type = forms.CharField(
+        label=_("Action type"), required=False, max_length=200, help_text=_("Exact, or a prefix ending in *, e.g. payments.*")
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].choices = _agent_choices()
+        today = timezone.now().date()
+        self.fields["period_start"].initial = today - timedelta(days=29)
+        self.fields["period_end"].initial = today
+
+
+class ReportRequestForm(PeriodForm):
+    language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES, initial="en")
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action starts with"), required=False, max_length=100)
+    actor_id = forms.CharField(label=_("Actor id"), required=False, max_length=64)
+    object_type = forms.CharField(label=_("Object type"), required=False, max_length=100)
+    since = forms.DateField(label=_("From"), required=False, widget=_DateInput)
+    until = forms.DateField(label=_("To (inclusive)"), required=False, widget=_DateInput)

@@ -1,0 +1,221 @@
+"""Compliance report benchmark: the signed PDF of a 30-day period of 10k, 100k and 1M decisions.
+
+Each size gets a fresh SQLite database (in a temporary folder) seeded with bulk inserts: N
+pre-approval proposals with one signed decision each, N/4 autonomous and N/10 post-review
+proposals (with their sampling draws), and one audit event per decision in a valid chain that
+was fully verified and checkpointed beforehand (as the nightly task would). Then the report
+(figures, attachments, render, PAdES signature, storage) is generated in a fresh process, whose
+wall time and peak RSS are the figures. Baseline, same run: a plain WeasyPrint render of a fixed
+500-row table, in a process of its own. Goal: < 60 s and < 500 MB at 1M decisions.
+
+    .venv/bin/python -m benchmarks reports
+    BENCH_REPORT_SIZES=2000,10000 .venv/bin/python -m benchmarks reports   # smaller, a few minutes
+"""
+
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = [int(size) for size in os.environ.get("BENCH_REPORT_SIZES", "10000,100000,1000000").split(",") if size]
+PERIOD_DAYS = 30
+BASELINE_ROWS = 500
+GOAL_SECONDS, GOAL_MB = 60, 500
+CHUNK = 20_000
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-reports-") as folder:
+        environment = _environment(folder, "baseline")
+        baseline = _phase(environment, "baseline")
+        print(
+            f"baseline: plain WeasyPrint table of {BASELINE_ROWS} rows: {baseline['seconds']:.1f} s, "
+            f"peak RSS {baseline['rss_mb']:.0f} MB",
+            flush=True,
+        )
+        for size in SIZES:
+            environment = _environment(folder, f"db{size}")
+            subprocess.run(
+                [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+                cwd=ROOT, env=environment, check=True,
+            )
+            seeded = _phase(environment, "seed", str(size))
+            report = _phase(environment, "report")
+            verdict = "OK" if report["seconds"] < GOAL_SECONDS and report["rss_mb"] < GOAL_MB else "OVER GOAL"
+            print(
+                f"{size:>9,} decisions ({seeded['proposals']:,} proposals, {seeded['events']:,} audit events, "
+                f"seeded in {seeded['seconds']:.0f} s): report {report['seconds']:.1f} s "
+                f"({report['seconds'] / baseline['seconds']:.1f}x baseline), peak RSS {report['rss_mb']:.0f} MB "
+                f"({report['rss_mb'] / baseline['rss_mb']:.1f}x baseline), PDF {report['pdf_mb']:.1f} MB, "
+                f"status {report['status']} [{verdict}: < {GOAL_SECONDS} s, < {GOAL_MB} MB]",
+                flush=True,
+            )
+            Path(folder, f"db{size}.sqlite3").unlink(missing_ok=True)
+
+
+def _environment(folder: str, name: str) -> dict:
+    return {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": f"sqlite:///{folder}/{name}.sqlite3",
+        "MEDIA_ROOT": f"{folder}/media",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
+        "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY", "42" * 32),
+        "REPORT_DEV_SIGNING_DIR": f"{folder}/signing",
+        "LOG_LEVEL": "ERROR",
+    }
+
+
+def _phase(environment: dict, *arguments: str) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    if output.returncode:
+        raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+# --- phases, each in a process of its own --------------------------------------------------------
+
+
+def _phase_baseline() -> dict:
+    from weasyprint import HTML
+
+    rows = "".join(
+        f"<tr><td>{index}</td><td>2026-01-01 12:00</td><td>agent-{index % 7}</td><td>payments.refund</td>"
+        f"<td>Reviewer {index % 13}</td><td>approve</td></tr>"
+        for index in range(BASELINE_ROWS)
+    )
+    html = f"<table style='font:7pt DejaVu Sans;border-collapse:collapse'>{rows}</table>"
+    started = time.perf_counter()
+    HTML(string=html).write_pdf()
+    return {"seconds": time.perf_counter() - started, "rss_mb": _peak_rss_mb()}
+
+
+def _phase_seed(size: str) -> dict:
+    from datetime import UTC, datetime, timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from apps.accounts.models import ReviewerProfile
+    from apps.agents.models import Agent
+    from apps.audit.services import audit_checkpoint_create, audit_verification_record
+    from apps.proposals.models import Decision, PostActionReview, Proposal
+    from benchmarks.bench_audit import _phase_generate
+
+    started = time.perf_counter()
+    decisions = int(size)
+    rng = random.Random(7)
+    users = get_user_model()
+    reviewers = [users.objects.create(username=f"reviewer{index}", first_name="Rev", last_name=f"Iewer {index}") for index in range(8)]
+    ReviewerProfile.objects.bulk_create(
+        [ReviewerProfile(user=user, licence_number=f"LIC-{user.pk:05d}") for user in reviewers]
+    )
+    agents = [Agent.objects.create(name=f"agent-{index}") for index in range(5)]
+    period_end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    period_start = period_end - timedelta(days=PERIOD_DAYS - 1)
+    span = (PERIOD_DAYS - 1) * 86400
+    action_types = ["payments.refund", "crm.update", "support.reply", "contracts.amend"]
+    verdicts = [("approve", "approved", "approved")] * 14 + [("modify", "approved with modifications", "approved")] + [
+        ("reject", "rejected", "rejected")
+    ] * 5
+    created = 0
+    with transaction.atomic():
+        remaining = {"pre_approval": decisions, "autonomous": decisions // 4, "post_review": decisions // 10}
+        for mode, count in remaining.items():
+            while count:
+                batch = min(count, CHUNK)
+                count -= batch
+                proposals, picks = [], []
+                for _ in range(batch):
+                    moment = period_start + timedelta(seconds=rng.randrange(span))
+                    wait = timedelta(seconds=rng.randrange(30, 7200))
+                    pick = rng.choice(verdicts) if mode == "pre_approval" else None
+                    proposals.append(
+                        Proposal(
+                            agent=rng.choice(agents), action_type=rng.choice(action_types), payload={"n": created},
+                            payload_version="0" * 64, confidence=round(rng.random(), 3), mode=mode,
+                            status=pick[2] if pick else "approved", approved_by="human" if pick and pick[2] == "approved" else ("" if pick else "policy"),
+                            revised_payload={"n": -created} if pick and pick[0] == "modify" else None,
+                            created_at=moment, decided_at=moment + wait if pick else moment,
+                            sla_due_at=moment + timedelta(hours=1) if pick else None, routing={},
+                        )
+                    )
+                    picks.append((pick, moment + wait))
+                    created += 1
+                Proposal.objects.bulk_create(proposals, batch_size=5000)
+                if mode == "pre_approval":
+                    Decision.objects.bulk_create(
+                        [
+                            Decision(
+                                proposal=proposal, reviewer=(reviewer := rng.choice(reviewers)), verdict=pick[0],
+                                rationale="checked against the policy", payload_version="0" * 64,
+                                signer_name=f"{reviewer.first_name} {reviewer.last_name}", signature_meaning=pick[1],
+                                signed_at=signed_at,
+                            )
+                            for proposal, (pick, signed_at) in zip(proposals, picks, strict=True)
+                        ],
+                        batch_size=5000,
+                    )
+                elif mode == "post_review":
+                    PostActionReview.objects.bulk_create(
+                        [
+                            PostActionReview(
+                                proposal=proposal, state=rng.choice(["not_sampled"] * 8 + ["confirmed", "flagged"]),
+                                draw=rng.random(), sample_rate=0.2,
+                            )
+                            for proposal in proposals
+                        ],
+                        batch_size=5000,
+                    )
+    _phase_generate(str(decisions))  # one audit event per decision, a valid chain
+    audit_checkpoint_create()
+    audit_verification_record()
+    return {"seconds": time.perf_counter() - started, "proposals": created, "events": decisions}
+
+
+def _phase_report() -> dict:
+    from datetime import UTC, datetime, timedelta
+
+    from apps.reports.services import report_generate, report_request
+
+    period_end = datetime.now(UTC).date()
+    started = time.perf_counter()
+    report = report_request(
+        requested_by=None, period_start=period_end - timedelta(days=PERIOD_DAYS - 1), period_end=period_end,
+        dispatch=False,
+    )
+    report = report_generate(report_id=report.pk)
+    return {
+        "seconds": time.perf_counter() - started,
+        "rss_mb": _peak_rss_mb(),
+        "status": report.status,
+        "pdf_mb": (report.size or 0) / 1e6,
+        "error": report.error,
+    }
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+PHASES = {"baseline": _phase_baseline, "seed": _phase_seed, "report": _phase_report}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 2 and sys.argv[1] == "--phase":
+        sys.path.insert(0, str(ROOT))
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
+        import django
+
+        django.setup()
+        print(json.dumps(PHASES[sys.argv[2]](*sys.argv[3:])))
+    else:
+        main()

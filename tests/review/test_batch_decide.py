@@ -1,0 +1,95 @@
+"""Batch review: one rationale and one signature; each proposal gets its own decision and event."""
+
+import pytest
+from django.urls import reverse
+
+from apps.audit.models import AuditEvent
+from apps.proposals.models import Decision, Proposal, Status
+from apps.proposals.services import proposal_decide
+from apps.review.services import proposals_decide_batch
+from hitlplatform.errors import InvalidInput
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+BATCH = reverse("review:batch")
+
+
+@pytest.fixture
+def crm_changes(submit):
+    return [submit(action_type="crm.update", payload={"n": n}) for n in range(3)]
+
+
+def test_a_batch_of_three_gets_three_decisions_and_events(reviewer_web, crm_changes):
+    # when
+    response = reviewer_web.post(BATCH, {
+        "proposals": [p.pk for p in crm_changes], "verdict": "approve", "rationale": "all checked",
+        "username": "reviewer", "password": PASSWORD,
+    })
+    # then
+    assert response.status_code == 302
+    assert set(Proposal.objects.filter(pk__in=[p.pk for p in crm_changes]).values_list("status", flat=True)) == {Status.APPROVED}
+    assert Decision.objects.filter(rationale="all checked").count() == 3
+    events = AuditEvent.objects.filter(action="decision.recorded").values_list("object_id", flat=True)
+    assert sorted(events) == sorted(str(p.pk) for p in crm_changes)
+
+
+def test_a_wrong_password_writes_nothing(reviewer_web, crm_changes, world_state):
+    before = world_state()
+
+    reviewer_web.post(BATCH, {
+        "proposals": [p.pk for p in crm_changes], "verdict": "reject", "rationale": "no",
+        "username": "reviewer", "password": "wrong",
+    })
+
+    assert world_state() == before and Decision.objects.count() == 0
+
+
+def test_a_batch_must_share_action_type_and_rule(reviewer, crm_changes, refund):
+    with pytest.raises(InvalidInput):
+        proposals_decide_batch(
+            proposal_ids=[crm_changes[0].pk, refund.pk], reviewer=reviewer, verdict="approve", rationale="ok", password=PASSWORD
+        )
+    assert Decision.objects.count() == 0
+
+
+def test_a_batch_cannot_modify_or_escalate(reviewer, crm_changes):
+    with pytest.raises(InvalidInput):
+        proposals_decide_batch(
+            proposal_ids=[crm_changes[0].pk], reviewer=reviewer, verdict="escalate", rationale="ok", password=PASSWORD
+        )
+
+
+def test_a_failure_on_one_proposal_is_reported_and_the_others_are_decided(reviewer, second_reviewer, crm_changes):
+    # given: someone else rejected the second one in the meantime
+    proposal_decide(proposal_id=crm_changes[1].pk, reviewer=second_reviewer, verdict="reject", rationale="no", password=PASSWORD)
+    # when
+    outcomes = proposals_decide_batch(
+        proposal_ids=[p.pk for p in crm_changes], reviewer=reviewer, verdict="approve", rationale="ok", password=PASSWORD
+    )
+    # then
+    assert [bool(outcome.decision) for outcome in outcomes] == [True, False, True]
+    assert "already" in outcomes[1].error
+    assert Decision.objects.filter(reviewer=reviewer).count() == 2
+
+
+def test_the_page_reports_each_failure(reviewer_web, second_reviewer, crm_changes):
+    proposal_decide(proposal_id=crm_changes[0].pk, reviewer=second_reviewer, verdict="reject", rationale="no", password=PASSWORD)
+
+    response = reviewer_web.post(BATCH, {
+        "proposals": [p.pk for p in crm_changes], "verdict": "approve", "rationale": "ok",
+        "username": "reviewer", "password": PASSWORD,
+    }, follow=True)
+
+    body = response.content.decode()
+    assert "Signed 2 decisions." in body and f"#{crm_changes[0].pk}:" in body
+
+
+def test_a_batch_without_rationale_is_refused(reviewer_web, crm_changes):
+    response = reviewer_web.post(BATCH, {
+        "proposals": [crm_changes[0].pk], "verdict": "approve", "rationale": "",
+        "username": "reviewer", "password": PASSWORD,
+    }, follow=True)
+
+    assert "A rationale is required." in response.content.decode()
+    assert Decision.objects.count() == 0
