@@ -65,7 +65,7 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
         # synchronous_commit=off (both sides) shows the cost of the lock apart from the WAL flush
         for commit_mode in ("on", "off"):
             mode_environment = {**environment, "PGOPTIONS": f"-c synchronous_commit={commit_mode}"}
-            best = {"plain": 0.0, "audit": 0.0}
+            best = {"plain": 0.0, "naive-lock": 0.0, "audit": 0.0}
             for _round in range(ROUNDS):
                 for kind in best:
                     best[kind] = max(best[kind], _concurrent_appends(mode_environment, kind))
@@ -74,7 +74,10 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
                 f"  append, {WRITERS} writers x {APPENDS}, synchronous_commit={commit_mode}: "
                 f"{best['audit']:7.0f} events/s   plain INSERT+COMMIT {best['plain']:7.0f} rows/s   "
                 f"ratio {best['audit'] / best['plain']:5.2f} (goal >= 0.80)   "
-                f"forks {chain['forks']}, gapless {chain['gapless']}, verifies {chain['ok']}",
+                f"forks {chain['forks']}, gapless {chain['gapless']}, verifies {chain['ok']}\n"
+                f"    naive lock (INSERT under one locked row, the ceiling of any serialized append) "
+                f"{best['naive-lock']:7.0f} rows/s   ratio to plain {best['naive-lock'] / best['plain']:5.2f}   "
+                f"audit to naive lock {best['audit'] / best['naive-lock']:5.2f}",
                 flush=True,
             )
     started = time.perf_counter()
@@ -154,11 +157,13 @@ def _phase_plain_table() -> dict:
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_plain (value bigint)")
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_lock (id integer PRIMARY KEY, value bigint)")
+        cursor.execute("INSERT INTO bench_lock VALUES (1, 0) ON CONFLICT DO NOTHING")
     return {}
 
 
 def _phase_append(kind: str, worker: str, count: str) -> dict:
-    from django.db import connection
+    from django.db import connection, transaction
 
     from apps.audit.services import audit_record
 
@@ -169,6 +174,12 @@ def _phase_append(kind: str, worker: str, count: str) -> dict:
     if kind == "audit":
         for number in range(int(count)):
             audit_record(action="bench.appended", object_type="bench", object_id=worker, data={"n": number})
+    elif kind == "naive-lock":  # the round trips every serialized append needs, and nothing else
+        for number in range(int(count)):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SELECT value FROM bench_lock WHERE id = 1 FOR UPDATE")
+                cursor.execute("INSERT INTO bench_plain (value) VALUES (%s)", [number])
+                cursor.execute("UPDATE bench_lock SET value = %s WHERE id = 1", [number])
     else:
         with connection.cursor() as cursor:  # autocommit: every INSERT commits on its own
             for number in range(int(count)):

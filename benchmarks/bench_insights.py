@@ -10,7 +10,7 @@ bulk_create (and a `proposal.viewed` event, through audit_record, for one decisi
 into a database of their own
 (BENCH_INSIGHTS_DATABASE, default hitl_bench_insights, created and dropped on the server of
 BENCH_PG_SERVER or DATABASE_URL, else postgres://postgres@127.0.0.1:5432). Each phase runs in a
-fresh process.
+fresh process. BENCH_INSIGHTS_KEEP=1 keeps the database afterwards.
 """
 
 import contextlib
@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DECISIONS = int(os.environ.get("BENCH_INSIGHTS_DECISIONS", "1000000"))
 DATABASE = os.environ.get("BENCH_INSIGHTS_DATABASE", "hitl_bench_insights")
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+KEEP = os.environ.get("BENCH_INSIGHTS_KEEP") == "1"  # leave the seeded database for a look afterwards
 GOAL_SECONDS = 60.0
 BATCH = 10_000
 DAYS = 100
@@ -94,8 +95,9 @@ def _postgres_database(server: str):
     try:
         yield urlunsplit(parts._replace(path=f"/{DATABASE}"))
     finally:
-        with psycopg.connect(admin_url, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        if not KEEP:
+            with psycopg.connect(admin_url, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
@@ -227,7 +229,7 @@ def _phase_seed(count: str) -> dict:
         totals["proposals"] += len(proposals) + len(executed)
         totals["decisions"] += len(picked)
         totals["views"] += views
-        remaining -= size
+        remaining -= len(picked)  # expired proposals have no decision: seed until N decisions exist
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE") if connection.vendor == "postgresql" else None
     return totals

@@ -1,5 +1,6 @@
 """Writes of the audit trail. `audit_record` is the only way an event enters the chain."""
 
+import functools
 import json
 import secrets
 import zipfile
@@ -8,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
@@ -21,7 +22,6 @@ from .models import (
     AuditEventData,
     ChainHead,
     Checkpoint,
-    MerkleNode,
     VerificationRun,
 )
 
@@ -54,49 +54,20 @@ def audit_record(
     _check_envelope_field("actor_id", actor_id, max_length=64)
     _check_envelope_field("object_type", object_type, max_length=100)
     _check_envelope_field("object_id", object_id, max_length=64)
+    # Everything that does not depend on the chain head is computed before taking its lock.
     canonical_data = canonical.canonical_json(_jsonable(data))
     salt = secrets.token_hex(SALT_BYTES)
-    data_hash = canonical.data_hash(salt, canonical_data)
-
+    event = AuditEvent(
+        actor_type=actor_type,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data_hash=canonical.data_hash(salt, canonical_data),
+        schema_version=SCHEMA_VERSION,
+    )
     with transaction.atomic(savepoint=False):
-        head = _chain_head_for_update()
-        seq = head.seq + 1
-        timestamp = timezone.now()
-        event = AuditEvent(
-            seq=seq,
-            timestamp=timestamp,
-            actor_type=actor_type,
-            actor_id=actor_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            data_hash=data_hash,
-            prev_hash=head.hash,
-            schema_version=SCHEMA_VERSION,
-        )
-        event.hash = canonical.event_hash(
-            schema_version=SCHEMA_VERSION,
-            seq=seq,
-            timestamp=canonical.format_timestamp(timestamp),
-            actor_type=actor_type,
-            actor_id=actor_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            data_hash=data_hash,
-            prev_hash=head.hash,
-        )
-        event.save(force_insert=True)
-        AuditEventData.objects.create(event=event, salt=salt, canonical_data=canonical_data)
-        frontier = [bytes.fromhex(node) for node in json.loads(head.frontier)]
-        completed = merkle.frontier_append(frontier, seq - 1, merkle.leaf_hash(bytes.fromhex(event.hash)))
-        if completed:
-            MerkleNode.objects.bulk_create(
-                [MerkleNode(level=level, index=index, hash=node.hex()) for level, index, node in completed]
-            )
-        ChainHead.objects.filter(pk=head.pk).update(
-            seq=seq, hash=event.hash, frontier=json.dumps([node.hex() for node in frontier])
-        )
+        _chain_append(event, salt=salt, canonical_data=canonical_data)
     return event
 
 
@@ -133,7 +104,8 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
     if not reason:
         raise ValidationError({"reason": [_("A reason is required to redact audit data.")]})
     with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
-        data_record = AuditEventData.objects.select_for_update().filter(event_id=seq).first()
+        _chain_head_for_update()  # serializes redactions with every append (no UPDATE right needed on data)
+        data_record = AuditEventData.objects.select_related("event").filter(event_id=seq).first()
         if data_record is None:
             if AuditEvent.objects.filter(seq=seq).exists():
                 raise ValidationError({"seq": [_("The data of event %(seq)s is already redacted.") % {"seq": seq}]})
@@ -290,6 +262,97 @@ def _checkpoint_as_dict(checkpoint: Checkpoint) -> dict:
         "signature": checkpoint.signature,
         "public_key": checkpoint.public_key,
     }
+
+
+def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
+    """Link `event` to the chain head and store it with its data: the critical section of an append.
+
+    Appends are serialized from the head's lock until the caller's COMMIT, so the lock is held
+    for two statements only: the locked read of the head and one write (on PostgreSQL a single
+    statement of data-modifying CTEs). Rows are written by hand, not by the ORM, to keep the
+    time under the lock short.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
+        head = cursor.fetchone()
+        if head is None:  # a fresh or flushed database
+            ChainHead.objects.get_or_create(pk=1)
+            cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
+            head = cursor.fetchone()
+        head_seq, event.prev_hash, head_frontier = head
+        event.seq = head_seq + 1
+        event.timestamp = timezone.now()
+        event.hash = canonical.event_hash(
+            schema_version=event.schema_version,
+            seq=event.seq,
+            timestamp=canonical.format_timestamp(event.timestamp),
+            actor_type=event.actor_type,
+            actor_id=event.actor_id,
+            action=event.action,
+            object_type=event.object_type,
+            object_id=event.object_id,
+            data_hash=event.data_hash,
+            prev_hash=event.prev_hash,
+        )
+        frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
+        completed = merkle.frontier_append(frontier, head_seq, merkle.leaf_hash(bytes.fromhex(event.hash)))
+        event_row = [getattr(event, column) for column in _EVENT_COLUMNS]
+        event_row[1] = connection.ops.adapt_datetimefield_value(event.timestamp)
+        rows = [
+            event_row,
+            [event.seq, salt, canonical_data],
+            [value for level, index, node in completed for value in (level, index, node.hex())],
+            [event.seq, event.hash, json.dumps([node.hex() for node in frontier])],
+        ]
+        if connection.vendor == "postgresql":
+            cursor.execute(_append_statement(len(completed)), [value for row in rows for value in row])
+        else:
+            for statement, params in zip(_append_statements(len(completed)), rows, strict=True):
+                if params:
+                    cursor.execute(statement, params)
+    event._state.adding, event._state.db = False, connection.alias
+    event.data_record = AuditEventData(event=event, salt=salt, canonical_data=canonical_data)
+
+
+_EVENT_COLUMNS = (
+    "seq",
+    "timestamp",
+    "actor_type",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "data_hash",
+    "prev_hash",
+    "hash",
+    "schema_version",
+)
+# [not PostgreSQL, PostgreSQL]; on SQLite the transaction began IMMEDIATE and holds the write lock
+_HEAD_FOR_UPDATE = [
+    "SELECT seq, hash, frontier FROM audit_chain_head WHERE id = 1",
+    "SELECT seq, hash, frontier FROM audit_chain_head WHERE id = 1 FOR UPDATE",
+]
+
+
+@functools.cache
+def _append_statements(node_count: int) -> tuple[str, str, str, str]:
+    """INSERT event, INSERT data, INSERT the completed Merkle nodes, UPDATE the head."""
+    nodes = ", ".join(["(%s, %s, %s)"] * node_count)  # placeholders only: values are parameters
+    return (
+        "INSERT INTO audit_event (seq, timestamp, actor_type, actor_id, action, object_type, object_id,"
+        " data_hash, prev_hash, hash, schema_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        "INSERT INTO audit_event_data (seq, salt, canonical_data) VALUES (%s, %s, %s)",
+        f'INSERT INTO audit_merkle_node (level, "index", hash) VALUES {nodes}' if node_count else "",  # noqa: S608
+        "UPDATE audit_chain_head SET seq = %s, hash = %s, frontier = %s WHERE id = 1",
+    )
+
+
+@functools.cache
+def _append_statement(node_count: int) -> str:
+    """The four writes of an append as one PostgreSQL statement: one round trip under the lock."""
+    insert_event, insert_data, insert_nodes, update_head = _append_statements(node_count)
+    nodes = f", merkle_nodes AS ({insert_nodes})" if node_count else ""
+    return f"WITH event AS ({insert_event}), event_data AS ({insert_data}){nodes} {update_head}"
 
 
 def _chain_head_for_update() -> ChainHead:

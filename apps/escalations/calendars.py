@@ -1,5 +1,7 @@
 """The SLA clock: a due time is a start plus a duration, counted in the queue's business hours."""
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,6 +11,18 @@ from .models import QueueCalendar
 
 # A calendar with no open day would never come due; after this many days the search gives up.
 MAX_DAYS_SEARCHED = 366
+_NONE = object()
+_batch_cache: ContextVar[dict | None] = ContextVar("queue_calendars", default=None)
+
+
+@contextmanager
+def calendars_cached():
+    """Within one batch transaction (the SLA sweep), read each queue's calendar once."""
+    token = _batch_cache.set({})
+    try:
+        yield
+    finally:
+        _batch_cache.reset(token)
 
 
 def business_time_add(*, calendar: QueueCalendar, start: datetime, duration: timedelta) -> datetime:
@@ -32,9 +46,20 @@ def business_time_add(*, calendar: QueueCalendar, start: datetime, duration: tim
 
 def sla_deadlines(*, queue, start: datetime, sla: timedelta) -> tuple[datetime, datetime]:
     """(reminder due, SLA due): the reminder at SLA_REMINDER_FRACTION of the SLA, on the same clock."""
-    calendar = QueueCalendar.objects.filter(queue_id=getattr(queue, "pk", queue)).first() if queue else None
+    calendar = _calendar_of(queue) if queue else None
     remind = sla * settings.SLA_REMINDER_FRACTION
     if calendar is None:
         return start + remind, start + sla
     return (business_time_add(calendar=calendar, start=start, duration=remind),
             business_time_add(calendar=calendar, start=start, duration=sla))
+
+
+def _calendar_of(queue) -> QueueCalendar | None:
+    queue_id = getattr(queue, "pk", queue)
+    cache = _batch_cache.get()
+    calendar = cache.get(queue_id, _NONE) if cache is not None else _NONE
+    if calendar is _NONE:
+        calendar = QueueCalendar.objects.filter(queue_id=queue_id).first()
+        if cache is not None:
+            cache[queue_id] = calendar
+    return calendar

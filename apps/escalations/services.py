@@ -15,13 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.notifications.services import outbox_enqueue_proposal_event
+from apps.notifications.messages import proposals_for_webhooks
+from apps.notifications.services import outbox_batch, outbox_enqueue_proposal_event
 from apps.policies.models import OnExpiry
 from apps.proposals.models import ApprovedBy, PostActionReview, Proposal, ReviewState, Status
 from apps.proposals.selectors import rule_escalation_queues
 from apps.proposals.services import proposal_escalate, proposal_next_escalation_queue, queue_for, sla_of
 
-from .calendars import sla_deadlines
+from .calendars import calendars_cached, sla_deadlines
 
 
 @dataclass
@@ -156,9 +157,10 @@ def review_sla_lapse(*, review: PostActionReview, now: datetime) -> str | None:
 
 
 def _overdue_proposals_batch(*, now, batch_size, result) -> bool:
-    with transaction.atomic():
+    with transaction.atomic(), calendars_cached(), outbox_batch():
+        # Read with what their webhooks serialize: a batch costs two queries, not two per proposal.
         batch = list(
-            _locked(Proposal.objects.select_related("policy_rule", "queue", "agent"))
+            proposals_for_webhooks(_locked(Proposal.objects))
             .filter(status=Status.PENDING, sla_due_at__lte=now)
             .order_by("sla_due_at", "pk")[:batch_size]
         )
@@ -176,7 +178,7 @@ def _overdue_proposals_batch(*, now, batch_size, result) -> bool:
 
 
 def _reminders_batch(*, now, batch_size, result) -> bool:
-    with transaction.atomic():
+    with transaction.atomic(), calendars_cached(), outbox_batch():
         batch = list(
             _locked(Proposal.objects.select_related("queue", "agent"))
             .filter(status=Status.PENDING, reminded_at__isnull=True, remind_at__lte=now, sla_due_at__gt=now)
@@ -191,7 +193,7 @@ def _reminders_batch(*, now, batch_size, result) -> bool:
 
 
 def _overdue_reviews_batch(*, now, batch_size, result) -> bool:
-    with transaction.atomic():
+    with transaction.atomic(), calendars_cached(), outbox_batch():
         batch = list(
             _locked(PostActionReview.objects.select_related("queue", "proposal__policy_rule", "proposal__agent"))
             .filter(state=ReviewState.QUEUED, sla_due_at__lte=now)

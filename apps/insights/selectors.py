@@ -18,7 +18,7 @@ Definitions (proposals created in the window):
 - four-eyes agreement: items needing two or more approvals with verdicts (approve, modify,
   reject) from two or more reviewers, where all those verdicts are the same;
 - quick decisions: verdicts signed within INSIGHTS_RUBBER_STAMP_SECONDS of the reviewer's first
-  `proposal.viewed` event of the proposal, over verdicts with such an event.
+  `proposal.viewed` event of the proposal, over all verdicts (one index probe per verdict).
 """
 
 import math
@@ -37,6 +37,7 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -44,7 +45,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -64,7 +65,7 @@ DECILES = 10
 PERCENTILES = {"p50": 0.5, "p95": 0.95}
 VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)  # an escalation is no verdict on the action
 VIEWED_ACTION = "proposal.viewed"
-DECISION_FIGURES = ("decisions", "decisions_viewed", "quick_decisions", "four_eyes_items", "four_eyes_disagreed")
+DECISION_FIGURES = ("decisions", "quick_decisions")
 PROPOSAL_OBJECT_TYPE = "proposals.proposal"
 
 # What happened to a proposal that needed a human (pre-approval); expiry includes "approved on expiry".
@@ -120,8 +121,9 @@ def figures_for(*, window: Window, agent: Agent | None = None, action_type: str 
 
 def _figures_for(*, window: Window, agent: Agent | None, action_type: str | None) -> list[dict]:
     proposals = _proposals_in(window, agent=agent, action_type=action_type)
-    groups = {_key(row): row for row in _proposal_aggregates(proposals, now=window.end)}
+    groups = {_key(row): row for row in _proposal_aggregates(proposals, since=window.start, now=window.end)}
     _add_percentiles(proposals, groups)
+    _add_calibration(proposals, groups)
     for row in _decision_aggregates(window, agent=agent, action_type=action_type):
         group = groups.get(_key(row))
         if group is not None:
@@ -142,8 +144,7 @@ def _reviewer_figures_for(*, window: Window) -> list[dict]:
         .annotate(
             decisions=Count("id"),
             approvals=Count("id", filter=Q(verdict=Verdict.APPROVE)),
-            decisions_viewed=Count("id", filter=Q(_viewed_before_signing())),
-            quick_decisions=Count("id", filter=Q(_viewed_before_signing()) & ~Q(_viewed_long_before_signing())),
+            quick_decisions=Count("id", filter=_quick_decision()),
         )
         .order_by("reviewer__username")
     )
@@ -157,9 +158,8 @@ def _reviewer_figures_for(*, window: Window) -> list[dict]:
                 "decisions": row["decisions"],
                 "approvals": row["approvals"],
                 "approval_rate": approval_rate,
-                "decisions_viewed": row["decisions_viewed"],
                 "quick_decisions": row["quick_decisions"],
-                "quick_decision_rate": rate(row["quick_decisions"], row["decisions_viewed"]),
+                "quick_decision_rate": rate(row["quick_decisions"], row["decisions"]),
                 "rubber_stamp": row["decisions"] >= settings.INSIGHTS_RUBBER_STAMP_MIN_SAMPLE
                 and approval_rate > settings.INSIGHTS_RUBBER_STAMP_APPROVAL_RATE,
             }
@@ -314,7 +314,8 @@ def redact_keys(value, keys: frozenset[str]):
 
 @contextmanager
 def _aggregating():
-    """On PostgreSQL, without JIT: compiling the dozens of FILTER expressions costs more than it saves.
+    """On PostgreSQL, without JIT (compiling the dozens of FILTER expressions costs more than it
+    saves) and with room to sort in memory.
 
     (SQLite is left alone: its transactions here take the write lock at BEGIN.)
     """
@@ -324,6 +325,7 @@ def _aggregating():
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # per-group sorts of the percentiles stay in memory
         yield
 
 
@@ -340,7 +342,7 @@ def _time_to_decision():
     return SecondsBetween(F("created_at"), F("decided_at"))
 
 
-def _proposal_aggregates(proposals: QuerySet[Proposal], *, now: datetime):
+def _proposal_aggregates(proposals: QuerySet[Proposal], *, since: datetime, now: datetime):
     confidence = F("confidence")
     squared_error = Case(
         When(APPROVED, then=(Value(1.0) - confidence) * (Value(1.0) - confidence)),
@@ -361,15 +363,9 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, now: datetime):
         "post_reviewed": Count("id", filter=POST_REVIEWED),
         "flagged": Count("id", filter=FLAGGED),
         "brier_score": Avg(squared_error, filter=HUMAN_VERDICT),
+        "four_eyes_items": Count("id", filter=_four_eyes(since)),
+        "four_eyes_disagreed": Count("id", filter=_four_eyes_disagreement(since)),
     }
-    for decile in range(DECILES):
-        band = _decile_band(decile)
-        counts[f"decile_{decile}_n"] = Count("id", filter=HUMAN_VERDICT & band)
-        counts[f"decile_{decile}_approved"] = Count("id", filter=APPROVED & band)
-    if connection.vendor == "postgresql":
-        counts["time_to_decision"] = PercentilesCont(
-            _time_to_decision(), fractions=tuple(PERCENTILES.values()), filter=HUMAN_VERDICT
-        )
     return (
         proposals.values("agent_id", "agent__name", "action_type", rule_name=F("policy_rule__name"))
         .annotate(**counts)
@@ -378,11 +374,23 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, now: datetime):
 
 
 def _add_percentiles(proposals: QuerySet[Proposal], groups: dict) -> None:
-    """SQLite has no PERCENTILE_CONT: per group, read the one or two ordered values around the rank."""
+    """Time to decision p50 and p95 per group.
+
+    PostgreSQL: PERCENTILE_CONT in a query of its own over the decided rows only, since an
+    ordered-set aggregate would force the wide query above to sort instead of hash. SQLite has
+    none: per group, read the one or two ordered values around the rank.
+    """
     if connection.vendor == "postgresql":
-        for group in groups.values():
-            values = group.pop("time_to_decision") or [None] * len(PERCENTILES)
-            group.update({f"time_to_decision_{name}": value for name, value in zip(PERCENTILES, values, strict=True)})
+        rows = (
+            proposals.filter(HUMAN_VERDICT)
+            .values("agent_id", "action_type", rule_name=F("policy_rule__name"))
+            .annotate(seconds=PercentilesCont(_time_to_decision(), fractions=tuple(PERCENTILES.values())))
+            .order_by()
+        )
+        for row in rows:
+            groups[_key(row)].update(
+                {f"time_to_decision_{name}": value for name, value in zip(PERCENTILES, row["seconds"], strict=True)}
+            )
         return
     for (agent_id, action_type, rule_name), group in groups.items():
         decided = (
@@ -394,6 +402,21 @@ def _add_percentiles(proposals: QuerySet[Proposal], groups: dict) -> None:
         )
         for name, fraction in PERCENTILES.items():
             group[f"time_to_decision_{name}"] = _percentile_cont(decided, group["verdicts"], fraction)
+
+
+def _add_calibration(proposals: QuerySet[Proposal], groups: dict) -> None:
+    """Verdicts and approvals per confidence decile: one narrow GROUP BY over the human verdicts."""
+    decile = Least(Floor(F("confidence") * DECILES), Value(DECILES - 1), output_field=IntegerField())
+    rows = (
+        proposals.filter(HUMAN_VERDICT)
+        .values("agent_id", "action_type", rule_name=F("policy_rule__name"), decile=decile)
+        .annotate(verdicts=Count("id"), approved=Count("id", filter=APPROVED))
+        .order_by()
+    )
+    for group in groups.values():
+        group["calibration"] = {}
+    for row in rows:
+        groups[_key(row)]["calibration"][int(row["decile"])] = (row["verdicts"], row["approved"])
 
 
 def _percentile_cont(ordered: QuerySet, count: int, fraction: float) -> float | None:
@@ -423,10 +446,7 @@ def _decision_aggregates(window: Window, *, agent=None, action_type=None):
         )
         .annotate(
             decisions=Count("id"),
-            decisions_viewed=Count("id", filter=Q(_viewed_before_signing())),
-            quick_decisions=Count("id", filter=Q(_viewed_before_signing()) & ~Q(_viewed_long_before_signing())),
-            four_eyes_items=Count("proposal_id", distinct=True, filter=_four_eyes()),
-            four_eyes_disagreed=Count("proposal_id", distinct=True, filter=_four_eyes() & Q(Exists(_other_verdicts()))),
+            quick_decisions=Count("id", filter=_quick_decision()),
         )
         .order_by()
     )
@@ -443,14 +463,16 @@ def _views_of_decided_proposal():
     )
 
 
-def _viewed_before_signing():
-    return Exists(_views_of_decided_proposal().filter(timestamp__lte=OuterRef("signed_at")))
+def _quick_decision() -> Q:
+    """The reviewer's first look at the proposal came only a few seconds before signing.
 
-
-def _viewed_long_before_signing():
-    """A first look more than a few seconds before signing: not a rubber stamp."""
+    The rare view inside the last seconds is tested first, so the second probe seldom runs.
+    """
     seconds = timedelta(seconds=settings.INSIGHTS_RUBBER_STAMP_SECONDS)
-    return Exists(_views_of_decided_proposal().filter(timestamp__lt=OuterRef("signed_at") - seconds))
+    views = _views_of_decided_proposal()
+    just_before = views.filter(timestamp__lte=OuterRef("signed_at"), timestamp__gte=OuterRef("signed_at") - seconds)
+    long_before = views.filter(timestamp__lt=OuterRef("signed_at") - seconds)
+    return Q(Exists(just_before)) & ~Q(Exists(long_before))
 
 
 def _sla_breached(now: datetime) -> Q:
@@ -458,26 +480,28 @@ def _sla_breached(now: datetime) -> Q:
     return _PRE & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED) & late
 
 
-def _four_eyes() -> Q:
-    """A decision on a four-eyes item (two or more approvals required) that another reviewer also decided."""
-    others = Decision.objects.filter(proposal=OuterRef("proposal_id"), verdict__in=VERDICTS).exclude(
-        reviewer=OuterRef("reviewer_id")
+def _four_eyes(since: datetime) -> Q:
+    """An item needing two or more approvals on which two different reviewers gave a verdict.
+
+    A pair (d1, d2) with d2's reviewer below d1's exists exactly when there are two reviewers.
+    """
+    return Q(approvals_required__gt=1) & Q(Exists(_verdict_pairs(since)))
+
+
+def _four_eyes_disagreement(since: datetime) -> Q:
+    """The reviewers agree when all their verdicts (escalations aside) are the same."""
+    differ = Q(proposal__decisions__verdict__lt=F("verdict")) | Q(proposal__decisions__verdict__gt=F("verdict"))
+    return Q(approvals_required__gt=1) & Q(Exists(_verdict_pairs(since, differ)))
+
+
+def _verdict_pairs(since: datetime, condition: Q | None = None):
+    # One filter() call, so every proposal__decisions condition is on the same second decision;
+    # the window bound keeps PostgreSQL's hashed subplan to the window's decisions.
+    return Decision.objects.filter(
+        Q(proposal=OuterRef("pk"), proposal__created_at__gte=since, verdict__in=VERDICTS)
+        & Q(proposal__decisions__verdict__in=VERDICTS, proposal__decisions__reviewer_id__lt=F("reviewer_id"))
+        & (condition or Q())
     )
-    return Q(proposal__approvals_required__gt=1) & Q(Exists(others))
-
-
-def _other_verdicts():
-    """The reviewers of an item agree when every verdict on it is the same (escalations aside)."""
-    return Decision.objects.filter(proposal=OuterRef("proposal_id"), verdict__in=VERDICTS).exclude(
-        verdict=OuterRef("verdict")
-    )
-
-
-def _decile_band(decile: int) -> Q:
-    low = decile / DECILES
-    if decile == DECILES - 1:
-        return Q(confidence__gte=low)
-    return Q(confidence__gte=low, confidence__lt=(decile + 1) / DECILES)
 
 
 def _key(row) -> tuple:
@@ -489,7 +513,8 @@ def _sort_key(group) -> tuple:
 
 
 def _figures_of(group: dict, window: Window) -> dict:
-    decisions, viewed, quick, items, disagreed = (group.get(name, 0) for name in DECISION_FIGURES)
+    decisions, quick = (group.get(name, 0) for name in DECISION_FIGURES)
+    items, disagreed = group["four_eyes_items"], group["four_eyes_disagreed"]
     return {
         "window_days": window.days,
         "agent": group["agent__name"],
@@ -521,20 +546,20 @@ def _figures_of(group: dict, window: Window) -> dict:
                 "decile": decile,
                 "low": decile / DECILES,
                 "high": (decile + 1) / DECILES,
-                "verdicts": group[f"decile_{decile}_n"],
-                "approved": group[f"decile_{decile}_approved"],
-                "approval_rate": rate(group[f"decile_{decile}_approved"], group[f"decile_{decile}_n"]),
+                "verdicts": verdicts,
+                "approved": approved,
+                "approval_rate": rate(approved, verdicts),
             }
             for decile in range(DECILES)
+            for verdicts, approved in [group["calibration"].get(decile, (0, 0))]
         ],
         "brier_score": group["brier_score"],
         "four_eyes_items": items,
         "four_eyes_agreed": items - disagreed,
         "four_eyes_agreement_rate": rate(items - disagreed, items),
         "decisions": decisions,
-        "decisions_viewed": viewed,
         "quick_decisions": quick,
-        "quick_decision_rate": rate(quick, viewed),
+        "quick_decision_rate": rate(quick, decisions),
     }
 
 

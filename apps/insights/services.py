@@ -27,6 +27,7 @@ from .recommendation_rules import recommendation_candidates
 from .selectors import VERDICTS, WINDOWS, figures_for, window_for
 
 QA_SIGNATURE_MEANING = "reviewed (quality assurance)"
+QA_BATCH = 200  # assignments per transaction: fewer commits, short holds of the audit chain head
 
 
 def insights_nightly_compute(*, now=None) -> dict:
@@ -169,12 +170,17 @@ def qa_assignments_sample(*, now=None) -> int:
         verdict__in=VERDICTS, signed_at__gte=since, signed_at__lte=now, qa_assignment__isnull=True
     ).values_list("id", flat=True)
     sampled = [pk for pk in candidates.iterator() if _qa_draw(pk) < share]
-    for decision_id in sampled:
+    created = 0
+    for start in range(0, len(sampled), QA_BATCH):
         with transaction.atomic():
-            decision = Decision.objects.select_for_update().select_related("proposal").get(pk=decision_id)
-            if not QaAssignment.objects.filter(decision=decision).exists():
-                _qa_assignment_create(decision=decision, sampled_by="rate", actor=None)
-    return len(sampled)
+            # The decision rows are locked, so a concurrent qa_assign of one of them waits, then sees it taken.
+            batch = list(Decision.objects.select_for_update().filter(pk__in=sampled[start : start + QA_BATCH]).order_by("pk"))
+            taken = set(QaAssignment.objects.filter(decision__in=batch).values_list("decision_id", flat=True))
+            for decision in batch:
+                if decision.pk not in taken:
+                    _qa_assignment_create(decision=decision, sampled_by="rate", actor=None)
+                    created += 1
+    return created
 
 
 @transaction.atomic
@@ -230,7 +236,7 @@ def qa_review_record(*, assignment_id: int, reviewer, verdict: str, rationale: s
 
 def _qa_assignment_create(*, decision: Decision, sampled_by: str, actor, assigned_to=None) -> QaAssignment:
     assignment = QaAssignment.objects.create(
-        decision=decision, proposal=decision.proposal, first_reviewer_id=decision.reviewer_id,
+        decision=decision, proposal_id=decision.proposal_id, first_reviewer_id=decision.reviewer_id,
         assigned_to=assigned_to, sampled_by=sampled_by,
     )
     audit_record(

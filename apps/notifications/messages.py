@@ -17,14 +17,27 @@ from .models import EventType
 
 
 def webhook_body(*, event_id, event_type: str, proposal: Proposal) -> str:
-    """DESIGN.md: {"id", "type", "proposal": {...}}; the proposal as of the event, read in its transaction."""
-    current = (
-        Proposal.objects.select_related("agent", "queue", "policy_version", "policy_rule", "post_review__reviewer")
-        .prefetch_related(Prefetch("decisions", queryset=Decision.objects.select_related("reviewer")))
-        .get(pk=proposal.pk)
-    )
+    """DESIGN.md: {"id", "type", "proposal": {...}}; the proposal as of the event, in the event's transaction.
+
+    A proposal read with `proposals_for_webhooks` in this transaction (the SLA sweep's locked
+    batches) is serialized as it is; any other is read again, its relations with it.
+    """
+    current = proposal if _read_for_webhooks(proposal) else proposals_for_webhooks(Proposal.objects).get(pk=proposal.pk)
     document = {"id": str(event_id), "type": event_type, "proposal": ProposalOutputSerializer(current).data}
     return JSONRenderer().render(document).decode()
+
+
+def proposals_for_webhooks(proposals):
+    """Everything ProposalOutputSerializer reads, in two queries."""
+    return proposals.select_related(
+        "agent", "queue", "policy_version", "policy_rule", "post_review__reviewer"
+    ).prefetch_related(Prefetch("decisions", queryset=Decision.objects.select_related("reviewer")))
+
+
+def _read_for_webhooks(proposal: Proposal) -> bool:
+    relations = (Proposal.agent, Proposal.queue, Proposal.policy_version, Proposal.policy_rule, Proposal.post_review)
+    prefetched = getattr(proposal, "_prefetched_objects_cache", {})
+    return "decisions" in prefetched and all(relation.is_cached(proposal) for relation in relations)
 
 
 def webhook_signature(*, secret: str, timestamp: int, body: bytes) -> str:

@@ -10,6 +10,8 @@ broker lost; after `NOTIFICATION_RETRY_WINDOW_SECONDS` the message is dead-lette
 import logging
 import time
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 
 import requests
@@ -24,7 +26,7 @@ from apps.proposals.models import Proposal
 
 from . import messages
 from .models import Channel, DeliveryAttempt, EventType, OutboxMessage
-from .selectors import queue_channel_of, queue_reviewer_emails
+from .selectors import queue_channel_of, queue_lookups_cached, queue_reviewer_emails
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 WEBHOOK_EVENTS = frozenset({EventType.DECIDED, EventType.ESCALATED, EventType.EXPIRED, EventType.FLAGGED})
 QUEUE_EVENTS = frozenset({EventType.CREATED, EventType.REMINDER, EventType.ESCALATED, EventType.EXPIRED})
 ERROR_MAX_CHARS = 2000
+_batch: ContextVar[list | None] = ContextVar("outbox_batch", default=None)
 
 
 def outbox_enqueue_proposal_event(*, proposal: Proposal, event_type: str, queue=None, due_at=None) -> list[OutboxMessage]:
@@ -57,10 +60,26 @@ def outbox_enqueue_proposal_event(*, proposal: Proposal, event_type: str, queue=
     for message in outbox:
         message.created_at = message.next_attempt_at = message.dispatched_at = now
         message.give_up_at = now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS)
-    OutboxMessage.objects.bulk_create(outbox)
-    message_ids = [message.pk for message in outbox]
-    transaction.on_commit(lambda: outbox_dispatch(message_ids=message_ids))
+    batch = _batch.get()
+    if batch is not None:
+        batch.extend(outbox)
+    else:
+        _outbox_insert(outbox)
     return outbox
+
+
+@contextmanager
+def outbox_batch():
+    """For one batch transaction (the SLA sweep): each queue's channels read once, and the batch's
+    messages inserted in one statement when the block ends without error."""
+    messages = []
+    token = _batch.set(messages)
+    try:
+        with queue_lookups_cached():
+            yield
+    finally:
+        _batch.reset(token)
+    _outbox_insert(messages)
 
 
 def outbox_message_deliver(*, message_id) -> str:
@@ -158,6 +177,14 @@ def retry_backoff(attempts: int) -> timedelta:
     """Exponential: base, 2 x base, 4 x base ... capped, after the `attempts`-th failure."""
     seconds = settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 30)
     return timedelta(seconds=min(seconds, settings.NOTIFICATION_RETRY_MAX_INTERVAL_SECONDS))
+
+
+def _outbox_insert(outbox: list[OutboxMessage]) -> None:
+    if not outbox:
+        return
+    OutboxMessage.objects.bulk_create(outbox)
+    message_ids = [message.pk for message in outbox]
+    transaction.on_commit(lambda: outbox_dispatch(message_ids=message_ids))
 
 
 def _message(event_id, event_type, proposal, channel, target, *, body, subject="") -> OutboxMessage:

@@ -58,7 +58,8 @@ def embedded_file_build(
     batch: int = 2000,
 ) -> EmbeddedFile:
     """Compress `lines` into a file as they stream: memory holds one batch, at any volume."""
-    compressor = zlib.compressobj(level=6)
+    # Level 1: the hashes and salts are random hex, which no level compresses much further.
+    compressor = zlib.compressobj(level=1)
     md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
     size = count = 0
     path = folder / f"{name}.deflate"

@@ -46,12 +46,12 @@ def document_render(
     progress = on_progress or (lambda _percent: None)
     scope = document.scope
     with translation.override(document.language):
-        summary = selectors.report_summary(scope)
+        daily = selectors.report_daily_outcomes(scope)
+        summary = selectors.report_summary(scope, daily=daily)
         progress(15)
         groups, group_count = selectors.report_groups(scope)
         signoffs = selectors.report_signoffs(scope)
-        exceptions = selectors.report_exceptions(scope)
-        daily = selectors.report_daily_outcomes(scope)
+        exceptions = selectors.report_exceptions(scope, summary=summary)
         bins = selectors.report_confidence_bins(scope)
         integrity = selectors.report_audit_integrity()
         audit_period = selectors.report_audit_period(scope)

@@ -43,6 +43,12 @@ from hitlplatform.errors import InvalidInput, NotFound
 from .models import Report
 
 GROUP_MAX_ROWS = 200
+# The per-day counters summed into the summary (their names there: see report_summary).
+_SUMMARY_COUNTS = (
+    "total", "autonomous", "post_review", "pre_approval", "pending", "cancelled", "human_approved", "modified",
+    "pre_rejected", "pre_expired", "approved_on_expiry", "rejected_high_risk", "sla_met", "sla_measured",
+    "escalated", "escalations",
+)
 CONFIDENCE_BINS = 10
 
 # Pre-approval proposals a human approved, modified or rejected (expiry is the policy's doing).
@@ -157,29 +163,17 @@ def _narrowed(queryset: QuerySet, scope: ReportScope, *, prefix: str) -> QuerySe
 # --- figures ------------------------------------------------------------------------------------
 
 
-def report_summary(scope: ReportScope) -> dict:
-    """The executive summary: counts, rates (0..1 or None when nothing to divide), times in seconds."""
-    proposals = scope_proposals(scope)
-    counts = proposals.aggregate(
-        total=Count("id"),
-        autonomous=Count("id", filter=Q(mode=Mode.AUTONOMOUS)),
-        post_review=Count("id", filter=Q(mode=Mode.POST_REVIEW)),
-        pre_approval=Count("id", filter=_PRE),
-        pending=Count("id", filter=_PRE & Q(status=Status.PENDING)),
-        cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
-        approved=Count("id", filter=_HUMAN_APPROVED),
-        modified=Count("id", filter=_MODIFIED),
-        rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
-        expired=Count("id", filter=_EXPIRED),
-        approved_on_expiry=Count("id", filter=_APPROVED_ON_EXPIRY),
-        sla_met=Count(
-            "id",
-            filter=_HUMAN_DECIDED
-            & Q(escalation_level=0, sla_due_at__isnull=False, decided_at__lte=F("sla_due_at")),
-        ),
-        sla_measured=Count("id", filter=(_HUMAN_DECIDED & Q(sla_due_at__isnull=False)) | _EXPIRED | _APPROVED_ON_EXPIRY),
-        escalated=Count("id", filter=Q(escalation_level__gt=0)),
-        escalations=Sum("escalation_level", default=0),
+def report_summary(scope: ReportScope, *, daily: list[dict] | None = None) -> dict:
+    """The executive summary: counts, rates (0..1 or None when nothing to divide), times in seconds.
+
+    The counts are the sums of the per-day rows (`report_daily_outcomes`, pass them when you have
+    them): one scan of the proposals serves both the summary and the charts.
+    """
+    daily = report_daily_outcomes(scope) if daily is None else daily
+    counts = {key: sum(row[key] for row in daily) for key in _SUMMARY_COUNTS}
+    # In the summary, approved / rejected / expired are the pre-approval outcomes.
+    counts["approved"], counts["rejected"], counts["expired"] = (
+        counts.pop("human_approved"), counts.pop("pre_rejected"), counts.pop("pre_expired")
     )
     sampling = scope_post_reviews(scope).aggregate(
         executed=Count("id"),
@@ -218,8 +212,9 @@ def report_summary(scope: ReportScope) -> dict:
 def decision_time_percentiles(scope: ReportScope, *, percents: tuple[float, ...]) -> dict[float, float | None]:
     """Nearest-rank percentiles of submission-to-decision seconds of human decisions.
 
-    PostgreSQL computes PERCENTILE_DISC in one pass; SQLite has no percentile, so each one is a
-    single ordered query that skips to its rank (OFFSET): no rows come back to Python.
+    PostgreSQL computes PERCENTILE_DISC in one pass; SQLite has no percentile, so one ordered
+    query numbers the rows (ROW_NUMBER) and returns only the wanted ranks: nothing else comes back
+    to Python.
     """
     decided = scope_proposals(scope).filter(_HUMAN_DECIDED, decided_at__isnull=False)
     # The SQL is built from constants and the quoted table name only.
@@ -230,8 +225,7 @@ def decision_time_percentiles(scope: ReportScope, *, percents: tuple[float, ...]
     total = decided.count()
     if not total:
         return dict.fromkeys(percents)
-    ranks = {percent: max(math.ceil(percent * total) - 1, 0) + 1 for percent in percents}
-    # One sort for all the percentiles: number the rows by duration and keep the wanted ranks.
+    ranks = {percent: max(math.ceil(percent * total), 1) for percent in percents}
     found = dict(
         decided.annotate(seconds=seconds)
         .annotate(rank=Window(RowNumber(), order_by=F("seconds").asc()))
@@ -329,25 +323,30 @@ def report_signoffs(scope: ReportScope) -> list[dict]:
     return sorted(reviewers.values(), key=lambda reviewer: (reviewer["printed_name"].lower(), reviewer["username"]))
 
 
-def report_exceptions(scope: ReportScope) -> dict:
-    """Each kind of exception: how many, and the first REPORT_EXCEPTION_MAX_ROWS of them."""
+def report_exceptions(scope: ReportScope, *, summary: dict | None = None) -> dict:
+    """Each kind of exception: how many (from the summary), and the first REPORT_EXCEPTION_MAX_ROWS."""
+    summary = report_summary(scope) if summary is None else summary
     cap = settings.REPORT_EXCEPTION_MAX_ROWS
     proposals = scope_proposals(scope).select_related("agent").order_by("created_at", "id")
-    high_risk = Q(compliance_exposure="high") | Q(irreversible=True) | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+    high_risk = (
+        Q(compliance_exposure="high") | Q(irreversible=True) | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+    )
     kinds = {
-        "expired": proposals.filter(_EXPIRED),
-        "approved_on_expiry": proposals.filter(_APPROVED_ON_EXPIRY),
-        "modified": proposals.filter(_MODIFIED),
-        "rejected_high_risk": proposals.filter(_PRE & Q(status=Status.REJECTED) & high_risk),
+        "expired": (proposals.filter(_EXPIRED), summary["expired"]),
+        "approved_on_expiry": (proposals.filter(_APPROVED_ON_EXPIRY), summary["approved_on_expiry"]),
+        "modified": (proposals.filter(_MODIFIED), summary["modified"]),
+        "rejected_high_risk": (
+            proposals.filter(_PRE & Q(status=Status.REJECTED) & high_risk), summary["rejected_high_risk"]
+        ),
     }
-    exceptions = {name: {"count": rows.count(), "rows": list(rows[:cap])} for name, rows in kinds.items()}
+    exceptions = {name: {"count": count, "rows": list(rows[:cap])} for name, (rows, count) in kinds.items()}
     flagged = (
         scope_post_reviews(scope)
         .filter(state=ReviewState.FLAGGED)
         .select_related("proposal__agent")
         .order_by("reviewed_at", "id")
     )
-    exceptions["flagged"] = {"count": flagged.count(), "rows": list(flagged[:cap])}
+    exceptions["flagged"] = {"count": summary["sampling_flagged"], "rows": list(flagged[:cap])}
     changes = (
         PolicyVersion.objects.filter(
             Q(created_at__gte=scope.since, created_at__lt=scope.until)
@@ -361,16 +360,40 @@ def report_exceptions(scope: ReportScope) -> dict:
 
 
 def report_daily_outcomes(scope: ReportScope) -> list[dict]:
-    """Per day of submission: proposals by outcome, and the human approval rate."""
+    """Per UTC day of submission: every counter of the summary and the outcomes of the charts."""
+    high_risk = (
+        Q(compliance_exposure="high") | Q(irreversible=True) | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+    )
     return list(
         scope_proposals(scope)
         .annotate(day=_UtcDay("created_at"))
         .values("day")
         .annotate(
             total=Count("id"),
+            autonomous=Count("id", filter=Q(mode=Mode.AUTONOMOUS)),
+            post_review=Count("id", filter=Q(mode=Mode.POST_REVIEW)),
+            pre_approval=Count("id", filter=_PRE),
+            pending=Count("id", filter=_PRE & Q(status=Status.PENDING)),
+            cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
+            human_approved=Count("id", filter=_HUMAN_APPROVED),
+            modified=Count("id", filter=_MODIFIED),
+            pre_rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
+            pre_expired=Count("id", filter=_EXPIRED),
+            approved_on_expiry=Count("id", filter=_APPROVED_ON_EXPIRY),
+            rejected_high_risk=Count("id", filter=_PRE & Q(status=Status.REJECTED) & high_risk),
+            sla_met=Count(
+                "id",
+                filter=_HUMAN_DECIDED
+                & Q(escalation_level=0, sla_due_at__isnull=False, decided_at__lte=F("sla_due_at")),
+            ),
+            sla_measured=Count(
+                "id", filter=(_HUMAN_DECIDED & Q(sla_due_at__isnull=False)) | _EXPIRED | _APPROVED_ON_EXPIRY
+            ),
+            escalated=Count("id", filter=Q(escalation_level__gt=0)),
+            escalations=Sum("escalation_level", default=0),
+            # the outcomes of the charts, whatever the mode
             by_policy=Count("id", filter=Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)),
             approved=Count("id", filter=_HUMAN_APPROVED & Q(revised_payload__isnull=True)),
-            modified=Count("id", filter=_MODIFIED),
             rejected=Count("id", filter=Q(status=Status.REJECTED)),
             expired=Count("id", filter=Q(status=Status.EXPIRED)),
             open=Count("id", filter=Q(status__in=(Status.PENDING, Status.CANCELLED))),

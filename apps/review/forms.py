@@ -54,8 +54,9 @@ assert set(SIGNATURE_MEANING_LABELS) == set(SIGNATURE_MEANINGS)
 
 class QueueFilterForm(forms.Form):
     queue = forms.ChoiceField(label=_("Queue"), required=False)
-    action_type = forms.ChoiceField(label=_("Action type"), required=False)
-    agent = forms.ChoiceField(label=_("Agent"), required=False)
+    # Free text behind a menu: the menu's options are cached and may lag, a filter value never is refused.
+    action_type = forms.CharField(label=_("Action type"), required=False, max_length=200, widget=forms.Select)
+    agent = forms.CharField(label=_("Agent"), required=False, max_length=100, widget=forms.Select)
     risk = forms.ChoiceField(label=_("Risk"), choices=RISK_CHOICES, required=False)
     due_soon = forms.BooleanField(label=_("Due soon"), required=False)
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
@@ -64,8 +65,8 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         facets = facets or {"action_types": [], "agents": []}
         self.fields["queue"].choices = [("", _("All my queues")), *[(queue.slug, str(queue)) for queue in queues]]
-        self.fields["action_type"].choices = [("", _("Any action type")), *[(t, t) for t in facets["action_types"]]]
-        self.fields["agent"].choices = [("", _("Any agent")), *[(a, a) for a in facets["agents"]]]
+        self.fields["action_type"].widget.choices = [("", _("Any action type")), *[(t, t) for t in facets["action_types"]]]
+        self.fields["agent"].widget.choices = [("", _("Any agent")), *[(a, a) for a in facets["agents"]]]
 
     def filters(self) -> QueueFilters:
         if not self.is_valid():

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import Queue
 from apps.accounts.selectors import queues_reviewable_by, user_may_decide
+from apps.agents.models import Agent
+from apps.policies.models import PolicyRule
 from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from apps.proposals.selectors import APPROVING_VERDICTS, proposals_visible_to
 
@@ -61,13 +64,26 @@ def review_queue_counts(*, user, queues: list[Queue]) -> dict[int, int]:
     return {row["queue_id"]: row["pending"] for row in rows}
 
 
-def review_queue_facets(*, user, queues: list[Queue]) -> dict[str, list[str]]:
-    """The action types and agents present in the user's queues, for the filter menus."""
-    decidable = _decidable_by(user, queues).order_by()
-    return {
-        "action_types": list(decidable.values_list("action_type", flat=True).distinct().order_by("action_type")[:200]),
-        "agents": list(decidable.values_list("agent__name", flat=True).distinct().order_by("agent__name")[:200]),
-    }
+def review_queue_facets(*, queues: list[Queue]) -> dict[str, list[str]]:
+    """The action types and agents pending in these queues, for the filter menus.
+
+    Menu options may lag a little: they are cached per set of queues (REVIEW_FACETS_CACHE_SECONDS).
+    """
+    if not queues:
+        return {"action_types": [], "agents": []}
+    ids = sorted(queue.pk for queue in queues)
+    key = "review-facets:" + ",".join(map(str, ids))
+    facets = cache.get(key)
+    if facets is None:
+        pending = Proposal.objects.filter(status=Status.PENDING, queue_id__in=ids).order_by()
+        facets = {
+            "action_types": list(pending.values_list("action_type", flat=True).distinct().order_by("action_type")[:200]),
+            "agents": list(
+                Agent.objects.filter(id__in=pending.values("agent_id")).order_by("name").values_list("name", flat=True)[:200]
+            ),
+        }
+        cache.set(key, facets, settings.REVIEW_FACETS_CACHE_SECONDS)
+    return facets
 
 
 def approvals_so_far(proposals: list[Proposal]) -> dict[int, int]:
@@ -88,16 +104,22 @@ def approvals_so_far(proposals: list[Proposal]) -> dict[int, int]:
 
 
 def review_neighbours(*, user, queues: list[Queue], proposal: Proposal) -> tuple[int | None, int | None]:
-    """The previous and next proposal in the user's queue order (for j/k and "next after deciding")."""
-    if proposal.sla_due_at is None:
-        return None, _first_id(review_queue_proposals(user=user, queues=queues).exclude(pk=proposal.pk))
+    """The previous and next proposal in the user's queue order (for j/k and "next after deciding").
+
+    Ties on the due instant are looked up apart from the strict comparisons: each query then
+    walks the (status, due) index and stops at the first row, where an OR would scan the queue.
+    """
     ordered = review_queue_proposals(user=user, queues=queues).exclude(pk=proposal.pk)
     due, pk = proposal.sla_due_at, proposal.pk
-    after = Q(sla_due_at__gt=due) | Q(sla_due_at=due, id__gt=pk)
-    before = Q(sla_due_at__lt=due) | Q(sla_due_at=due, id__lt=pk)
-    previous = ordered.filter(before).order_by("-sla_due_at", "-id").values_list("id", flat=True).first()
-    following = _first_id(ordered.filter(after)) or _first_id(ordered.filter(before))
-    return previous, following
+    if due is None:
+        return None, _first_id(ordered)
+    # Four small lookups, always all four, so the page's query count does not depend on the data.
+    previous_tie = _first_id(ordered.filter(sla_due_at=due, id__lt=pk).order_by("-id"))
+    previous = _first_id(ordered.filter(sla_due_at__lt=due).order_by("-sla_due_at", "-id"))
+    following_tie = _first_id(ordered.filter(sla_due_at=due, id__gt=pk).order_by("id"))
+    following = _first_id(ordered.filter(sla_due_at__gt=due))
+    previous = previous_tie or previous
+    return previous, following_tie or following or previous
 
 
 def next_proposal_id(*, user, queues: list[Queue], after: Proposal) -> int | None:
@@ -114,10 +136,22 @@ def post_reviews_for(*, queues: list[Queue]) -> QuerySet[PostActionReview]:
 
 
 def agent_record(*, proposal: Proposal) -> dict:
-    """How humans decided this agent's recent proposals of this action type."""
+    """How humans decided this agent's recent proposals of this action type.
+
+    A slowly moving statistic over hundreds of rows: cached per agent and action type
+    (REVIEW_STATS_CACHE_SECONDS).
+    """
+    key = f"review-agent-record:{proposal.agent_id}:{proposal.action_type}"
+    record = cache.get(key)
+    if record is None:
+        record = _agent_record(agent_id=proposal.agent_id, action_type=proposal.action_type)
+        cache.set(key, record, settings.REVIEW_STATS_CACHE_SECONDS)
+    return record
+
+
+def _agent_record(*, agent_id: int, action_type: str) -> dict:
     recent = (
-        Proposal.objects.filter(agent_id=proposal.agent_id, action_type=proposal.action_type)
-        .exclude(pk=proposal.pk)
+        Proposal.objects.filter(agent_id=agent_id, action_type=action_type)
         .order_by("-created_at")
         .values("id")[:AGENT_RECORD_WINDOW]
     )
@@ -171,20 +205,34 @@ def decided_action_types(*, user) -> list[str]:
 def _decidable_by(user, queues: list[Queue]) -> QuerySet[Proposal]:
     if not queues:
         return Proposal.objects.none()
-    profile = getattr(user, "reviewer_profile", None)
-    level = profile.authorization_level if profile is not None else 0
-    already_approved = Decision.objects.filter(
-        proposal=OuterRef("pk"),
+    excluded_rules, owned_agents = _exclusions_of(user)
+    approved_by_user = Decision.objects.filter(
         reviewer=user,
         verdict__in=APPROVING_VERDICTS,
-        payload_version=OuterRef("payload_version"),
-    )
-    return (
-        Proposal.objects.filter(status=Status.PENDING, queue_id__in=[queue.pk for queue in queues])
-        .filter(Q(policy_rule__isnull=True) | Q(policy_rule__required_authorization_level__lte=level))
-        .exclude(agent__owner=user)
-        .exclude(Exists(already_approved))
-    )
+        proposal__status=Status.PENDING,
+        payload_version=F("proposal__payload_version"),
+    ).values("proposal_id")
+    proposals = Proposal.objects.filter(status=Status.PENDING, queue_id__in=[queue.pk for queue in queues])
+    # Usually both lists are empty, and then the index on (queue, status, due) answers alone.
+    if excluded_rules:
+        proposals = proposals.exclude(policy_rule_id__in=excluded_rules)
+    if owned_agents:
+        proposals = proposals.exclude(agent_id__in=owned_agents)
+    return proposals.exclude(id__in=approved_by_user)  # uncorrelated: evaluated once, not per row
+
+
+def _exclusions_of(user) -> tuple[list[int], list[int]]:
+    """Rules above the user's authorization level and agents the user owns (read once per request)."""
+    cached = getattr(user, "_review_exclusions", None)
+    if cached is None:
+        profile = getattr(user, "reviewer_profile", None)
+        level = profile.authorization_level if profile is not None else 0
+        cached = (
+            list(PolicyRule.objects.filter(required_authorization_level__gt=level).order_by().values_list("id", flat=True)),
+            list(Agent.objects.filter(owner=user).order_by().values_list("id", flat=True)),
+        )
+        user._review_exclusions = cached
+    return cached
 
 
 def _filtered(proposals: QuerySet[Proposal], filters: QueueFilters) -> QuerySet[Proposal]:

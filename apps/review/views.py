@@ -11,7 +11,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from apps.accounts.selectors import user_may_decide, user_roles
@@ -32,6 +34,7 @@ from .forms import (
     PostReviewForm,
     QueueFilterForm,
 )
+from .selectors import QueueFilters
 from .services import proposal_view_record, proposals_decide_batch
 
 # Set after the first successful signature of a session, cleared at login (21 CFR 11.200).
@@ -66,17 +69,55 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 @login_required
 def queue(request):
+    return _queue_page(request)
+
+
+@login_required
+@require_POST
+def batch_decide(request):
+    """One rationale and one signature for the selected proposals; problems come back inline."""
+    ids = [int(pk) for pk in request.POST.getlist("proposals") if pk.isdigit()]
+    form = BatchDecisionForm(request.POST, proposal_ids=ids, username_required=_username_required(request))
+    if not form.is_valid():
+        return _queue_page(request, batch_form=form, selected=ids, status=400)
+    try:
+        outcomes = proposals_decide_batch(
+            proposal_ids=form.cleaned_data["proposals"],
+            reviewer=request.user,
+            verdict=form.cleaned_data["verdict"],
+            rationale=form.cleaned_data["rationale"],
+            password=form.cleaned_data["password"],
+            username=form.signing_username,
+        )
+    except DomainError as error:
+        _form_errors(form, error)
+        return _queue_page(request, batch_form=form, selected=ids, status=400)
+    request.session[SIGNING_SESSION_KEY] = True
+    decided = [outcome for outcome in outcomes if outcome.decision is not None]
+    if decided:
+        messages.success(
+            request,
+            ngettext("Signed %(count)s decision.", "Signed %(count)s decisions.", len(decided)) % {"count": len(decided)},
+        )
+    for outcome in outcomes:
+        if outcome.error:
+            messages.error(request, _("#%(id)s: %(error)s") % {"id": outcome.proposal_id, "error": outcome.error})
+    return redirect(reverse("review:queue"))
+
+
+def _queue_page(request, *, batch_form=None, selected=(), status=200):
     queues = selectors.review_queues_of(request.user)
     tab = POST_REVIEWS_TAB if request.GET.get("tab") == POST_REVIEWS_TAB else "decisions"
-    facets = selectors.review_queue_facets(user=request.user, queues=queues) if queues else None
+    facets = selectors.review_queue_facets(queues=queues)
     filter_form = QueueFilterForm(request.GET or None, queues=queues, facets=facets)
     counts = selectors.review_queue_counts(user=request.user, queues=queues)
     if tab == POST_REVIEWS_TAB:
         page = _page(request, selectors.post_reviews_for(queues=queues))
-        approvals = {}
     else:
-        proposals = selectors.review_queue_proposals(user=request.user, queues=queues, filters=filter_form.filters())
-        page = _page(request, proposals)
+        filters = filter_form.filters()
+        proposals = selectors.review_queue_proposals(user=request.user, queues=queues, filters=filters)
+        # Unfiltered, the per-queue counts already add up to the total: no second COUNT.
+        page = _page(request, proposals, count=None if filters != QueueFilters() else sum(counts.values()))
         approvals = selectors.approvals_so_far(page.object_list)
         for proposal in page.object_list:
             proposal.approvals_so_far = approvals[proposal.pk]
@@ -89,43 +130,13 @@ def queue(request):
         "page": page,
         "query": _query_without_page(request),
         "may_decide": user_may_decide(request.user),
-        "batch_form": BatchDecisionForm(username_required=_username_required(request)),
+        "batch_form": batch_form or BatchDecisionForm(username_required=_username_required(request)),
+        "selected": set(selected),
     }
     template = "review/_queue_results.html" if request.htmx and request.htmx.target == "queue-results" else "review/queue.html"
-    return render(request, template, context)
-
-
-@login_required
-@require_POST
-def batch_decide(request):
-    ids = [int(pk) for pk in request.POST.getlist("proposals") if pk.isdigit()]
-    form = BatchDecisionForm(request.POST, proposal_ids=ids, username_required=_username_required(request))
-    if not form.is_valid():
-        for field, errors in form.errors.items():
-            for error in errors:
-                messages.error(request, f"{form.fields[field].label or _('Selection')}: {error}" if field in form.fields else error)
-        return redirect(reverse("review:queue"))
-    try:
-        outcomes = proposals_decide_batch(
-            proposal_ids=form.cleaned_data["proposals"],
-            reviewer=request.user,
-            verdict=form.cleaned_data["verdict"],
-            rationale=form.cleaned_data["rationale"],
-            password=form.cleaned_data["password"],
-            username=form.signing_username,
-        )
-    except DomainError as error:
-        for message in _error_messages(error):
-            messages.error(request, message)
-        return redirect(reverse("review:queue"))
-    request.session[SIGNING_SESSION_KEY] = True
-    decided = [outcome for outcome in outcomes if outcome.decision is not None]
-    if decided:
-        messages.success(request, _("Signed %(count)s decisions.") % {"count": len(decided)})
-    for outcome in outcomes:
-        if outcome.error:
-            messages.error(request, _("#%(id)s: %(error)s") % {"id": outcome.proposal_id, "error": outcome.error})
-    return redirect(reverse("review:queue"))
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 @login_required
@@ -290,13 +301,11 @@ def _form_errors(form, error: DomainError) -> None:
         form.add_error(None, str(error.message))
 
 
-def _error_messages(error: DomainError) -> list[str]:
-    details = [str(message) for messages_ in error.fields.values() for message in messages_]
-    return details or [str(error.message)]
-
-
-def _page(request, items):
-    return Paginator(items, settings.REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request, items, count: int | None = None):
+    paginator = Paginator(items, settings.REVIEW_PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # a cached_property on Paginator
+    return paginator.get_page(request.GET.get("page"))
 
 
 def _query_without_page(request) -> str:

@@ -30,8 +30,9 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    # Package scope: playwright's event loop ends with the browser tests, before other packages run.
     if not os.path.exists(CHROMIUM):
         reason = f"{CHROMIUM} is missing (apt-get install chromium)"
         if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
@@ -52,6 +53,9 @@ def _plain_static_files(settings):
 
 @pytest.fixture
 def page(browser, live_server, transactional_db):
+    from django.core.cache import cache
+
+    cache.clear()  # the queue's filter menus are cached per set of queues
     context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(10_000)
     tab = context.new_page()

@@ -82,6 +82,9 @@ def test_approve_with_a_signature(page, login, reviewer, crm_changes, screenshot
     login("reviewer")
     open_detail(page, change)
     screenshot("detail")
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot("detail-phone")
+    page.set_viewport_size({"width": 1280, "height": 900})
     # when
     page.locator("#decision-form").get_by_label("Approve").check()
     page.get_by_label("Rationale (required)").fill("The recorded call confirms the new address.")
@@ -185,6 +188,11 @@ def test_j_and_k_move_between_proposals(page, login, reviewer, crm_changes):
     expect(page.get_by_role("heading", name=re.compile(f"#{second.pk}"))).to_be_visible()
     page.keyboard.press("k")
     expect(page.get_by_role("heading", name=re.compile(f"#{first.pk}"))).to_be_visible()
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("/")  # search lives on the queue page
+    expect(page.get_by_label("Search")).to_be_focused()
 
 
 def test_a_batch_of_three_is_signed_once_and_decided_one_by_one(page, login, reviewer, crm_changes, refund):
@@ -210,9 +218,11 @@ def test_a_batch_of_three_is_signed_once_and_decided_one_by_one(page, login, rev
     assert refund.status == Status.PENDING
 
 
-def test_an_outsider_sees_an_empty_queue_and_404_on_a_direct_url(page, login, outsider, crm_changes, refund):
+def test_an_outsider_sees_an_empty_queue_and_404_on_a_direct_url(page, login, outsider, crm_changes, refund, screenshot):
     # given
     (change,) = crm_changes(1)
+    page.goto("/accounts/login/")
+    screenshot("login")
     # when
     login("outsider")
     # then

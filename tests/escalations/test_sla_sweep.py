@@ -42,6 +42,11 @@ def test_an_overdue_proposal_is_escalated_to_the_next_tier(submit, senior_review
     assert escalated.actor_type == "system"
     email = OutboxMessage.objects.get(proposal=refund, event_type="proposal.escalated", channel=Channel.EMAIL)
     assert email.target == "senior@example.org"
+    webhook = json.loads(OutboxMessage.objects.get(proposal=refund, event_type="proposal.escalated",
+                                                   channel=Channel.WEBHOOK).body)
+    assert (webhook["type"], webhook["proposal"]["escalation_level"], webhook["proposal"]["queue"]) == (
+        "proposal.escalated", 1, "finance-senior"
+    )
 
 
 def test_a_second_sweep_does_not_escalate_again(submit):

@@ -1,9 +1,12 @@
 """figures_for / reviewer_figures_for: every figure against a hand-computed answer."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.utils import timezone
 
+from apps.audit.services import audit_record
 from apps.insights.selectors import figures_for, reviewer_figures_for, window_for
 from hitlplatform.errors import InvalidInput
 from tests.factories import UserFactory
@@ -109,8 +112,8 @@ def test_quick_decisions_after_viewing(refunds_month, now):
     refunds = _group(figures_for(window=window_for(days=30, now=now)), "refunds")
 
     assert refunds["decisions"] == 8  # the escalation is not a verdict
-    assert (refunds["decisions_viewed"], refunds["quick_decisions"]) == (2, 1)
-    assert refunds["quick_decision_rate"] == pytest.approx(0.5)
+    assert refunds["quick_decisions"] == 1  # the one read for a minute is not quick
+    assert refunds["quick_decision_rate"] == pytest.approx(1 / 8)
 
 
 def test_post_action_flag_rate(support_month, now):
@@ -155,3 +158,18 @@ def test_reviewer_figures_flag_a_rubber_stamp_over_a_large_sample(
 def test_a_window_out_of_range_is_invalid_input(days):
     with pytest.raises(InvalidInput):
         window_for(days=days)
+
+
+def test_a_second_look_just_before_signing_is_not_a_rubber_stamp(make_proposal, make_decision, reviewer, now):
+    proposal = make_proposal()
+    with mock.patch("apps.audit.services.timezone.now", return_value=timezone.now() - timedelta(minutes=10)):
+        audit_record(action="proposal.viewed", actor=reviewer, obj=proposal)  # read ten minutes ago
+    second_look = audit_record(action="proposal.viewed", actor=reviewer, obj=proposal)
+    make_decision(proposal, reviewer, signed_at=second_look.timestamp + timedelta(seconds=1))
+    other = make_proposal()
+    first_look = audit_record(action="proposal.viewed", actor=reviewer, obj=other)
+    make_decision(other, reviewer, signed_at=first_look.timestamp + timedelta(seconds=1))
+
+    (refunds,) = figures_for(window=window_for(days=30, now=now))
+
+    assert (refunds["decisions"], refunds["quick_decisions"]) == (2, 1)

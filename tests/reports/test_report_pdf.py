@@ -1,7 +1,9 @@
 """The signed PDF: figures the test computes itself appear in its text, the PAdES signature
 validates and breaks on a changed byte, and the embedded files are the database's rows."""
 
+import io
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -91,6 +93,23 @@ def test_a_changed_byte_breaks_the_signature(generated_report):
     assert not status.bottom_line
 
 
+def test_it_is_a_pdf_a_3_whose_attachments_are_associated_files(generated_report):
+    # given
+    from pypdf import PdfReader
+
+    content = _read(generated_report())
+    # when
+    reader = PdfReader(io.BytesIO(content))
+    catalog = reader.trailer["/Root"]
+    # then
+    associated = [spec.get_object() for spec in catalog["/AF"]]
+    assert sorted(spec["/F"] for spec in associated) == ["audit-events.jsonl", "decisions.jsonl"]
+    assert {spec["/AFRelationship"] for spec in associated} == {"/Data"}
+    metadata = catalog["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>3</pdfaid:part>" in metadata
+    assert "<pdfaid:conformance>B</pdfaid:conformance>" in metadata
+
+
 def test_the_attachments_hold_every_decision_and_audit_event_of_the_period(generated_report):
     # given
     report = generated_report()
@@ -173,6 +192,8 @@ def test_the_report_localizes_dates_and_numbers(generated_report, oversight, lan
 def test_pages_render_to_png_for_a_look(generated_report):
     """CI keeps the pages of each language in artifacts/report-pages/ (git-ignored) to look at."""
     if shutil.which("pdftoppm") is None:
+        if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
+            pytest.fail("pdftoppm (poppler-utils) is required in CI")
         pytest.skip("pdftoppm (poppler-utils) is not installed")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for language in ("en", "de", "fr"):

@@ -10,6 +10,13 @@ def _plain_static_files(settings):
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    from django.core.cache import cache
+
+    cache.clear()  # the queue's filter menus are cached per set of queues
+
+
 @pytest.fixture
 def web_client_for():
     def make(user):
@@ -43,3 +50,12 @@ def signed_post(client, url, data, *, username=None, password="correct-horse-bat
     if username:
         body["username"] = username
     return client.post(url, body)
+
+
+def payload_fields(client, proposal, **values) -> dict:
+    """The modify editor's form data for the given payload values, by key (PostgreSQL's jsonb
+    does not keep the key order, so the field names are read from the page's form)."""
+    from django.urls import reverse
+
+    form = client.get(reverse("review:detail", args=[proposal.pk])).context["form"]
+    return {name: values[key] for name, key, _as_json in form.payload_fields}

@@ -34,14 +34,17 @@ def test_a_batch_of_three_gets_three_decisions_and_events(reviewer_web, crm_chan
     assert sorted(events) == sorted(str(p.pk) for p in crm_changes)
 
 
-def test_a_wrong_password_writes_nothing(reviewer_web, crm_changes, world_state):
+def test_a_wrong_password_writes_nothing_and_keeps_what_was_typed(reviewer_web, crm_changes, world_state):
     before = world_state()
 
-    reviewer_web.post(BATCH, {
-        "proposals": [p.pk for p in crm_changes], "verdict": "reject", "rationale": "no",
+    response = reviewer_web.post(BATCH, {
+        "proposals": [p.pk for p in crm_changes], "verdict": "reject", "rationale": "my batch reason",
         "username": "reviewer", "password": "wrong",
     })
 
+    body = response.content.decode()
+    assert response.status_code == 400 and "Wrong password." in body and "my batch reason" in body
+    assert f'id="select-{crm_changes[0].pk}" aria-label="Select proposal #{crm_changes[0].pk}" checked' in body
     assert world_state() == before and Decision.objects.count() == 0
 
 

@@ -7,7 +7,7 @@ from apps.audit.models import AuditEvent
 from apps.proposals.models import Decision, Status
 from apps.proposals.services import proposal_decide
 from tests.factories import PASSWORD
-from tests.review.conftest import signed_post
+from tests.review.conftest import payload_fields, signed_post
 
 pytestmark = pytest.mark.django_db
 
@@ -151,7 +151,8 @@ def test_modify_edits_the_payload_field_by_field(reviewer_web, crm_change):
     response = signed_post(
         reviewer_web,
         detail_url(crm_change),
-        {"verdict": "modify", "rationale": "typo", "field_0": "C-7", "field_1": "fixed@example.com", "field_2": '["vip", "new"]'},
+        {"verdict": "modify", "rationale": "typo",
+         **payload_fields(reviewer_web, crm_change, customer="C-7", email="fixed@example.com", tags='["vip", "new"]')},
         username="reviewer",
     )
     # then
@@ -164,19 +165,22 @@ def test_modify_edits_the_payload_field_by_field(reviewer_web, crm_change):
 def test_modify_with_broken_json_shows_the_error_next_to_the_field(reviewer_web, crm_change):
     response = signed_post(
         reviewer_web, detail_url(crm_change),
-        {"verdict": "modify", "rationale": "typo", "field_0": "C-7", "field_1": "x@example.com", "field_2": "[vip"},
+        {"verdict": "modify", "rationale": "typo",
+         **payload_fields(reviewer_web, crm_change, customer="C-7", email="x@example.com", tags="[vip")},
         username="reviewer",
     )
 
     assert response.status_code == 400
-    assert response.context["form"].errors["field_2"] == ["Not valid JSON."]
+    tags_field = next(name for name, key, _ in response.context["form"].payload_fields if key == "tags")
+    assert response.context["form"].errors[tags_field] == ["Not valid JSON."]
     assert Decision.objects.count() == 0
 
 
 def test_modify_without_a_change_is_refused_inline(reviewer_web, crm_change):
     response = signed_post(
         reviewer_web, detail_url(crm_change),
-        {"verdict": "modify", "rationale": "same", "field_0": "C-7", "field_1": "new@example.com", "field_2": '["vip"]'},
+        {"verdict": "modify", "rationale": "same",
+         **payload_fields(reviewer_web, crm_change, customer="C-7", email="new@example.com", tags='["vip"]')},
         username="reviewer",
     )
 
@@ -187,7 +191,7 @@ def test_modify_without_a_change_is_refused_inline(reviewer_web, crm_change):
 def test_the_diff_preview_lists_the_changed_fields(reviewer_web, crm_change):
     response = reviewer_web.post(
         reverse("review:diff", args=[crm_change.pk]),
-        {"field_0": "C-7", "field_1": "fixed@example.com", "field_2": '["vip"]'},
+        payload_fields(reviewer_web, crm_change, customer="C-7", email="fixed@example.com", tags='["vip"]'),
         HTTP_HX_REQUEST="true",
     )
 
