@@ -120,6 +120,7 @@ def _seed() -> dict:
 
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import Group, Permission, User
+    from django.db import connection
     from django.utils import timezone
 
     from apps.accounts.models import Queue, QueueGroupObjectPermission, QueueUserObjectPermission, ReviewerProfile
@@ -198,6 +199,9 @@ def _seed() -> dict:
             Decision.objects.bulk_create(decisions)
             decisions = []
     Decision.objects.bulk_create(decisions)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")  # what autovacuum does after a bulk load: statistics, visibility map
     return {"proposals": PROPOSALS, "pending": pending, "decisions": Decision.objects.count()}
 
 

@@ -132,6 +132,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
 # Every script, style and font comes from this origin (no CDN); htmx is served from static/vendor.
@@ -256,6 +257,7 @@ NOTIFICATION_RETRY_WINDOW_SECONDS = env.float("NOTIFICATION_RETRY_WINDOW_SECONDS
 OUTBOX_DISPATCH_GRACE_SECONDS = env.float("OUTBOX_DISPATCH_GRACE_SECONDS", default=60.0)
 OUTBOX_LEASE_SECONDS = env.float("OUTBOX_LEASE_SECONDS", default=120.0)
 OUTBOX_SWEEP_LIMIT = env.int("OUTBOX_SWEEP_LIMIT", default=5000)
+OUTBOX_DELIVERY_CHUNK = env.int("OUTBOX_DELIVERY_CHUNK", default=20)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 
 # Compliance reports (apps.reports). Without REPORT_SIGNING_KEY_FILE/CERT_FILE (PEM) a development

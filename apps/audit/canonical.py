@@ -15,6 +15,10 @@ from json.encoder import encode_basestring
 import rfc8785
 
 _sha256 = hashlib.sha256
+# RFC 8785 3.2.2.2 escapes '"', '\\' and U+0000..U+001F (\b \t \n \f \r short, the rest as \u00xx in
+# lowercase hex) and writes every other character as itself: exactly the C string encoder of `json`
+# with ensure_ascii=False (tests/audit/test_canonical.py checks this against rfc8785 with hypothesis).
+json_string = encode_basestring
 
 
 def canonical_json(value) -> str:
@@ -54,11 +58,11 @@ def envelope_bytes(
     Positional arguments are accepted so that verification, which calls it per event, is fast.
     """
     return (
-        f'{{"action":{encode_basestring(action)},"actor_id":{encode_basestring(actor_id)},'
-        f'"actor_type":{encode_basestring(actor_type)},"data_hash":{encode_basestring(data_hash)},'
-        f'"object_id":{encode_basestring(object_id)},"object_type":{encode_basestring(object_type)},'
-        f'"prev_hash":{encode_basestring(prev_hash)},"schema_version":{int(schema_version)},'
-        f'"seq":{int(seq)},"timestamp":{encode_basestring(timestamp)}}}'
+        f'{{"action":{json_string(action)},"actor_id":{json_string(actor_id)},'
+        f'"actor_type":{json_string(actor_type)},"data_hash":{json_string(data_hash)},'
+        f'"object_id":{json_string(object_id)},"object_type":{json_string(object_type)},'
+        f'"prev_hash":{json_string(prev_hash)},"schema_version":{int(schema_version)},'
+        f'"seq":{int(seq)},"timestamp":{json_string(timestamp)}}}'
     ).encode()
 
 
@@ -70,6 +74,5 @@ def event_hash(**envelope) -> str:
 def checkpoint_message(*, tree_size: int, root_hash: str, timestamp: str) -> bytes:
     """The bytes a checkpoint signature covers: RFC 8785 JSON of its three fields."""
     return (
-        f'{{"root_hash":{encode_basestring(root_hash)},"timestamp":{encode_basestring(timestamp)},'
-        f'"tree_size":{int(tree_size)}}}'
+        f'{{"root_hash":{json_string(root_hash)},"timestamp":{json_string(timestamp)},"tree_size":{int(tree_size)}}}'
     ).encode()

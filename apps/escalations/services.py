@@ -57,14 +57,20 @@ def sla_sweep(*, now: datetime | None = None, batch_size: int | None = None, max
 
 
 @transaction.atomic(savepoint=False)
-def proposal_sla_lapse(*, proposal: Proposal, now: datetime) -> str | None:
+def proposal_sla_lapse(*, proposal: Proposal, now: datetime, queues: dict | None = None) -> str | None:
     """The SLA of a pending proposal ran out: escalate it, or at the last tier apply the rule's on_expiry.
 
     Returns "escalated", "expired", "approved_on_expiry", or None when someone else acted first.
+    `queues` keeps the tiers' queues by slug across one batch.
     """
-    if proposal_next_escalation_queue(proposal) is not None:
+    slug = proposal_next_escalation_queue(proposal)
+    if slug is not None:
+        queues = {} if queues is None else queues
+        if slug not in queues:
+            queues[slug] = queue_for(slug)
         reason = f"SLA overdue since {proposal.sla_due_at.isoformat()}"
-        return "escalated" if proposal_escalate(proposal=proposal, actor=None, reason=reason, now=now) else None
+        escalated = proposal_escalate(proposal=proposal, actor=None, reason=reason, now=now, to_queue=queues[slug])
+        return "escalated" if escalated else None
     return proposal_expire(proposal=proposal, now=now)
 
 
@@ -164,8 +170,9 @@ def _overdue_proposals_batch(*, now, batch_size, result) -> bool:
             .filter(status=Status.PENDING, sla_due_at__lte=now)
             .order_by("sla_due_at", "pk")[:batch_size]
         )
+        queues = {}
         for proposal in batch:
-            outcome = proposal_sla_lapse(proposal=proposal, now=now)
+            outcome = proposal_sla_lapse(proposal=proposal, now=now, queues=queues)
             if outcome == "escalated":
                 result.escalated += 1
             elif outcome == "expired":

@@ -55,7 +55,7 @@ from apps.policies.models import Mode
 from apps.proposals.models import ApprovedBy, Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from hitlplatform.errors import InvalidInput, NotFound
 
-from .models import QaAssignment, Recommendation
+from .models import FigureSet, QaAssignment, Recommendation
 from .sql import PercentilesCont, SecondsBetween
 from .stats import rate
 
@@ -119,52 +119,20 @@ def figures_for(*, window: Window, agent: Agent | None = None, action_type: str 
         return _figures_for(window=window, agent=agent, action_type=action_type)
 
 
-def _figures_for(*, window: Window, agent: Agent | None, action_type: str | None) -> list[dict]:
-    proposals = _proposals_in(window, agent=agent, action_type=action_type)
-    groups = {_key(row): row for row in _proposal_aggregates(proposals, since=window.start, now=window.end)}
-    _add_percentiles(proposals, groups)
-    _add_calibration(proposals, groups)
-    for row in _decision_aggregates(window, agent=agent, action_type=action_type):
-        group = groups.get(_key(row))
-        if group is not None:
-            group.update({name: row[name] for name in DECISION_FIGURES})
-    return [_figures_of(group, window) for group in sorted(groups.values(), key=_sort_key)]
+def figures_stored(*, days: int) -> tuple[datetime | None, list[dict]]:
+    """The figures of the latest nightly run for a window of that many days (none: (None, []))."""
+    latest = FigureSet.objects.filter(window_days=days).order_by("-computed_at").values_list("computed_at", flat=True)
+    computed_at = latest.first()
+    if computed_at is None:
+        return None, []
+    figures = FigureSet.objects.filter(window_days=days, computed_at=computed_at).values_list("figures", flat=True)
+    return computed_at, sorted(figures, key=lambda row: (row["agent"], row["action_type"], row["rule"] or ""))
 
 
 def reviewer_figures_for(*, window: Window) -> list[dict]:
     """Per reviewer: verdicts, approvals, quick decisions; a rubber-stamp flag over a large sample."""
     with _aggregating():
         return _reviewer_figures_for(window=window)
-
-
-def _reviewer_figures_for(*, window: Window) -> list[dict]:
-    rows = (
-        Decision.objects.filter(signed_at__gte=window.start, signed_at__lte=window.end, verdict__in=VERDICTS)
-        .values("reviewer_id", "reviewer__username")
-        .annotate(
-            decisions=Count("id"),
-            approvals=Count("id", filter=Q(verdict=Verdict.APPROVE)),
-            quick_decisions=Count("id", filter=_quick_decision()),
-        )
-        .order_by("reviewer__username")
-    )
-    reviewers = []
-    for row in rows:
-        approval_rate = rate(row["approvals"], row["decisions"])
-        reviewers.append(
-            {
-                "reviewer_id": row["reviewer_id"],
-                "reviewer": row["reviewer__username"],
-                "decisions": row["decisions"],
-                "approvals": row["approvals"],
-                "approval_rate": approval_rate,
-                "quick_decisions": row["quick_decisions"],
-                "quick_decision_rate": rate(row["quick_decisions"], row["decisions"]),
-                "rubber_stamp": row["decisions"] >= settings.INSIGHTS_RUBBER_STAMP_MIN_SAMPLE
-                and approval_rate > settings.INSIGHTS_RUBBER_STAMP_APPROVAL_RATE,
-            }
-        )
-    return reviewers
 
 
 def recommendations_list(*, state: str | None = None) -> QuerySet[Recommendation]:
@@ -327,6 +295,48 @@ def _aggregating():
             cursor.execute("SET LOCAL jit = off")
             cursor.execute("SET LOCAL work_mem = '64MB'")  # per-group sorts of the percentiles stay in memory
         yield
+
+
+def _figures_for(*, window: Window, agent: Agent | None, action_type: str | None) -> list[dict]:
+    proposals = _proposals_in(window, agent=agent, action_type=action_type)
+    groups = {_key(row): row for row in _proposal_aggregates(proposals, since=window.start, now=window.end)}
+    _add_percentiles(proposals, groups)
+    _add_calibration(proposals, groups)
+    for row in _decision_aggregates(window, agent=agent, action_type=action_type):
+        group = groups.get(_key(row))
+        if group is not None:
+            group.update({name: row[name] for name in DECISION_FIGURES})
+    return [_figures_of(group, window) for group in sorted(groups.values(), key=_sort_key)]
+
+
+def _reviewer_figures_for(*, window: Window) -> list[dict]:
+    rows = (
+        Decision.objects.filter(signed_at__gte=window.start, signed_at__lte=window.end, verdict__in=VERDICTS)
+        .values("reviewer_id", "reviewer__username")
+        .annotate(
+            decisions=Count("id"),
+            approvals=Count("id", filter=Q(verdict=Verdict.APPROVE)),
+            quick_decisions=Count("id", filter=_quick_decision()),
+        )
+        .order_by("reviewer__username")
+    )
+    reviewers = []
+    for row in rows:
+        approval_rate = rate(row["approvals"], row["decisions"])
+        reviewers.append(
+            {
+                "reviewer_id": row["reviewer_id"],
+                "reviewer": row["reviewer__username"],
+                "decisions": row["decisions"],
+                "approvals": row["approvals"],
+                "approval_rate": approval_rate,
+                "quick_decisions": row["quick_decisions"],
+                "quick_decision_rate": rate(row["quick_decisions"], row["decisions"]),
+                "rubber_stamp": row["decisions"] >= settings.INSIGHTS_RUBBER_STAMP_MIN_SAMPLE
+                and approval_rate > settings.INSIGHTS_RUBBER_STAMP_APPROVAL_RATE,
+            }
+        )
+    return reviewers
 
 
 def _proposals_in(window: Window, *, agent=None, action_type=None) -> QuerySet[Proposal]:

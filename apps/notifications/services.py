@@ -8,6 +8,7 @@ broker lost; after `NOTIFICATION_RETRY_WINDOW_SECONDS` the message is dead-lette
 """
 
 import logging
+import secrets
 import time
 import uuid
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -82,43 +83,55 @@ def outbox_batch():
     _outbox_insert(messages)
 
 
+def outbox_messages_deliver(*, message_ids) -> dict[str, int]:
+    """Deliver a chunk of messages, each once; how many ended which way ("delivered", "retry",
+    "dead", or "skipped": not due, leased by another worker, or done).
+
+    The chunk is leased with one conditional UPDATE (a random lease value says which rows are
+    ours), sent one by one outside any transaction, and its attempts are logged together.
+    """
+    now = timezone.now()
+    # The lease outlives the chunk's worst case, every send timing out.
+    seconds = max(settings.OUTBOX_LEASE_SECONDS, len(message_ids) * settings.WEBHOOK_TIMEOUT_SECONDS + 60)
+    lease_until = now + timedelta(seconds=seconds, microseconds=secrets.randbelow(10**6))
+    with _bookkeeping():
+        claimed = (
+            OutboxMessage.objects.filter(pk__in=message_ids, state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
+            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+            .update(leased_until=lease_until, attempts=F("attempts") + 1)
+        )
+    outcomes = {"skipped": len(message_ids) - claimed} if claimed < len(message_ids) else {}
+    if not claimed:
+        return outcomes
+    messages = list(OutboxMessage.objects.select_related("proposal__agent").filter(pk__in=message_ids,
+                                                                                   leased_until=lease_until))
+    results = []
+    for message in messages:
+        started_at, started = timezone.now(), time.monotonic()
+        status_code, error = _send(message)
+        results.append((message, DeliveryAttempt(
+            message=message, number=message.attempts, started_at=started_at,
+            duration_ms=int((time.monotonic() - started) * 1000), succeeded=not error, status_code=status_code,
+            error=error[:ERROR_MAX_CHARS],
+        )))
+    with _bookkeeping():
+        DeliveryAttempt.objects.bulk_create([attempt for _message, attempt in results])
+        delivered = [message.pk for message, attempt in results if attempt.succeeded]
+        if delivered:
+            OutboxMessage.objects.filter(pk__in=delivered, leased_until=lease_until).update(
+                state=OutboxMessage.State.DELIVERED, delivered_at=timezone.now(), leased_until=None, last_error=""
+            )
+            outcomes["delivered"] = len(delivered)
+        for message, attempt in results:
+            if not attempt.succeeded:
+                outcome = _failed(message, attempt.error, lease_until)
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
 def outbox_message_deliver(*, message_id) -> str:
     """Deliver one message once: "delivered", "retry", "dead" or "skipped" (not due, leased or done)."""
-    now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
-    claimed = (
-        OutboxMessage.objects.filter(pk=message_id, state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
-        .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-        .update(leased_until=lease_until, attempts=F("attempts") + 1)
-    )
-    if not claimed:
-        return "skipped"
-    message = OutboxMessage.objects.select_related("proposal__agent").get(pk=message_id)
-    started = time.monotonic()
-    status_code, error = _send(message)
-    duration_ms = int((time.monotonic() - started) * 1000)
-    succeeded = not error
-    with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            message=message, number=message.attempts, started_at=now, duration_ms=duration_ms,
-            succeeded=succeeded, status_code=status_code, error=error[:ERROR_MAX_CHARS],
-        )
-        mine = OutboxMessage.objects.filter(pk=message.pk, leased_until=lease_until, state=OutboxMessage.State.PENDING)
-        if succeeded:
-            mine.update(state=OutboxMessage.State.DELIVERED, delivered_at=timezone.now(), leased_until=None, last_error="")
-            return "delivered"
-        retry_at = timezone.now() + retry_backoff(message.attempts)
-        if retry_at > message.give_up_at:
-            if mine.update(state=OutboxMessage.State.DEAD, leased_until=None, last_error=error[:ERROR_MAX_CHARS]):
-                audit_record(
-                    action="notification.dead_lettered",
-                    obj=message,
-                    data={"event_id": str(message.event_id), "event_type": message.event_type,
-                          "channel": message.channel, "attempts": message.attempts, "error": error[:200]},
-                )
-            return "dead"
-        mine.update(next_attempt_at=retry_at, leased_until=None, dispatched_at=None, last_error=error[:ERROR_MAX_CHARS])
-        return "retry"
+    return next(iter(outbox_messages_deliver(message_ids=[message_id])))
 
 
 def outbox_sweep(*, now=None, limit: int | None = None) -> int:
@@ -162,14 +175,18 @@ def outbox_message_resend(*, message: OutboxMessage, actor) -> OutboxMessage:
 
 
 def outbox_dispatch(*, message_ids) -> None:
-    """Hand messages to the broker; one the broker refuses is left for the outbox sweep."""
+    """Hand messages to the broker, in chunks of OUTBOX_DELIVERY_CHUNK a task; what the broker
+    refuses is left for the outbox sweep."""
     from .tasks import deliver  # the task module imports this one
 
-    for message_id in message_ids:
+    message_ids = [str(message_id) for message_id in message_ids]
+    chunk = settings.OUTBOX_DELIVERY_CHUNK
+    for start in range(0, len(message_ids), chunk):
         try:
-            deliver.delay(str(message_id))
+            deliver.delay(message_ids[start:start + chunk])
         except Exception:  # the broker is down: the API must keep answering; the sweep re-sends
-            logger.warning("outbox: broker refused message %s; the outbox sweep will re-send it", message_id, exc_info=True)
+            logger.warning("outbox: the broker refused %d messages; the outbox sweep will re-send them",
+                           len(message_ids) - start, exc_info=True)
             return
 
 
@@ -177,6 +194,23 @@ def retry_backoff(attempts: int) -> timedelta:
     """Exponential: base, 2 x base, 4 x base ... capped, after the `attempts`-th failure."""
     seconds = settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 30)
     return timedelta(seconds=min(seconds, settings.NOTIFICATION_RETRY_MAX_INTERVAL_SECONDS))
+
+
+def _failed(message: OutboxMessage, error: str, lease_until) -> str:
+    """Back off exponentially, or dead-letter past the retry window."""
+    mine = OutboxMessage.objects.filter(pk=message.pk, leased_until=lease_until, state=OutboxMessage.State.PENDING)
+    retry_at = timezone.now() + retry_backoff(message.attempts)
+    if retry_at <= message.give_up_at:
+        mine.update(next_attempt_at=retry_at, leased_until=None, dispatched_at=None, last_error=error)
+        return "retry"
+    if mine.update(state=OutboxMessage.State.DEAD, leased_until=None, last_error=error):
+        audit_record(
+            action="notification.dead_lettered",
+            obj=message,
+            data={"event_id": str(message.event_id), "event_type": message.event_type, "channel": message.channel,
+                  "attempts": message.attempts, "error": error[:200]},
+        )
+    return "dead"
 
 
 def _outbox_insert(outbox: list[OutboxMessage]) -> None:
@@ -208,6 +242,18 @@ def _queue_messages(event_id, event_type, proposal, queue, due_at) -> list[Outbo
         outbox.append(_message(event_id, event_type, proposal, Channel.TEAMS, channel.teams_webhook_url,
                                body=summary.teams_body()))
     return outbox
+
+
+@contextmanager
+def _bookkeeping():
+    """A delivery's own transaction. On PostgreSQL it does not wait for the WAL flush: a lease or a
+    "delivered" lost to a database crash means one more delivery, which receivers de-duplicate by
+    event id (at-least-once, as every webhook)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
 
 
 _session = None

@@ -2,12 +2,13 @@
 
 from celery import shared_task
 
-from .services import outbox_message_deliver, outbox_sweep
+from .services import outbox_messages_deliver, outbox_sweep
 
 
-@shared_task(name="notifications.deliver", acks_late=True, time_limit=120, soft_time_limit=90)
-def deliver(message_id: str) -> str:
-    return outbox_message_deliver(message_id=message_id)
+# A chunk of OUTBOX_DELIVERY_CHUNK messages, each bounded by WEBHOOK_TIMEOUT_SECONDS.
+@shared_task(name="notifications.deliver", acks_late=True, time_limit=300, soft_time_limit=240)
+def deliver(message_ids: list[str]) -> dict:
+    return outbox_messages_deliver(message_ids=message_ids)
 
 
 @shared_task(name="notifications.sweep_outbox", acks_late=True, time_limit=120, soft_time_limit=90)

@@ -319,17 +319,20 @@ def _apply(proposal: Proposal, decision: Decision) -> None:
     outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.decided")
 
 
-def proposal_escalate(*, proposal: Proposal, actor=None, reason: str, now: datetime | None = None) -> bool:
+def proposal_escalate(
+    *, proposal: Proposal, actor=None, reason: str, now: datetime | None = None, to_queue: Queue | None = None
+) -> bool:
     """Hand a pending proposal to its next tier: that queue gets it, with a new due time.
 
     A conditional update on the status and level the caller read: False when a decision, another
     worker or an earlier run of the SLA sweep moved the proposal first, so nothing escalates twice.
-    The caller checked that a next tier exists (`proposal_next_escalation_queue`).
+    The caller checked that a next tier exists (`proposal_next_escalation_queue`); `to_queue` is that
+    tier's queue when the caller already read it (the SLA sweep, once per batch).
     """
     now = now or timezone.now()
     queue_slug = _next_escalation_queue(proposal)
     previous = proposal.queue.slug if proposal.queue else None
-    queue = queue_for(queue_slug)
+    queue = to_queue if to_queue is not None and to_queue.slug == queue_slug else queue_for(queue_slug)
     remind_at, due_at = sla_deadlines(queue=queue, start=now, sla=sla_of(proposal))
     won = Proposal.objects.filter(
         pk=proposal.pk, status=Status.PENDING, escalation_level=proposal.escalation_level

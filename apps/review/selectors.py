@@ -59,9 +59,19 @@ def review_queue_proposals(*, user, queues: list[Queue], filters: QueueFilters =
 
 
 def review_queue_counts(*, user, queues: list[Queue]) -> dict[int, int]:
-    """Pending proposals per queue id, for the queue tabs (one grouped query)."""
-    rows = _decidable_by(user, queues).order_by().values("queue_id").annotate(pending=Count("id"))
-    return {row["queue_id"]: row["pending"] for row in rows}
+    """Pending proposals per queue id, for the queue tabs.
+
+    Counted as all pending minus those the user already approved: the first count reads only
+    the (queue, status, due) index, the second only the user's own recent decisions.
+    """
+    if not queues:
+        return {}
+    pending = _pending_for(user, queues).order_by()
+    counts = {row["queue_id"]: row["pending"] for row in pending.values("queue_id").annotate(pending=Count("*"))}
+    approved = pending.filter(id__in=_approved_by(user)).values("queue_id").annotate(pending=Count("*"))
+    for row in approved:
+        counts[row["queue_id"]] -= row["pending"]
+    return counts
 
 
 def review_queue_facets(*, queues: list[Queue]) -> dict[str, list[str]]:
@@ -205,20 +215,30 @@ def decided_action_types(*, user) -> list[str]:
 def _decidable_by(user, queues: list[Queue]) -> QuerySet[Proposal]:
     if not queues:
         return Proposal.objects.none()
+    # Uncorrelated: the database evaluates the user's approvals once, not once per row.
+    return _pending_for(user, queues).exclude(id__in=_approved_by(user))
+
+
+def _pending_for(user, queues: list[Queue]) -> QuerySet[Proposal]:
+    """Pending in the queues, less what the user may never decide (above their level, own agents)."""
     excluded_rules, owned_agents = _exclusions_of(user)
-    approved_by_user = Decision.objects.filter(
-        reviewer=user,
-        verdict__in=APPROVING_VERDICTS,
-        proposal__status=Status.PENDING,
-        payload_version=F("proposal__payload_version"),
-    ).values("proposal_id")
     proposals = Proposal.objects.filter(status=Status.PENDING, queue_id__in=[queue.pk for queue in queues])
     # Usually both lists are empty, and then the index on (queue, status, due) answers alone.
     if excluded_rules:
         proposals = proposals.exclude(policy_rule_id__in=excluded_rules)
     if owned_agents:
         proposals = proposals.exclude(agent_id__in=owned_agents)
-    return proposals.exclude(id__in=approved_by_user)  # uncorrelated: evaluated once, not per row
+    return proposals
+
+
+def _approved_by(user) -> QuerySet[Decision]:
+    """Pending proposals whose current version the user approved: another reviewer must act."""
+    return Decision.objects.filter(
+        reviewer=user,
+        verdict__in=APPROVING_VERDICTS,
+        proposal__status=Status.PENDING,
+        payload_version=F("proposal__payload_version"),
+    ).values("proposal_id")
 
 
 def _exclusions_of(user) -> tuple[list[int], list[int]]:

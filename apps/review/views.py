@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from apps.accounts.models import Role
 from apps.accounts.selectors import user_may_decide, user_roles
 from apps.accounts.services import user_password_change
 from apps.proposals.models import ReviewState, Verdict
@@ -226,7 +227,7 @@ def profile(request):
     context = {
         "profile": profile,
         "licence_valid": profile is None or profile.licence_valid_on(timezone.localdate()),
-        "roles": sorted(user_roles(request.user)),
+        "roles": sorted(str(Role(role).label) for role in user_roles(request.user) if role in Role.values),
         "queues": selectors.review_queues_of(request.user),
     }
     return render(request, "review/profile.html", context)
@@ -235,7 +236,7 @@ def profile(request):
 def _detail_context(request, proposal, queues, form, decide_blocked, post_review_form=None) -> dict:
     previous_id, next_id = selectors.review_neighbours(user=request.user, queues=queues, proposal=proposal)
     review = getattr(proposal, "post_review", None)
-    if post_review_form is None and _post_review_open(proposal, request.user):
+    if post_review_form is None and _post_review_open(proposal, request.user, queues):
         post_review_form = PostReviewForm(username_required=_username_required(request))
     payload = proposal.current_payload
     return {
@@ -280,11 +281,11 @@ def _decide_blocked(proposal, user) -> str:
     return ""
 
 
-def _post_review_open(proposal, user) -> bool:
+def _post_review_open(proposal, user, queues) -> bool:
     review = getattr(proposal, "post_review", None)
     if review is None or review.state != ReviewState.QUEUED or review.queue_id is None:
         return False
-    return user_may_decide(user) and review.queue_id in {queue.pk for queue in selectors.review_queues_of(user)}
+    return review.queue_id in {queue.pk for queue in queues}  # the queues of a deciding role only
 
 
 def _username_required(request) -> bool:

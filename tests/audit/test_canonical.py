@@ -67,3 +67,27 @@ def test_data_is_canonicalized_by_rfc8785_with_floats():
     text_of_data = canonical.canonical_json({"b": [1e21, 0.1, -0.0], "a": {"é": 1, "e": 2}})
     # then
     assert text_of_data == '{"a":{"e":2,"é":1},"b":[1e+21,0.1,0]}'
+
+
+# Characters RFC 8785 treats specially (controls, quote, backslash, DEL, U+2028/9, BOM, noncharacters)
+# and astral-plane ones (UTF-16 surrogate pairs in JavaScript, the reference of RFC 8785).
+awkward_characters = st.one_of(
+    st.characters(min_codepoint=0, max_codepoint=0x20),
+    st.sampled_from(['"', "\\", "/", "\x7f", "\u2028", "\u2029", "\ufeff", "\ufffe", "\uffff", "é"]),
+    st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, exclude_categories=["Cs"]),
+    st.characters(exclude_categories=["Cs"]),
+)
+
+
+@given(st.text(alphabet=awkward_characters, max_size=60))
+def test_json_string_is_the_rfc8785_form_of_any_string(value):
+    # when / then: the verifier writes envelope strings with json_string, never with rfc8785
+    assert canonical.json_string(value).encode() == rfc8785.dumps(value)
+
+
+def test_json_string_escapes_only_what_rfc8785_escapes():
+    # given
+    value = '\x00\x08\t\n\x0b\x0c\r\x1f "\\/\x7f\u2028😀'
+    # when / then
+    assert canonical.json_string(value) == '"\\u0000\\b\\t\\n\\u000b\\f\\r\\u001f \\"\\\\/\x7f\u2028😀"'
+    assert canonical.json_string(value).encode() == rfc8785.dumps(value)

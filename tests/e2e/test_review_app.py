@@ -96,6 +96,12 @@ def test_approve_with_a_signature(page, login, reviewer, crm_changes, screenshot
     event = AuditEvent.objects.get(action="decision.recorded", object_id=str(change.pk))
     assert event.actor_id == str(reviewer.pk)
     assert AuditEvent.objects.filter(action="proposal.viewed", object_id=str(change.pk)).exists()
+    page.get_by_role("link", name="My decisions").click()
+    expect(page.locator("main")).to_contain_text("The recorded call confirms the new address.")
+    screenshot("history")
+    page.get_by_role("link", name="My licence").click()
+    expect(page.locator("main")).to_contain_text(reviewer.reviewer_profile.licence_number)
+    screenshot("licence")
     assert page.console_errors == []
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from apps.insights.models import Recommendation
-from apps.insights.services import qa_assign, recommendations_compute
+from apps.insights.services import figures_store, qa_assign, recommendations_compute
 from apps.policies.models import PolicyVersion
 from tests.factories import UserFactory
 
@@ -88,3 +88,18 @@ def test_the_qa_page_is_blind_and_signs(senior_reviewer, reviewer, compliance_of
     assignment.refresh_from_db()
     assert (assignment.state, assignment.agrees) == ("done", True)
     assert logged_in(reviewer).get("/insights/qa/").status_code == 403
+
+
+def test_the_page_shows_the_nightly_figures_unless_asked_for_live_ones(compliance_officer, make_proposal, now):
+    make_proposal()
+    figures_store(now=now)
+    make_proposal()  # after the nightly run
+    client = logged_in(compliance_officer)
+
+    nightly = client.get("/insights/", {"window": 30})
+    live = client.get("/insights/", {"window": 30, "live": 1})
+
+    assert nightly.context["computed_at"] == now
+    assert [group["volume"] for group in nightly.context["groups"]] == [1]
+    assert live.context["computed_at"] is None
+    assert [group["volume"] for group in live.context["groups"]] == [2]

@@ -13,7 +13,13 @@ from kombu.exceptions import OperationalError
 from apps.audit.models import AuditEvent
 from apps.notifications import tasks
 from apps.notifications.models import Channel, DeliveryAttempt, OutboxMessage
-from apps.notifications.services import outbox_dispatch, outbox_message_deliver, outbox_sweep, retry_backoff
+from apps.notifications.services import (
+    outbox_dispatch,
+    outbox_message_deliver,
+    outbox_messages_deliver,
+    outbox_sweep,
+    retry_backoff,
+)
 from apps.proposals.services import proposal_decide
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +161,23 @@ def test_email_goes_to_the_queues_reviewers_through_django_email(finance_channel
     assert mail.outbox[0].to == ["fiona@example.org", "frank@example.org"]
     assert "Refund order A-5" in mail.outbox[0].subject
     assert f"/review/{refund.pk}/" in mail.outbox[0].body
+
+
+def test_a_chunk_is_delivered_message_by_message_with_each_outcome_logged(submit, reviewer, password, receiver):
+    # given three decided record changes: two to a healthy receiver, one to a failing one
+    healthy, failing = receiver(), receiver(fail_first=99)
+    messages = []
+    for url in (healthy.url, failing.url, healthy.url):
+        change = submit(action_type="crm.update", callback_url=url)
+        proposal_decide(proposal_id=change.pk, reviewer=reviewer, verdict="reject", rationale="no", password=password)
+        messages.append(OutboxMessage.objects.get(proposal=change, channel=Channel.WEBHOOK))
+    outbox_message_deliver(message_id=messages[0].pk)  # the first one went out earlier
+
+    # when the chunk is delivered
+    outcomes = outbox_messages_deliver(message_ids=[message.pk for message in messages])
+
+    # then
+    assert outcomes == {"skipped": 1, "delivered": 1, "retry": 1}
+    assert [OutboxMessage.objects.get(pk=m.pk).state for m in messages] == ["delivered", "pending", "delivered"]
+    assert DeliveryAttempt.objects.count() == 3
+    assert len(healthy.requests) == 2 and len(failing.requests) == 1

@@ -42,7 +42,7 @@ def test_five_failures_lock_the_account_and_the_lockout_is_audited(client, revie
         client.post(LOGIN, {"username": "reviewer", "password": f"guess-{attempt}"})
     locked = client.post(LOGIN, {"username": "reviewer", "password": PASSWORD})
     # then
-    assert locked.status_code == 429
+    assert locked.status_code == 429 and "Sign-in locked" in locked.content.decode()
     assert "auth.locked_out" in actions()
     assert "auth.login" not in actions()
 
