@@ -31,6 +31,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
     Avg,
+    BigIntegerField,
     Case,
     CharField,
     Count,
@@ -476,13 +477,24 @@ def _views_of_decided_proposal():
 def _quick_decision() -> Q:
     """The reviewer's first look at the proposal came only a few seconds before signing.
 
-    The rare view inside the last seconds is tested first, so the second probe seldom runs.
+    Cheapest test first: the proposal was viewed at all, then a view inside the last seconds
+    (rare), and only then the probe for an earlier look.
     """
     seconds = timedelta(seconds=settings.INSIGHTS_RUBBER_STAMP_SECONDS)
     views = _views_of_decided_proposal()
     just_before = views.filter(timestamp__lte=OuterRef("signed_at"), timestamp__gte=OuterRef("signed_at") - seconds)
     long_before = views.filter(timestamp__lt=OuterRef("signed_at") - seconds)
-    return Q(Exists(just_before)) & ~Q(Exists(long_before))
+    return Q(proposal_id__in=_viewed_proposal_ids()) & Q(Exists(just_before)) & ~Q(Exists(long_before))
+
+
+def _viewed_proposal_ids():
+    """Every proposal anybody viewed: an uncorrelated subquery, which PostgreSQL hashes once, so
+    only the decisions of viewed proposals pay for the correlated probes."""
+    return (
+        AuditEvent.objects.filter(action=VIEWED_ACTION, object_type=PROPOSAL_OBJECT_TYPE)
+        .annotate(viewed_id=Cast("object_id", output_field=BigIntegerField()))
+        .values("viewed_id")
+    )
 
 
 def _sla_breached(now: datetime) -> Q:

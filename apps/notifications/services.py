@@ -1,7 +1,7 @@
 """Writes of the notifications app: the outbox, its delivery, retries, dead letters and resends.
 
 An event writes its outbox rows in the business transaction (`outbox_enqueue_proposal_event`);
-after commit a task per row delivers it. A delivering worker leases the row with a conditional
+after commit, tasks deliver them (in chunks). A delivering worker leases the rows with a conditional
 UPDATE, so a message sent twice by the broker, or by the outbox sweep, is delivered once. A failed
 attempt sets the next one with exponential backoff; the sweep re-dispatches what is due or what the
 broker lost; after `NOTIFICATION_RETRY_WINDOW_SECONDS` the message is dead-lettered.
@@ -73,14 +73,14 @@ def outbox_enqueue_proposal_event(*, proposal: Proposal, event_type: str, queue=
 def outbox_batch():
     """For one batch transaction (the SLA sweep): each queue's channels read once, and the batch's
     messages inserted in one statement when the block ends without error."""
-    messages = []
-    token = _batch.set(messages)
+    pending = []
+    token = _batch.set(pending)
     try:
         with queue_lookups_cached():
             yield
     finally:
         _batch.reset(token)
-    _outbox_insert(messages)
+    _outbox_insert(pending)
 
 
 def outbox_messages_deliver(*, message_ids) -> dict[str, int]:

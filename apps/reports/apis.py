@@ -14,7 +14,7 @@ from hitlplatform.api.permissions import IsComplianceOfficer
 
 from .attachments import audit_jsonl_lines, decision_csv_lines, decision_jsonl_lines
 from .models import Report
-from .selectors import report_get, report_scope_build
+from .selectors import report_get, report_scope_build, reports_recent
 from .services import export_record, report_download, report_request
 
 STREAM_CHUNK_CHARS = 64 * 1024
@@ -50,6 +50,11 @@ class ReportCreateApi(APIView):
         agent = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
         action_type = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
         language = serializers.CharField(required=False, allow_blank=True, max_length=8, default="en")
+
+    @extend_schema(responses=ReportOutputSerializer(many=True))
+    def get(self, request):
+        """The latest reports, newest first."""
+        return Response(ReportOutputSerializer(reports_recent(limit=50), many=True, context={"request": request}).data)
 
     @extend_schema(request=InputSerializer, responses={202: ReportOutputSerializer})
     def post(self, request):

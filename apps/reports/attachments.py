@@ -49,7 +49,6 @@ class EmbeddedFile:
     path: Path
     size: int
     lines: int
-    md5: str
     sha256: str
 
 
@@ -60,7 +59,7 @@ def embedded_file_build(
     """Compress `lines` into a file as they stream: memory holds one batch, at any volume."""
     # Level 1: the hashes and salts are random hex, which no level compresses much further.
     compressor = zlib.compressobj(level=1)
-    md5, sha256 = hashlib.md5(usedforsecurity=False), hashlib.sha256()
+    sha256 = hashlib.sha256()
     size = count = 0
     path = folder / f"{name}.deflate"
     with path.open("wb") as output:
@@ -69,21 +68,20 @@ def embedded_file_build(
             pending.append(line)
             count += 1
             if len(pending) >= batch:
-                size += _feed(pending, compressor, output, md5, sha256)
+                size += _feed(pending, compressor, output, sha256)
                 pending = []
-        size += _feed(pending, compressor, output, md5, sha256)
+        size += _feed(pending, compressor, output, sha256)
         output.write(compressor.flush())
     return EmbeddedFile(
         name=name, description=description, mime_type=mime_type, path=path, size=size, lines=count,
-        md5=md5.hexdigest(), sha256=sha256.hexdigest(),
+        sha256=sha256.hexdigest(),
     )
 
 
-def _feed(lines: list[str], compressor, output, md5, sha256) -> int:
+def _feed(lines: list[str], compressor, output, sha256) -> int:
     if not lines:
         return 0
     chunk = "".join(lines).encode()
-    md5.update(chunk)
     sha256.update(chunk)
     output.write(compressor.compress(chunk))
     return len(chunk)

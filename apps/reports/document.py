@@ -2,6 +2,7 @@
 evidence embedded as associated files (PDF/A-3 "AF") in the signed revision, streamed from the
 compressed files on disk: no step holds the whole data in memory, whatever the volume."""
 
+import dataclasses
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,15 +45,16 @@ def document_render(
     """Write the unsigned PDF/A-3b to `target` and the compressed attachments into `folder`;
     returns the figures and the attachments (to embed with `embed_files` when signing)."""
     progress = on_progress or (lambda _percent: None)
-    scope = document.scope
+    scope = dataclasses.replace(document.scope, cutoff=document.generated_at)
     with translation.override(document.language):
-        daily = selectors.report_daily_outcomes(scope)
-        summary = selectors.report_summary(scope, daily=daily)
+        outcomes = selectors.report_outcomes(scope)
+        daily = selectors.report_daily_outcomes(scope, outcomes=outcomes)
+        summary = selectors.report_summary(scope, outcomes=outcomes)
         progress(15)
-        groups, group_count = selectors.report_groups(scope)
+        groups, group_count = selectors.report_groups(scope, outcomes=outcomes)
         signoffs = selectors.report_signoffs(scope)
         exceptions = selectors.report_exceptions(scope, summary=summary)
-        bins = selectors.report_confidence_bins(scope)
+        bins = selectors.report_confidence_bins(scope, outcomes=outcomes)
         integrity = selectors.report_audit_integrity()
         audit_period = selectors.report_audit_period(scope)
         appendix = selectors.report_appendix(scope, limit=settings.REPORT_APPENDIX_MAX_ROWS)
@@ -120,7 +122,6 @@ def embed_files(writer, embedded: list[EmbeddedFile], moment: datetime) -> None:
                     "/Params": generic.DictionaryObject(
                         {
                             "/Size": generic.NumberObject(item.size),
-                            "/CheckSum": generic.ByteStringObject(bytes.fromhex(item.md5)),
                             "/CreationDate": stamp,
                             "/ModDate": stamp,
                         }

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     Aggregate,
@@ -31,7 +32,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Floor, JSONObject, Least, RowNumber
+from django.db.models.functions import Cast, JSONObject, Least, RowNumber
 from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
@@ -76,9 +77,14 @@ class ReportScope:
     def since(self) -> datetime:
         return datetime.combine(self.period_start, time.min, tzinfo=UTC)
 
+    # A report of a period that includes today counts up to the instant it started, so that its
+    # figures and its attachments describe the same rows.
+    cutoff: datetime | None = None
+
     @property
     def until(self) -> datetime:
-        return datetime.combine(self.period_end + timedelta(days=1), time.min, tzinfo=UTC)
+        end = datetime.combine(self.period_end + timedelta(days=1), time.min, tzinfo=UTC)
+        return min(end, self.cutoff) if self.cutoff else end
 
     @property
     def days(self) -> int:
@@ -163,14 +169,14 @@ def _narrowed(queryset: QuerySet, scope: ReportScope, *, prefix: str) -> QuerySe
 # --- figures ------------------------------------------------------------------------------------
 
 
-def report_summary(scope: ReportScope, *, daily: list[dict] | None = None) -> dict:
+def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) -> dict:
     """The executive summary: counts, rates (0..1 or None when nothing to divide), times in seconds.
 
-    The counts are the sums of the per-day rows (`report_daily_outcomes`, pass them when you have
-    them): one scan of the proposals serves both the summary and the charts.
+    The counts are sums of `report_outcomes` (pass them when you have them): one scan of the
+    proposals serves the summary, the table per agent and action type, and the charts.
     """
-    daily = report_daily_outcomes(scope) if daily is None else daily
-    counts = {key: sum(row[key] for row in daily) for key in _SUMMARY_COUNTS}
+    outcomes = report_outcomes(scope) if outcomes is None else outcomes
+    counts = {key: sum(row[key] for row in outcomes) for key in _SUMMARY_COUNTS}
     # In the summary, approved / rejected / expired are the pre-approval outcomes.
     counts["approved"], counts["rejected"], counts["expired"] = (
         counts.pop("human_approved"), counts.pop("pre_rejected"), counts.pop("pre_expired")
@@ -251,30 +257,32 @@ def _seconds_to_decision_sql() -> str:
     return f"((julianday({table}.decided_at) - julianday({table}.created_at)) * 86400.0)"
 
 
-def report_groups(scope: ReportScope) -> tuple[list[dict], int]:
-    """One row per agent and action type (at most GROUP_MAX_ROWS), and how many there are."""
-    # Grouped by the agent's id (no join on every proposal); names are looked up for the groups.
-    grouped = scope_proposals(scope).values("agent_id", "action_type")
-    rows = list(
-        grouped.annotate(
-            total=Count("id"),
-            autonomous=Count("id", filter=Q(mode=Mode.AUTONOMOUS)),
-            post_review=Count("id", filter=Q(mode=Mode.POST_REVIEW)),
-            pre_approval=Count("id", filter=_PRE),
-            approved=Count("id", filter=_HUMAN_APPROVED),
-            modified=Count("id", filter=_MODIFIED),
-            rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
-            expired=Count("id", filter=_EXPIRED | _APPROVED_ON_EXPIRY),
-        ).order_by("agent_id", "action_type")[:GROUP_MAX_ROWS]
-    )
-    names = dict(Agent.objects.filter(pk__in={row["agent_id"] for row in rows}).values_list("pk", "name"))
-    rows.sort(key=lambda row: (names.get(row["agent_id"], ""), row["action_type"]))
-    for row in rows:
-        row["agent__name"] = names.get(row["agent_id"], "")
-        decided = row["approved"] + row["rejected"] + row["expired"]
-        row["approval_rate"] = _ratio(row["approved"], decided)
-    total_groups = grouped.distinct().count() if len(rows) == GROUP_MAX_ROWS else len(rows)
-    return rows, total_groups
+def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> tuple[list[dict], int]:
+    """One row per agent and action type (at most GROUP_MAX_ROWS, by name), and how many there are."""
+    outcomes = report_outcomes(scope) if outcomes is None else outcomes
+    keys = ("total", "autonomous", "post_review", "pre_approval", "human_approved", "modified", "pre_rejected",
+            "pre_expired", "approved_on_expiry")
+    groups: dict[tuple, dict] = {}
+    for row in outcomes:
+        group = groups.setdefault((row["agent_id"], row["action_type"]), dict.fromkeys(keys, 0))
+        for key in keys:
+            group[key] += row[key]
+    names = dict(Agent.objects.filter(pk__in={agent_id for agent_id, _type in groups}).values_list("pk", "name"))
+    rows = []
+    for (agent_id, action_type), group in groups.items():
+        expired = group["pre_expired"] + group["approved_on_expiry"]
+        decided = group["human_approved"] + group["pre_rejected"] + expired
+        rows.append(
+            {
+                "agent__name": names.get(agent_id, ""), "action_type": action_type, "total": group["total"],
+                "autonomous": group["autonomous"], "post_review": group["post_review"],
+                "pre_approval": group["pre_approval"], "approved": group["human_approved"],
+                "modified": group["modified"], "rejected": group["pre_rejected"], "expired": expired,
+                "approval_rate": _ratio(group["human_approved"], decided),
+            }
+        )
+    rows.sort(key=lambda row: (row["agent__name"], row["action_type"]))
+    return rows[:GROUP_MAX_ROWS], len(rows)
 
 
 def report_signoffs(scope: ReportScope) -> list[dict]:
@@ -284,8 +292,6 @@ def report_signoffs(scope: ReportScope) -> list[dict]:
     decision_groups = scope_decisions(scope).values("reviewer_id", "signature_meaning").annotate(
         signatures=Count("id"),
         printed_name=Max("signer_name"),
-        licence=Max("reviewer__reviewer_profile__licence_number"),
-        username=Max("reviewer__username"),
         first=Min("signed_at"),
         last=Max("signed_at"),
     )
@@ -296,20 +302,28 @@ def report_signoffs(scope: ReportScope) -> list[dict]:
         .annotate(
             signatures=Count("id"),
             printed_name=Max("signer_name"),
-            licence=Max("reviewer__reviewer_profile__licence_number"),
-            username=Max("reviewer__username"),
             first=Min("reviewed_at"),
             last=Max("reviewed_at"),
         )
     )
-    for kind, groups in (("decisions", decision_groups), ("reviews", review_groups)):
+    # The groups carry no join; usernames and licences are looked up for the reviewers found.
+    groups_by_kind = [("decisions", list(decision_groups)), ("reviews", list(review_groups))]
+    signers = {group["reviewer_id"] for _kind, groups in groups_by_kind for group in groups}
+    accounts = {
+        pk: (username, licence or "")
+        for pk, username, licence in get_user_model()
+        .objects.filter(pk__in=signers)
+        .values_list("pk", "username", "reviewer_profile__licence_number")
+    }
+    for kind, groups in groups_by_kind:
         for group in groups:
+            username, licence = accounts.get(group["reviewer_id"], ("", ""))
             reviewer = reviewers.setdefault(
                 group["reviewer_id"],
                 {
-                    "printed_name": group["printed_name"] or group["username"],
-                    "username": group["username"],
-                    "licence": group["licence"] or "",
+                    "printed_name": group["printed_name"] or username,
+                    "username": username,
+                    "licence": licence,
                     "decisions": 0,
                     "reviews": 0,
                     "meanings": {},
@@ -363,15 +377,22 @@ def report_exceptions(scope: ReportScope, *, summary: dict | None = None) -> dic
     return exceptions
 
 
-def report_daily_outcomes(scope: ReportScope) -> list[dict]:
-    """Per UTC day of submission: every counter of the summary and the outcomes of the charts."""
+def report_outcomes(scope: ReportScope) -> list[dict]:
+    """Per UTC day of submission, agent, action type and tenth of confidence: every counter of
+    the summary, of the table per agent and action type, and of the charts, in one grouped scan.
+
+    At most days x agents x action types x 10 rows: bounded by the scope, never by the volume.
+    """
     high_risk = (
         Q(compliance_exposure="high") | Q(irreversible=True) | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
     )
     return list(
         scope_proposals(scope)
-        .annotate(day=_UtcDay("created_at"))
-        .values("day")
+        .annotate(
+            day=_UtcDay("created_at"),
+            bin=Least(_Floor(F("confidence") * CONFIDENCE_BINS), Value(CONFIDENCE_BINS - 1.0), output_field=FloatField()),
+        )
+        .values("day", "agent_id", "action_type", "bin")
         .annotate(
             total=Count("id"),
             autonomous=Count("id", filter=Q(mode=Mode.AUTONOMOUS)),
@@ -402,30 +423,33 @@ def report_daily_outcomes(scope: ReportScope) -> list[dict]:
             expired=Count("id", filter=Q(status=Status.EXPIRED)),
             open=Count("id", filter=Q(status__in=(Status.PENDING, Status.CANCELLED))),
         )
-        .order_by("day")
+        .order_by()
     )
 
 
-def report_confidence_bins(scope: ReportScope) -> list[dict]:
+def report_daily_outcomes(scope: ReportScope, *, outcomes: list[dict] | None = None) -> list[dict]:
+    """Per UTC day of submission, oldest first: the sums of `report_outcomes`."""
+    outcomes = report_outcomes(scope) if outcomes is None else outcomes
+    days: dict = {}
+    for row in outcomes:
+        day = days.setdefault(row["day"], {"day": row["day"]})
+        for key, value in row.items():
+            if key not in ("day", "agent_id", "action_type", "bin"):
+                day[key] = day.get(key, 0) + value
+    return [days[day] for day in sorted(days)]
+
+
+def report_confidence_bins(scope: ReportScope, *, outcomes: list[dict] | None = None) -> list[dict]:
     """Human decisions per tenth of the agent's stated confidence, with the approval rate."""
-    rows = (
-        scope_proposals(scope)
-        .filter(_HUMAN_DECIDED)
-        .annotate(bin=Least(Floor(F("confidence") * CONFIDENCE_BINS), Value(CONFIDENCE_BINS - 1.0), output_field=FloatField()))
-        .values("bin")
-        .annotate(total=Count("id"), approved=Count("id", filter=Q(status=Status.APPROVED)))
-        .order_by("bin")
-    )
-    found = {int(row["bin"]): row for row in rows}
-    return [
-        {
-            "bin": index,
-            "total": found.get(index, {}).get("total", 0),
-            "approved": found.get(index, {}).get("approved", 0),
-            "approval_rate": _ratio(found.get(index, {}).get("approved", 0), found.get(index, {}).get("total", 0)),
-        }
-        for index in range(CONFIDENCE_BINS)
-    ]
+    outcomes = report_outcomes(scope) if outcomes is None else outcomes
+    bins = [{"bin": index, "total": 0, "approved": 0} for index in range(CONFIDENCE_BINS)]
+    for row in outcomes:
+        confidence_bin = bins[int(row["bin"])]
+        confidence_bin["total"] += row["human_approved"] + row["pre_rejected"]
+        confidence_bin["approved"] += row["human_approved"]
+    for confidence_bin in bins:
+        confidence_bin["approval_rate"] = _ratio(confidence_bin["approved"], confidence_bin["total"])
+    return bins
 
 
 def report_appendix(scope: ReportScope, *, limit: int) -> list[tuple]:
@@ -515,6 +539,17 @@ def audit_json_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[t
 
 def _decisions_ordered(scope: ReportScope) -> QuerySet[Decision]:
     return scope_decisions(scope).order_by("signed_at", "id")
+
+
+class _Floor(Func):
+    """floor() of a non-negative number, natively (Floor is a Python function on SQLite)."""
+
+    function = "FLOOR"
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # CAST truncates toward zero: the floor of a non-negative value.
+        return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS INTEGER)", **extra)
 
 
 class _UtcDay(Func):

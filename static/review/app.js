@@ -71,9 +71,6 @@
         }
       });
     });
-    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
-      select.addEventListener("change", function () { select.form.submit(); });
-    });
   }
   function chooseVerdict(value) {
     var form = document.getElementById("decision-form");
@@ -129,8 +126,21 @@
     if (!dialog) return;
     if (dialog.open) dialog.close(); else dialog.showModal();
   }
+  // WCAG 2.1.4: single-key shortcuts can be turned off (remembered in this browser).
+  var SHORTCUTS_KEY = "hitl-shortcuts";
+  function shortcutsOn() {
+    try { return window.localStorage.getItem(SHORTCUTS_KEY) !== "off"; } catch (error) { return true; }
+  }
+  function setupShortcutToggle() {
+    var toggle = document.getElementById("shortcuts-enabled");
+    if (!toggle) return;
+    toggle.checked = shortcutsOn();
+    toggle.addEventListener("change", function () {
+      try { window.localStorage.setItem(SHORTCUTS_KEY, toggle.checked ? "on" : "off"); } catch (error) { /* private mode */ }
+    });
+  }
   function onKey(event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || !shortcutsOn()) return;
     if (typing(event.target)) {
       if (event.key === "Escape") event.target.blur();
       return;
@@ -156,6 +166,7 @@
   ready(function () {
     setupPanels();
     setupBatch();
+    setupShortcutToggle();
     document.querySelectorAll("[data-help-toggle]").forEach(function (button) {
       button.addEventListener("click", toggleHelp);
     });
@@ -166,5 +177,6 @@
     }
     tick();
     window.setInterval(tick, 1000);
+    document.documentElement.setAttribute("data-js-ready", "");  // the browser tests wait for it
   });
 })();

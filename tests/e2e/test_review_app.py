@@ -43,7 +43,13 @@ def hidden_proposal(submit):
 
 def open_detail(page, proposal):
     page.goto(f"/review/{proposal.pk}/")
+    shows(page, proposal)
+
+
+def shows(page, proposal):
+    """The detail page of the proposal is open and its script listens for keys."""
     expect(page.get_by_role("heading", name=re.compile(f"#{proposal.pk}"))).to_be_visible()
+    page.locator("html[data-js-ready]").wait_for(state="attached")
 
 
 def sign(page, *, username="reviewer", password=PASSWORD):
@@ -178,7 +184,7 @@ def test_keyboard_approve(page, login, reviewer, crm_changes):
     page.locator("#decision-form #id_password").fill(PASSWORD)
     page.keyboard.press("Enter")
     # then: it is approved, and the next proposal opens
-    expect(page.get_by_role("heading", name=re.compile(f"#{second.pk}"))).to_be_visible()
+    shows(page, second)
     first.refresh_from_db()
     assert first.status == Status.APPROVED
     # and the second signing of the session asks for the password only
@@ -191,9 +197,9 @@ def test_j_and_k_move_between_proposals(page, login, reviewer, crm_changes):
     open_detail(page, first)
     page.locator("body").click(position={"x": 5, "y": 300})
     page.keyboard.press("j")
-    expect(page.get_by_role("heading", name=re.compile(f"#{second.pk}"))).to_be_visible()
+    shows(page, second)
     page.keyboard.press("k")
-    expect(page.get_by_role("heading", name=re.compile(f"#{first.pk}"))).to_be_visible()
+    shows(page, first)
     page.keyboard.press("?")
     expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
     page.keyboard.press("Escape")
@@ -237,3 +243,19 @@ def test_an_outsider_sees_an_empty_queue_and_404_on_a_direct_url(page, login, ou
     response = page.goto(f"/review/{change.pk}/")
     assert response.status == 404
     assert not AuditEvent.objects.filter(action="proposal.viewed").exists()
+
+
+def test_single_key_shortcuts_can_be_turned_off(page, login, reviewer, crm_changes):
+    # given (WCAG 2.1.4)
+    (change,) = crm_changes(1)
+    login("reviewer")
+    open_detail(page, change)
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    page.get_by_label("Single-key shortcuts on").uncheck()
+    page.get_by_role("button", name="Close").click()
+    # when
+    open_detail(page, change)
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("a")
+    # then
+    expect(page.locator("#decision-form").get_by_label("Approve")).not_to_be_checked()

@@ -181,3 +181,24 @@ def test_a_chunk_is_delivered_message_by_message_with_each_outcome_logged(submit
     assert [OutboxMessage.objects.get(pk=m.pk).state for m in messages] == ["delivered", "pending", "delivered"]
     assert DeliveryAttempt.objects.count() == 3
     assert len(healthy.requests) == 2 and len(failing.requests) == 1
+
+
+def test_slack_and_teams_messages_are_posted_unsigned_to_the_queues_incoming_webhooks(submit, receiver, policy):
+    from apps.accounts.models import Queue
+    from apps.notifications.models import QueueChannel
+
+    # given the finance queue's Slack and Teams incoming webhooks on 127.0.0.1
+    slack, teams = receiver(), receiver()
+    QueueChannel.objects.create(queue=Queue.objects.get(slug="finance"), email_enabled=False,
+                                slack_webhook_url=slack.url, teams_webhook_url=teams.url)
+
+    # when a refund waits for approval there and its messages are delivered
+    refund = submit(blast_radius=5)
+    outcomes = outbox_messages_deliver(
+        message_ids=list(OutboxMessage.objects.filter(proposal=refund).values_list("pk", flat=True))
+    )
+
+    # then each got its own format, with no HITL signature
+    assert outcomes == {"delivered": 2}
+    assert "text" in json.loads(slack.requests[0]["body"]) and slack.requests[0]["signature"] == ""
+    assert json.loads(teams.requests[0]["body"])["@type"] == "MessageCard"

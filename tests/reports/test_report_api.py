@@ -116,3 +116,14 @@ def test_an_agent_may_not_read_reports(agent_client, generated_report):
 
 def test_an_unknown_report_is_404(db, client_for, compliance_officer):
     assert client_for(compliance_officer).get(f"{URL}999/").status_code == 404
+
+
+def test_the_list_shows_the_latest_reports_first(generated_report, client_for, compliance_officer):
+    # given
+    first, second = generated_report(), generated_report(language="fr")
+    # when
+    response = client_for(compliance_officer).get(URL)
+    # then
+    assert response.status_code == 200
+    assert [report["id"] for report in response.data] == [second.pk, first.pk]
+    assert response.data[0]["download_url"].endswith(f"/api/v1/reports/{second.pk}/download/")
