@@ -382,8 +382,16 @@ def _reachable(url: str) -> bool:
 def _purge(url: str, queue: str) -> None:
     from kombu import Connection
 
-    with contextlib.suppress(Exception), Connection(url, connect_timeout=5) as broker:
-        broker.channel().queue_delete(queue)
+    with contextlib.suppress(Exception):
+        if url.startswith("redis"):
+            import redis
+
+            client = redis.Redis.from_url(url)
+            for key in client.scan_iter(match=f"*{queue}*"):
+                client.delete(key)
+            return
+        with Connection(url, connect_timeout=5) as broker:
+            broker.channel().queue_delete(queue)
 
 
 def _postgres_server() -> str | None:

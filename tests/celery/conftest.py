@@ -169,6 +169,25 @@ def worker(transactional_db, broker_url, tmp_path):
     running.stop()
     use_broker(saved["broker_url"], saved["task_default_queue"])
     celery_app.conf.update(saved)
+    _queue_remove(broker_url, queue)
+
+
+def _queue_remove(broker_url: str, queue: str) -> None:
+    """Leave nothing behind on the shared brokers (a stopping worker may put unacked tasks back)."""
+    if broker_url.startswith("redis"):
+        import redis
+
+        client = redis.Redis.from_url(broker_url)
+        # A worker killed with -9 leaves its tasks in kombu's "unacked" hash, which a later worker
+        # would put back into this queue.
+        for tag, entry in client.hscan_iter("unacked"):
+            if queue.encode() in entry:
+                client.hdel("unacked", tag)
+                client.zrem("unacked_index", tag)
+        for key in client.scan_iter(match=f"*{queue}*"):
+            client.delete(key)
+        client.close()
+        return
     with Connection(broker_url, connect_timeout=5) as broker:
         channel = broker.channel()
         channel.queue_delete(queue)

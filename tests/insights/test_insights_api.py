@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 from apps.insights.models import Recommendation
 from apps.insights.services import qa_assign, recommendations_compute
 from apps.policies.models import PolicyVersion
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +73,6 @@ def test_reviewers_and_agents_are_refused(client_for, reviewer, agent_client, pa
 
 
 def test_list_accept_and_activate_through_the_api(client_for, admin, open_recommendation, compliance_officer):
-    from tests.factories import UserFactory
-
     second_admin = UserFactory(username="second_admin", role="admin")
     listed = client_for(compliance_officer).get("/api/v1/insights/recommendations/", {"state": "open"}).json()
     assert [item["id"] for item in listed["results"]] == [open_recommendation.pk]
