@@ -227,3 +227,13 @@ def test_deciding_a_final_proposal_is_refused(reviewer_web, crm_change, reviewer
 
     assert page.context["form"] is None and "This proposal is Rejected." in page.content.decode()
     assert response.status_code == 302 and Decision.objects.count() == 1
+
+
+def test_a_proposal_approved_on_expiry_says_so(client, submit, reviewer):
+    from apps.proposals.models import Proposal
+
+    proposal = submit(blast_radius=5)
+    Proposal.objects.filter(pk=proposal.pk).update(status="approved", approved_by="policy", approved_on_expiry=True)
+    client.force_login(reviewer)
+    page = client.get(f"/review/{proposal.pk}/").content.decode()
+    assert "approved by policy on expiry" in page
