@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_check_deploy_reports_nothing_with_debug_off_and_a_real_secret_key(tmp_path):
     env = {
-        key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES"}
+        key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env |= {"SECRET_KEY": "x7!" + "k" * 60 + "Q9z#mP2$", "DEBUG": "0", "ALLOWED_HOSTS": "hitl.example.org"}
     result = subprocess.run(
