@@ -21,7 +21,6 @@ database of its own there. SQLite: a file in a temporary folder. Every measureme
 fresh process, so peak RSS is that of the measured work (plus Django itself).
 """
 
-import contextlib
 import json
 import os
 import random
@@ -31,7 +30,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchmarks.databases import postgres_database, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))  # 0 skips the chain benchmarks
@@ -43,13 +43,13 @@ GENERATE_CHUNK = 20_000
 
 
 def main() -> None:
-    server = _postgres_server()
+    server = postgres_server()
     if server is None:
         print(
             "audit on PostgreSQL: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server"
         )
     else:
-        with _postgres_database(server) as url:
+        with postgres_database(server, f"bench_audit_{os.getpid()}") as url:
             _bench_database("PostgreSQL", url, append=True)
     with tempfile.TemporaryDirectory(prefix="bench-audit-") as folder:
         _bench_database("SQLite", f"sqlite:///{folder}/audit.sqlite3", append=False)
@@ -395,42 +395,6 @@ PHASES = {
 
 
 # --- PostgreSQL server and database -------------------------------------------------------------
-
-
-def _postgres_server() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = os.environ.get("BENCH_PG_SERVER", "")
-    if not url:
-        return None
-    try:
-        import psycopg
-
-        with psycopg.connect(_with_database(url, "postgres"), connect_timeout=5):
-            return url
-    except Exception as error:  # an unreachable server skips the PostgreSQL half, loudly
-        print(f"audit on PostgreSQL: server not reachable ({error})")
-        return None
-
-
-@contextlib.contextmanager
-def _postgres_database(server: str):
-    import psycopg
-
-    name = f"bench_audit_{os.getpid()}"
-    with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(server, name)
-    finally:
-        with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, f"/{name}", parts.query, ""))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
+
+from benchmarks.databases import postgres_database, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 PROPOSALS = int(os.environ.get("BENCH_CELERY_PROPOSALS", "100000"))
@@ -47,11 +49,11 @@ rules:
 
 
 def main() -> None:
-    server = _postgres_server()
+    server = postgres_server()
     if server is None:
         print("celery: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server")
         return
-    with _postgres_database(server) as url:
+    with postgres_database(server, f"bench_celery_{os.getpid()}") as url:
         environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "CELERY_TASK_ALWAYS_EAGER": "0",
                        "CELERY_BROKER_URL": "memory://", "LOG_LEVEL": "WARNING"}
         environment.setdefault("SECRET_KEY", "bench-only-secret-key")
@@ -392,39 +394,6 @@ def _purge(url: str, queue: str) -> None:
             return
         with Connection(url, connect_timeout=5) as broker:
             broker.channel().queue_delete(queue)
-
-
-def _postgres_server() -> str | None:
-    url = os.environ.get("BENCH_PG_SERVER") or os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return None
-    try:
-        import psycopg
-
-        with psycopg.connect(_with_database(url, "postgres"), connect_timeout=3):
-            return url
-    except Exception:
-        return None
-
-
-@contextlib.contextmanager
-def _postgres_database(server: str):
-    import psycopg
-
-    name = f"bench_celery_{os.getpid()}"
-    with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield _with_database(server, name)
-    finally:
-        with psycopg.connect(_with_database(server, "postgres"), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme.replace("postgresql", "postgres"), parts.netloc, f"/{name}", parts.query, ""))
 
 
 if __name__ == "__main__":

@@ -13,14 +13,14 @@ BENCH_PG_SERVER or DATABASE_URL, else postgres://postgres@127.0.0.1:5432). Each 
 fresh process. BENCH_INSIGHTS_KEEP=1 keeps the database afterwards.
 """
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from benchmarks.databases import postgres_database, postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 DECISIONS = int(os.environ.get("BENCH_INSIGHTS_DECISIONS", "1000000"))
@@ -48,8 +48,11 @@ POST_REVIEW_TYPES = [("support.reply", "replies"), ("support.note", "notes")]
 
 
 def main() -> None:
-    server = _postgres_server()
-    with _postgres_database(server) as url:
+    server = postgres_server(default=DEFAULT_SERVER)
+    if server is None:
+        print("bench_insights: skipped — it needs PostgreSQL (BENCH_PG_SERVER)")
+        return
+    with postgres_database(server, DATABASE, keep=KEEP) as url:
         environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
         environment.setdefault("SECRET_KEY", "bench-only-secret-key")
         environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
@@ -74,30 +77,6 @@ def main() -> None:
             f"ratio {nightly['seconds'] / baseline['seconds']:6.1f}x the baseline",
             flush=True,
         )
-
-
-def _postgres_server() -> str:
-    for candidate in (os.environ.get("BENCH_PG_SERVER"), os.environ.get("DATABASE_URL")):
-        if candidate and candidate.startswith("postgres"):
-            return candidate
-    return DEFAULT_SERVER
-
-
-@contextlib.contextmanager
-def _postgres_database(server: str):
-    import psycopg
-
-    parts = urlsplit(server)
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
-        connection.execute(f'CREATE DATABASE "{DATABASE}"')
-    try:
-        yield urlunsplit(parts._replace(path=f"/{DATABASE}"))
-    finally:
-        if not KEEP:
-            with psycopg.connect(admin_url, autocommit=True) as connection:
-                connection.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
 
 
 def _phase(environment: dict, *arguments: str) -> dict:

@@ -17,8 +17,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchmarks.databases import DEFAULT_SERVER, postgres_database, postgres_server
+
 ROOT = Path(__file__).resolve().parents[1]
-PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 DATABASE = "hitl_bench_intake"
 PORT = int(os.environ.get("BENCH_INTAKE_PORT", "8765"))
 SECONDS = int(os.environ.get("BENCH_INTAKE_SECONDS", "10"))
@@ -38,8 +39,15 @@ def main() -> None:
     if shutil.which("wrk") is None:
         print("bench_intake: skipped — needs `wrk` (apt-get install wrk)")
         return
-    env = _environment()
-    _recreate_database()
+    server = postgres_server(default=DEFAULT_SERVER)
+    if server is None:
+        print("bench_intake: skipped — it needs PostgreSQL (BENCH_PG_SERVER)")
+        return
+    with postgres_database(server, DATABASE) as url:
+        _measure(_environment(url))
+
+
+def _measure(env: dict) -> None:
     _manage(env, "migrate", "--run-syncdb", "--noinput")
     key = re.search(r"KEY=(\S+)", _manage(env, "shell", "-c", SETUP)).group(1)
     server = subprocess.Popen(
@@ -67,7 +75,6 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-        _drop_database()
 
 
 def _wrk(path: str, body: dict, token: str | None) -> float:
@@ -102,10 +109,10 @@ def _proposal(**signals) -> dict:
     }
 
 
-def _environment() -> dict:
+def _environment(database_url: str) -> dict:
     return os.environ | {
         "DJANGO_SETTINGS_MODULE": "benchmarks.settings_bench",
-        "DATABASE_URL": f"{PG_SERVER}/{DATABASE}",
+        "DATABASE_URL": database_url,
         "DEBUG": "0",
         "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -127,27 +134,11 @@ def _wait_until_up() -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/v1/schema/", timeout=2)  # noqa: S310
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/v1/schema/", timeout=2)
             return
         except OSError:
             time.sleep(0.3)
     raise RuntimeError("gunicorn did not start")
-
-
-def _recreate_database() -> None:
-    _drop_database()
-    _psql(f"CREATE DATABASE {DATABASE}")
-
-
-def _drop_database() -> None:
-    _psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
-def _psql(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
-        connection.execute(statement)
 
 
 if __name__ == "__main__":
