@@ -90,6 +90,10 @@ class Proposal(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
+    # Retention (EU AI Act Art. 19/26(6)): after the minimum period the content may be purged;
+    # the audit trail keeps its hashes, so the record of oversight stays verifiable.
+    payload_purged_at = models.DateTimeField(_("payload purged at"), null=True, blank=True)
+
     execution_status = models.CharField(_("execution"), max_length=16, choices=ExecutionStatus.choices, blank=True)
     execution_detail = models.JSONField(_("execution detail"), null=True, blank=True)
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
