@@ -55,7 +55,8 @@ def main() -> None:
                 f"({export['mb']:.0f} MB) in {export['seconds']:.1f} s, peak RSS {export['rss_mb']:.0f} MB",
                 flush=True,
             )
-            verdict = "OK" if report["seconds"] < GOAL_SECONDS and report["rss_mb"] < GOAL_MB else "OVER GOAL"
+            within = report["seconds"] < GOAL_SECONDS and report["rss_mb"] < GOAL_MB
+            verdict = "OK" if within and report["status"] == "ready" else "NOT MET"
             print(
                 f"{size:>9,} decisions ({seeded['proposals']:,} proposals, {seeded['events']:,} audit events, "
                 f"seeded in {seeded['seconds']:.0f} s): report {report['seconds']:.1f} s, CPU {report['cpu_seconds']:.1f} s "
@@ -64,6 +65,8 @@ def main() -> None:
                 f"status {report['status']} [{verdict}: < {GOAL_SECONDS} s, < {GOAL_MB} MB]",
                 flush=True,
             )
+            if report["status"] != "ready":
+                print(f"    the report failed: {report['error']}", flush=True)
             Path(folder, f"db{size}.sqlite3").unlink(missing_ok=True)
 
 
