@@ -12,7 +12,16 @@ from rest_framework.exceptions import APIException, NotFound, ValidationError
 
 from . import canonical, merkle, signing
 from .event_rows import event_row_chunks, hashed_timestamp
-from .models import GENESIS_HASH, SCHEMA_VERSION, AuditEvent, ChainHead, Checkpoint, MerkleNode, VerificationRun
+from .models import (
+    ENVELOPE_FIELDS,
+    GENESIS_HASH,
+    SCHEMA_VERSION,
+    AuditEvent,
+    ChainHead,
+    Checkpoint,
+    MerkleNode,
+    VerificationRun,
+)
 from .services import EVENT_OBJECT_TYPE, REDACTED_ACTION
 
 
@@ -400,38 +409,11 @@ def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
 
 def _event_problem(seq: int, expected_hash: str) -> str:
     """Re-hash one event (the starting point of an incremental verification)."""
-    row = (
-        AuditEvent.objects.filter(seq=seq)
-        .values_list(
-            "schema_version",
-            "seq",
-            "timestamp",
-            "actor_type",
-            "actor_id",
-            "action",
-            "object_type",
-            "object_id",
-            "data_hash",
-            "prev_hash",
-            "hash",
-        )
-        .first()
-    )
+    keys = ("schema_version", *ENVELOPE_FIELDS)
+    row = AuditEvent.objects.filter(seq=seq).values_list(*keys, "hash").first()
     if row is None:
         return _("event %(seq)s is missing") % {"seq": seq}
     *envelope, stored_hash = row
-    keys = (
-        "schema_version",
-        "seq",
-        "timestamp",
-        "actor_type",
-        "actor_id",
-        "action",
-        "object_type",
-        "object_id",
-        "data_hash",
-        "prev_hash",
-    )
     values = dict(zip(keys, envelope, strict=True))
     values["timestamp"] = canonical.format_timestamp(values["timestamp"])
     if canonical.event_hash(**values) != stored_hash or stored_hash != expected_hash:

@@ -16,6 +16,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from . import canonical, merkle, signing
 from .models import (
+    ENVELOPE_FIELDS,
     SCHEMA_VERSION,
     ActorType,
     AuditEvent,
@@ -227,21 +228,7 @@ Merkle leaf = SHA-256(0x00 || hash), node = SHA-256(0x01 || left || right), leaf
 
 
 def _bundle_events(first_seq: int, last_seq: int):
-    fields = [
-        "seq",
-        "timestamp",
-        "actor_type",
-        "actor_id",
-        "action",
-        "object_type",
-        "object_id",
-        "data_hash",
-        "prev_hash",
-        "hash",
-        "schema_version",
-        "data_record__salt",
-        "data_record__canonical_data",
-    ]
+    fields = [*ENVELOPE_FIELDS, "hash", "schema_version", "data_record__salt", "data_record__canonical_data"]
     rows = (
         AuditEvent.objects.filter(seq__gte=first_seq, seq__lte=last_seq)
         .order_by("seq")
