@@ -56,6 +56,9 @@ def test_summary_figures_match_the_database(generated_report, oversight):
     assert f"{flagged} flagged of {len(reviewed)} reviewed samples" in text
     assert f"Decisions signed {Decision.objects.count()}" in text
     assert "Agent suspensions 1" in text
+    escalated = [p for p in proposals if p.escalation_level]
+    steps = sum(p.escalation_level for p in escalated)
+    assert f"Escalated proposals {len(escalated)} {steps} escalation step{'s' if steps != 1 else ''} in all" in text
 
 
 def test_sign_offs_name_each_reviewer_with_licence_and_meanings(generated_report, reviewer):
@@ -105,6 +108,14 @@ def test_it_is_a_pdf_a_3_whose_attachments_are_associated_files(generated_report
     associated = [spec.get_object() for spec in catalog["/AF"]]
     assert sorted(spec["/F"] for spec in associated) == ["audit-events.jsonl", "decisions.jsonl"]
     assert {spec["/AFRelationship"] for spec in associated} == {"/Data"}
+    for spec in associated:  # PDF/A-3 6.8: a MIME type, sizes and dates on every embedded file
+        stream = spec["/EF"]["/F"].get_object()
+        assert stream["/Subtype"].replace("#2F", "/") == "/application/x-ndjson"  # "/" escaped in a name
+        assert {"/Size", "/ModDate"} <= set(stream["/Params"])
+        assert spec["/UF"] == spec["/F"]
+    intent = catalog["/OutputIntents"][0].get_object()
+    assert intent["/S"] == "/GTS_PDFA1"
+    assert "/DestOutputProfile" in intent
     metadata = catalog["/Metadata"].get_object().get_data().decode()
     assert re.search(r'pdfaid:part(="3"|>3<)', metadata)
     assert re.search(r'pdfaid:conformance(="B"|>B<)', metadata)
