@@ -131,7 +131,9 @@ def _print_stages(client, path: str, body: dict, requests: int) -> None:
         module = importlib.import_module(module_name)
         owner, name = (module, qualified) if "." not in qualified else (
             getattr(module, qualified.split(".")[0]), qualified.split(".")[1])
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:  # a stage this version of the code does not have
+            continue
         originals.append((owner, name, original))
         setattr(owner, name, _timed(original, label, totals))
     try:

@@ -41,6 +41,7 @@ from .payloads import payload_too_large, payload_version
 from .selectors import (
     proposal_approvals_of_current_version,
     proposal_for_reviewer,
+    proposal_get_for,
     proposal_mark_new,
     rule_escalation_queues,
 )
@@ -431,9 +432,12 @@ def _printed_name(user) -> str:
 
 
 def _idempotent_replay(*, agent: Agent, key: str, request_hash: str) -> Proposal | None:
-    record = IdempotencyRecord.objects.select_related("proposal").filter(agent=agent, key=key).first()
-    if record is None:
+    # Most keys are new: the first read fetches two columns; a replay then reads the proposal with
+    # everything its response shows (two queries, not one per relation).
+    record = IdempotencyRecord.objects.filter(agent=agent, key=key).values_list("request_hash", "proposal_id")[:1]
+    if not record:
         return None
-    if record.request_hash != request_hash:
+    recorded_hash, proposal_id = record[0]
+    if recorded_hash != request_hash:
         raise Conflict(_("This Idempotency-Key was used with a different request body."), code="idempotency_key_reused")
-    return record.proposal
+    return proposal_get_for(principal=agent, proposal_id=proposal_id)

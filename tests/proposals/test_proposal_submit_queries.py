@@ -23,10 +23,11 @@ def statements(agent_client, **body) -> list[str]:
     with CaptureQueriesContext(connection) as context:
         response = agent_client.post(URL, proposal_body(**body), format="json")
     assert response.status_code == 201, response.content
-    return [
-        query["sql"] for query in context.captured_queries
-        if "audit_" not in query["sql"] and not query["sql"].upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
-    ]
+    return [query["sql"] for query in context.captured_queries if _counted(query["sql"])]
+
+
+def _counted(sql: str) -> bool:
+    return "audit_" not in sql and not sql.upper().startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
 
 
 def test_an_autonomous_submission_reads_its_key_and_the_active_policy_and_inserts_the_proposal(agent_client, policy):
@@ -46,3 +47,19 @@ def test_a_submission_for_approval_reads_its_queue_with_calendar_and_channel_at_
     # key, policy, queue (+ calendar + channel), proposal, reviewer emails, outbox (email and Slack, one INSERT)
     assert len(sql) == 6, sql
     assert OutboxMessage.objects.filter(event_type="proposal.created").count() == 4  # two submissions
+
+
+def test_an_idempotency_key_costs_one_read_and_its_replay_reads_the_proposal_at_once(agent_client, policy):
+    statements(agent_client, confidence=0.95)  # warm the policy snapshot
+    with CaptureQueriesContext(connection) as context:
+        first = agent_client.post(URL, proposal_body(confidence=0.95), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    created = [query["sql"] for query in context.captured_queries if _counted(query["sql"])]
+    with CaptureQueriesContext(connection) as context:
+        retry = agent_client.post(URL, proposal_body(confidence=0.95), format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    replayed = [query["sql"] for query in context.captured_queries if _counted(query["sql"])]
+
+    assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+    # key, idempotency read, policy, proposal, idempotency record
+    assert len(created) == 5, created
+    # key, idempotency read, proposal with its relations, its decisions
+    assert len(replayed) == 4, replayed
