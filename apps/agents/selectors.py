@@ -8,6 +8,7 @@ from .models import Agent, AgentKey
 # three times as long composing a select_related query as the database spends answering it.
 # Only columns whose database value is already the Python value are read (no converters needed
 # on any backend); the agent's other fields stay deferred and load if something touches them.
+# In the model's field order, as Model.from_db expects them.
 _AGENT_FIELDS = ("id", "name", "description", "owner_id", "callback_url", "webhook_secret", "status", "suspension_reason")
 _AGENT_BY_KEY_PREFIX = """
 SELECT agents_agentkey.id, agents_agentkey.key_hash, agents_agent.id, agents_agent.name, agents_agent.description,
