@@ -3,6 +3,12 @@
 Measures POST /api/v1/proposals/ routed autonomously and to pre_approval, against a bare DRF
 create endpoint on a one-table model served by the same gunicorn in the same run.
 Goal: each route >= 0.7 of bare. Scale with BENCH_INTAKE_SECONDS (default 10 per run).
+
+BENCH_INTAKE_AUDIT_CHAINING: AUDIT_CHAINING for the server, e.g. "deferred"; a comma-separated
+list ("inline,deferred") measures each mode with its own server, bare included, in one run.
+To see the request path without the cost of the chain head held through the WAL flush, run with
+PGOPTIONS="-c synchronous_commit=off" (it reaches every connection, bare's too).
+`python -m benchmarks.profile_intake` shows the same requests in-process: queries, CPU, profile.
 """
 
 import json
@@ -25,6 +31,7 @@ PORT = int(os.environ.get("BENCH_INTAKE_PORT", "8765"))
 SECONDS = int(os.environ.get("BENCH_INTAKE_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_INTAKE_CONNECTIONS", "8"))
+AUDIT_CHAINING = [mode.strip() for mode in os.environ.get("BENCH_INTAKE_AUDIT_CHAINING", "").split(",") if mode.strip()]
 
 SETUP = """
 from apps.agents.services import agent_create
@@ -50,6 +57,12 @@ def main() -> None:
 def _measure(env: dict) -> None:
     _manage(env, "migrate", "--run-syncdb", "--noinput")
     key = re.search(r"KEY=(\S+)", _manage(env, "shell", "-c", SETUP)).group(1)
+    for chaining in AUDIT_CHAINING or [None]:
+        _measure_server(env if chaining is None else env | {"AUDIT_CHAINING": chaining}, key)
+
+
+def _measure_server(env: dict, key: str) -> None:
+    load_before = _load_average()
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "hitlplatform.wsgi", "--workers", "2", "--worker-class", "gthread",
          "--threads", "4", "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"],
@@ -67,7 +80,9 @@ def _measure(env: dict) -> None:
             for name, (path, body, token) in scenarios.items():
                 results[name].append(_wrk(path, body, token))
         bare = max(results["bare DRF create (baseline)"])
-        print(f"intake over {ROUNDS} rounds of {SECONDS}s, {CONNECTIONS} keep-alive connections, best round:")
+        settings = ", ".join(f"{name}={env[name]}" for name in ("AUDIT_CHAINING", "PGOPTIONS") if env.get(name))
+        print(f"intake over {ROUNDS} rounds of {SECONDS}s, {CONNECTIONS} keep-alive connections"
+              f"{f' ({settings})' if settings else ''}, best round; load average {load_before} before, {_load_average()} after:")
         for name, rates in results.items():
             best = max(rates)
             print(f"  {name:32s} {best:8.0f} req/s   ratio to bare {best / bare:5.2f}")
@@ -75,6 +90,10 @@ def _measure(env: dict) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def _load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def _wrk(path: str, body: dict, token: str | None) -> float:

@@ -1,7 +1,35 @@
 """Reads of the agents app."""
 
-from .models import AgentKey
+from django.db import connection
+
+from .models import Agent, AgentKey
+
+# Every agent request authenticates with this read, so it is written out: the ORM spends about
+# three times as long composing a select_related query as the database spends answering it.
+# Only columns whose database value is already the Python value are read (no converters needed
+# on any backend); the agent's other fields stay deferred and load if something touches them.
+# In the model's field order, as Model.from_db expects them.
+_AGENT_FIELDS = ("id", "name", "description", "owner_id", "callback_url", "webhook_secret", "status", "suspension_reason")
+_AGENT_BY_KEY_PREFIX = """
+SELECT agents_agentkey.id, agents_agentkey.key_hash, agents_agent.id, agents_agent.name, agents_agent.description,
+       agents_agent.owner_id, agents_agent.callback_url, agents_agent.webhook_secret, agents_agent.status,
+       agents_agent.suspension_reason
+FROM agents_agentkey INNER JOIN agents_agent ON agents_agent.id = agents_agentkey.agent_id
+WHERE agents_agentkey.prefix = %s AND agents_agentkey.revoked_at IS NULL
+"""
 
 
 def agent_key_for(prefix: str) -> AgentKey | None:
-    return AgentKey.objects.select_related("agent").filter(prefix=prefix, revoked_at__isnull=True).first()
+    """The unrevoked key with this prefix, its agent loaded with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_AGENT_BY_KEY_PREFIX, [prefix])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    key_id, key_hash, *agent_values = row
+    agent = Agent.from_db(connection.alias, _AGENT_FIELDS, agent_values)
+    key = AgentKey.from_db(
+        connection.alias, ("id", "agent_id", "prefix", "key_hash", "revoked_at"), (key_id, agent.pk, prefix, key_hash, None)
+    )
+    AgentKey.agent.field.set_cached_value(key, agent)
+    return key

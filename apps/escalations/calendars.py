@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from apps.accounts.models import Queue
+
 from .models import QueueCalendar
 
 # A calendar with no open day would never come due; after this many days the search gives up.
@@ -55,6 +57,8 @@ def sla_deadlines(*, queue, start: datetime, sla: timedelta) -> tuple[datetime, 
 
 
 def _calendar_of(queue) -> QueueCalendar | None:
+    if isinstance(queue, Queue) and Queue.calendar.is_cached(queue):  # read with the queue
+        return getattr(queue, "calendar", None)
     queue_id = getattr(queue, "pk", queue)
     cache = _batch_cache.get()
     calendar = cache.get(queue_id, _NONE) if cache is not None else _NONE

@@ -2,7 +2,6 @@
 
 import hashlib
 import hmac
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,11 +11,9 @@ from django.utils.translation import gettext as _
 from rest_framework.renderers import JSONRenderer
 
 from apps.proposals.models import Decision, Proposal
-from apps.proposals.serializers import ProposalOutputSerializer
+from apps.proposals.serializers import proposal_representation
 
 from .models import EventType
-
-_serializers = threading.local()
 
 
 def webhook_body(*, event_id, event_type: str, proposal: Proposal) -> str:
@@ -26,7 +23,7 @@ def webhook_body(*, event_id, event_type: str, proposal: Proposal) -> str:
     batches) is serialized as it is; any other is read again, its relations with it.
     """
     current = proposal if _read_for_webhooks(proposal) else proposals_for_webhooks(Proposal.objects).get(pk=proposal.pk)
-    document = {"id": str(event_id), "type": event_type, "proposal": _proposal_serializer().to_representation(current)}
+    document = {"id": str(event_id), "type": event_type, "proposal": proposal_representation(current)}
     return JSONRenderer().render(document).decode()
 
 
@@ -35,14 +32,6 @@ def proposals_for_webhooks(proposals):
     return proposals.select_related(
         "agent", "queue", "policy_version", "policy_rule", "post_review__reviewer"
     ).prefetch_related(Prefetch("decisions", queryset=Decision.objects.select_related("reviewer")))
-
-
-def _proposal_serializer() -> ProposalOutputSerializer:
-    # Building a serializer's fields costs more than using them; one read-only instance per thread.
-    serializer = getattr(_serializers, "proposal", None)
-    if serializer is None:
-        serializer = _serializers.proposal = ProposalOutputSerializer()
-    return serializer
 
 
 def _read_for_webhooks(proposal: Proposal) -> bool:

@@ -17,7 +17,13 @@ from hitlplatform.errors import Forbidden
 
 from .models import ExecutionStatus, PostActionReview, Proposal, Status, Verdict
 from .selectors import proposal_get_for, proposal_wait, proposals_visible_to, proposals_with_decisions
-from .serializers import DecisionOutputSerializer, ProposalInputSerializer, ProposalOutputSerializer
+from .serializers import (
+    DecisionOutputSerializer,
+    ProposalInputSerializer,
+    ProposalOutputSerializer,
+    proposal_input_validate,
+    proposal_representation,
+)
 from .services import (
     proposal_cancel,
     proposal_decide,
@@ -77,16 +83,15 @@ class ProposalListCreateApi(generics.ListAPIView):
     def post(self, request):
         if not IsAgent().has_permission(request, self):
             raise Forbidden(_("Only agents submit proposals."))
-        data = ProposalInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        fields = proposal_input_validate(request.data)
         idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
         submission = proposal_submit(
             agent=request.user,
-            fields=data.validated_data,
+            fields=fields,
             idempotency_key=idempotency_key,
             request_hash=_request_hash(request.data) if idempotency_key else "",
         )
-        response = Response(ProposalOutputSerializer(submission.proposal).data, status=status.HTTP_201_CREATED)
+        response = Response(proposal_representation(submission.proposal), status=status.HTTP_201_CREATED)
         if not submission.created:
             response["Idempotent-Replayed"] = "true"
         return response
@@ -95,7 +100,7 @@ class ProposalListCreateApi(generics.ListAPIView):
 class ProposalDetailApi(APIView):
     @extend_schema(responses=ProposalOutputSerializer, summary="A proposal")
     def get(self, request, pk):
-        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
 
 
 class ProposalWaitApi(APIView):
@@ -107,7 +112,7 @@ class ProposalWaitApi(APIView):
         data = self.InputSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         proposal = proposal_wait(principal=request.user, proposal_id=pk, timeout=data.validated_data["timeout"])
-        return Response(ProposalOutputSerializer(proposal).data)
+        return Response(proposal_representation(proposal))
 
 
 class ProposalCancelApi(APIView):
@@ -122,7 +127,7 @@ class ProposalCancelApi(APIView):
         data.is_valid(raise_exception=True)
         proposal_get_for(principal=request.user, proposal_id=pk)
         proposal_cancel(proposal_id=pk, agent=request.user, **data.validated_data)
-        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
 
 
 class ProposalExecutionApi(APIView):
@@ -143,7 +148,7 @@ class ProposalExecutionApi(APIView):
         data.is_valid(raise_exception=True)
         proposal_get_for(principal=request.user, proposal_id=pk)
         proposal_report_execution(proposal_id=pk, agent=request.user, **data.validated_data)
-        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
 
 
 class DecisionCreateApi(APIView):
@@ -203,7 +208,7 @@ class PostActionReviewApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         proposal_post_review(proposal_id=pk, reviewer=request.user, **data.validated_data)
-        return Response(ProposalOutputSerializer(proposal_get_for(principal=request.user, proposal_id=pk)).data)
+        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
 
 
 def _request_hash(body) -> str:

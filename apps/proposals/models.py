@@ -53,7 +53,9 @@ class ExecutionStatus(models.TextChoices):
 
 
 class Proposal(models.Model):
-    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="proposals")
+    # agent and queue have no index of their own: the composite indexes below lead with them and
+    # serve every lookup, and each index is one more write on every submission.
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="proposals", db_index=False)
     external_id = models.CharField(_("external id"), max_length=200, blank=True)
     action_type = models.CharField(_("action type"), max_length=200)
     payload = models.JSONField(_("payload"))
@@ -80,7 +82,9 @@ class Proposal(models.Model):
     policy_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     policy_rule = models.ForeignKey(PolicyRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     routing = models.JSONField(_("routing"), default=dict)
-    queue = models.ForeignKey(Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals")
+    queue = models.ForeignKey(
+        Queue, on_delete=models.PROTECT, null=True, blank=True, related_name="proposals", db_index=False
+    )
     escalation_level = models.PositiveSmallIntegerField(_("escalation level"), default=0)
     sla_due_at = models.DateTimeField(_("SLA due"), null=True, blank=True)
     reminded_at = models.DateTimeField(_("reminder sent"), null=True, blank=True)

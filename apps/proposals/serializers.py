@@ -1,11 +1,49 @@
-"""Output shapes of proposals and decisions (shared by the API views and webhooks)."""
+"""Input and output shapes of proposals and decisions (shared by the API views and webhooks)."""
+
+import threading
 
 from django.utils.translation import gettext as _
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.settings import api_settings
 
 from apps.policies.models import ComplianceExposure
 
 from .payloads import payload_too_large
+
+_per_thread = threading.local()
+
+
+def proposal_input_validate(data) -> dict:
+    """The validated fields of a submission; a ValidationError names every bad field."""
+    if data is None:  # a JSON null body, worded as Serializer.is_valid words it
+        raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]})
+    return _shared(ProposalInputSerializer).run_validation(data)
+
+
+def proposal_representation(proposal) -> dict:
+    """A proposal as the API returns it (and webhooks carry it)."""
+    return _shared(ProposalOutputSerializer).to_representation(proposal)
+
+
+def _shared(serializer_class):
+    # Building a serializer's fields (a deep copy of each declared field) costs more than using
+    # them; these serializers keep no state between calls, so each thread builds one, once.
+    serializer = getattr(_per_thread, serializer_class.__name__, None)
+    if serializer is None:
+        serializer = serializer_class()
+        setattr(_per_thread, serializer_class.__name__, serializer)
+    return serializer
+
+
+class NumberField(serializers.FloatField):
+    """A JSON number: DRF's FloatField would also take "0.9" and true."""
+
+    def run_validation(self, data=serializers.empty):
+        value = super().run_validation(data)
+        if isinstance(data, bool | str):
+            raise serializers.ValidationError(_("A number from 0 to 1 is required."))
+        return value
 
 
 class ProposalInputSerializer(serializers.Serializer):
@@ -16,7 +54,7 @@ class ProposalInputSerializer(serializers.Serializer):
     summary = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
     reasoning = serializers.CharField(required=False, allow_blank=True, default="", max_length=20_000)
     evidence = serializers.ListField(required=False, default=list, max_length=100)
-    confidence = serializers.FloatField(min_value=0.0, max_value=1.0)
+    confidence = NumberField(min_value=0.0, max_value=1.0)
     irreversible = serializers.BooleanField(required=False, default=False)
     blast_radius = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False, default=0)
     compliance_exposure = serializers.ChoiceField(choices=ComplianceExposure.choices, required=False, default="none")
@@ -34,11 +72,6 @@ class ProposalInputSerializer(serializers.Serializer):
         if too_large:
             raise serializers.ValidationError(_("The payload is larger than the allowed size."))
         return payload
-
-    def validate_confidence(self, confidence):
-        if isinstance(self.initial_data.get("confidence"), bool | str):
-            raise serializers.ValidationError(_("A number from 0 to 1 is required."))
-        return confidence
 
     def validate_evidence(self, evidence):
         try:

@@ -41,6 +41,7 @@ from .payloads import payload_too_large, payload_version
 from .selectors import (
     proposal_approvals_of_current_version,
     proposal_for_reviewer,
+    proposal_get_for,
     proposal_mark_new,
     rule_escalation_queues,
 )
@@ -61,11 +62,9 @@ def proposal_submit(*, agent: Agent, fields: dict, idempotency_key: str = "", re
             return Submission(proposal=replay, created=False)
     try:
         with transaction.atomic():
-            proposal = _proposal_create(agent=agent, fields=fields)
-            if idempotency_key:
-                IdempotencyRecord.objects.create(
-                    agent=agent, key=idempotency_key, request_hash=request_hash, proposal=proposal
-                )
+            proposal = _proposal_create(
+                agent=agent, fields=fields, idempotency_key=idempotency_key, request_hash=request_hash
+            )
     except IntegrityError:
         # A concurrent retry with the same key won the race; answer as it did.
         replay = _idempotent_replay(agent=agent, key=idempotency_key, request_hash=request_hash)
@@ -191,7 +190,7 @@ def ensure_may_decide(*, proposal: Proposal, reviewer) -> None:
         raise Conflict(_("The proposal is already %(status)s.") % {"status": proposal.get_status_display()}, code="final")
 
 
-def _proposal_create(*, agent: Agent, fields: dict) -> Proposal:
+def _proposal_create(*, agent: Agent, fields: dict, idempotency_key: str, request_hash: str) -> Proposal:
     # The agent row was read by authentication moments ago in this request: its suspension
     # flag is that fresh, and a suspended agent's pending proposals cannot be approved anyway.
     if agent.is_suspended:
@@ -221,6 +220,12 @@ def _proposal_create(*, agent: Agent, fields: dict) -> Proposal:
         proposal.final_payload = proposal.payload
         proposal.decided_at = now
     proposal.save()
+    if idempotency_key:
+        IdempotencyRecord.objects.create(agent=agent, key=idempotency_key, request_hash=request_hash, proposal=proposal)
+    if proposal.status == Status.PENDING:
+        outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.created")
+    # The audit append comes last: it holds the chain head until COMMIT, and every submission
+    # waits for that lock, so nothing else should run while it is held.
     audit_record(
         action="proposal.submitted",
         actor=agent,
@@ -241,8 +246,6 @@ def _proposal_create(*, agent: Agent, fields: dict) -> Proposal:
             "queue": proposal.queue.slug if proposal.queue else None,
         },
     )
-    if proposal.status == Status.PENDING:
-        outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.created")
     proposal_mark_new(proposal)
     return proposal
 
@@ -409,8 +412,12 @@ def _next_escalation_queue(proposal: Proposal) -> str | None:
 
 
 def queue_for(slug: str) -> Queue:
-    queue = Queue.objects.filter(slug=slug).first()
-    return queue or queue_get_or_create(slug=slug)
+    """The queue with its business hours and channels, which the SLA clock and the notifications
+    read next: one query instead of three."""
+    try:
+        return Queue.objects.select_related("calendar", "channel").get(slug=slug)
+    except Queue.DoesNotExist:
+        return queue_get_or_create(slug=slug)
 
 
 def sla_of(proposal: Proposal) -> timedelta:
@@ -425,9 +432,12 @@ def _printed_name(user) -> str:
 
 
 def _idempotent_replay(*, agent: Agent, key: str, request_hash: str) -> Proposal | None:
-    record = IdempotencyRecord.objects.select_related("proposal").filter(agent=agent, key=key).first()
-    if record is None:
+    # Most keys are new: the first read fetches two columns; a replay then reads the proposal with
+    # everything its response shows (two queries, not one per relation).
+    record = IdempotencyRecord.objects.filter(agent=agent, key=key).values_list("request_hash", "proposal_id")[:1]
+    if not record:
         return None
-    if record.request_hash != request_hash:
+    recorded_hash, proposal_id = record[0]
+    if recorded_hash != request_hash:
         raise Conflict(_("This Idempotency-Key was used with a different request body."), code="idempotency_key_reused")
-    return record.proposal
+    return proposal_get_for(principal=agent, proposal_id=proposal_id)

@@ -46,6 +46,8 @@ INVALID_BODIES = [
     ("confidence", {"confidence": -0.1}),
     ("confidence", {"confidence": "high"}),
     ("confidence", {"confidence": None}),
+    ("confidence", {"confidence": "0.9"}),  # a number, not a string that reads as one
+    ("confidence", {"confidence": True}),
     ("payload", {"payload": [1, 2]}),
     ("payload", {"payload": "text"}),
     ("action_type", {"action_type": ""}),
@@ -102,6 +104,15 @@ def test_a_non_json_body_gets_400(agent_client, policy, world_state):
     response = agent_client.post(URL, data="{not json", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "parse_error"
+    assert world_state() == before
+
+
+@pytest.mark.parametrize("body", ["null", "[]", '"text"'])
+def test_a_body_that_is_not_an_object_gets_400(agent_client, policy, world_state, body):
+    before = world_state()
+    response = agent_client.post(URL, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "non_field_errors" in response.json()["error"]["fields"]
     assert world_state() == before
 
 
