@@ -111,13 +111,17 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
     if not reason:
         raise ValidationError({"reason": [_("A reason is required to redact audit data.")]})
     audit_chain_pending()
+    deferred = _chaining_deferred()
     try:
         with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
+            if deferred:  # the sequencer's lock order, its lock then the head: no deadlock with one
+                _sequencer_lock(try_only=False)
             _chain_head_for_update()  # serializes redactions with every append (no UPDATE right needed on data)
             data_record = AuditEventData.objects.select_related("event").filter(event_id=seq).first()
             if data_record is None:
                 if AuditEvent.objects.filter(seq=seq).exists():
-                    raise ValidationError({"seq": [_("The data of event %(seq)s is already redacted.") % {"seq": seq}]})
+                    redacted = _("The data of event %(seq)s is already redacted.") % {"seq": seq}
+                    raise ValidationError({"seq": [redacted]})
                 raise NotFound(_("No audit event %(seq)s.") % {"seq": seq})
             if data_record.event.action == REDACTED_ACTION:
                 raise ValidationError({"seq": [_("A redaction record cannot itself be redacted.")]})
@@ -133,7 +137,7 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
             _chain_append(redaction, salt=salt, canonical_data=canonical_data)
             data_record.delete()
     finally:
-        if _chaining_deferred():  # it held the head: it looks at the staging table after its commit
+        if deferred:  # it held the sequencer's lock: it looks at the staging table when it ends
             _chain_after_this_transaction()
     return redaction
 
@@ -354,18 +358,13 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
     event.data_record = AuditEventData(event=event, salt=salt, canonical_data=canonical_data)
 
 
-def _locked_head(cursor, *, skip_locked: bool = False) -> tuple[int, str, str] | None:
-    """(seq, hash, frontier) of the chain head, locked; None when `skip_locked` and another holds it."""
-    statement = _HEAD_FOR_UPDATE[connection.vendor == "postgresql"]
-    if skip_locked and connection.vendor == "postgresql":
-        statement += " SKIP LOCKED"
-    cursor.execute(statement)
+def _locked_head(cursor) -> tuple[int, str, str]:
+    """(seq, hash, frontier) of the chain head, locked until the transaction ends."""
+    cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
     head = cursor.fetchone()
-    if head is None:
-        if skip_locked and ChainHead.objects.filter(pk=1).exists():
-            return None
-        ChainHead.objects.get_or_create(pk=1)  # a fresh or flushed database
-        cursor.execute(statement)
+    if head is None:  # a fresh or flushed database
+        ChainHead.objects.get_or_create(pk=1)
+        cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
         head = cursor.fetchone()
     return head
 
@@ -422,13 +421,20 @@ def _chain_head_for_update() -> ChainHead:
 
 # --- deferred chaining: staging in the caller's transaction, a sequencer after its commit ------------
 #
-# Invariant: whoever holds the chain head in deferred mode looks at the staging table again after
-# its transaction ends. So a process that finds the head taken may leave its staged rows behind:
-# the holder, looking after its own commit (a fresh statement), sees them. A process that crashed
+# Sequencers exclude each other with a transaction-level advisory lock; a writer whose sequencer
+# finds it taken leaves at once. Invariant: a sequencer looks at the staging table again after its
+# transaction ends, so the rows of those that left are chained by the one that held the lock (it
+# sees them with a fresh statement after its commit). The chain head itself is still taken FOR
+# UPDATE, which serializes the sequencer with immediate appends and redactions. A process that dies
 # between its commit and its sequencer leaves rows for the next writer, the beat task
 # (audit.chain_pending) or any reader that calls audit_chain_pending() first.
+#
+# Why an advisory lock and not FOR UPDATE SKIP LOCKED of the head for the "who sequences" question:
+# writers ask it once per transaction, and a try of an advisory lock in autocommit is one read-only
+# round trip, while a row lock, even taken and dropped at once, writes the row's header and WAL.
 
 CHAIN_BATCH_SIZE = 5000
+_SEQUENCER_LOCK = 0x6175_6469_745F_7365  # the advisory lock key of the sequencer ("audit_se")
 _PENDING_COLUMNS = (
     "timestamp",
     "actor_type",
@@ -446,12 +452,6 @@ _INSERT_PENDING = (
     " data_hash, salt, canonical_data, schema_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
 )
 _PENDING_EXISTS = "SELECT id FROM audit_pending_event ORDER BY id LIMIT 1"
-# Free, or missing (a flushed database: the transaction creates it). In autocommit, so the lock
-# ends with the statement: one round trip for the writers that find the head taken.
-_HEAD_IS_FREE = (
-    "SELECT (SELECT 1 FROM audit_chain_head WHERE id = 1 FOR UPDATE SKIP LOCKED) IS NOT NULL"
-    " OR NOT EXISTS (SELECT 1 FROM audit_chain_head WHERE id = 1)"
-)
 # The move: the oldest staged rows leave the staging table in the transaction that chains them.
 _TAKE_PENDING = (
     "DELETE FROM audit_pending_event WHERE id IN (SELECT id FROM audit_pending_event ORDER BY id LIMIT %s)"
@@ -521,25 +521,34 @@ def _chain_pending(*, wait: bool) -> int:
 def _chain_pending_batch(*, wait: bool) -> int | None:
     """Move up to CHAIN_BATCH_SIZE staged rows into the chain, in id order, in one transaction.
 
-    Returns how many, or None when another process holds the head (`wait` waits for it instead).
+    Returns how many, or None when another sequencer is at work (`wait` waits for it instead).
     """
     in_transaction = connection.in_atomic_block
-    if not wait and not in_transaction and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_HEAD_IS_FREE)
-            if not cursor.fetchone()[0]:
-                return None
+    postgresql = connection.vendor == "postgresql"
+    if postgresql and not wait and not in_transaction and not _sequencer_lock(try_only=True):
+        return None  # a look in autocommit first: no BEGIN and COMMIT when another is at work
     with transaction.atomic(), connection.cursor() as cursor:
-        head = _locked_head(cursor, skip_locked=not wait)
-        if head is None:
+        # (on SQLite the transaction began IMMEDIATE: it is the only writer)
+        if postgresql and not _sequencer_lock(try_only=not wait):
             return None
-        if in_transaction:  # the head stays locked until the caller's commit: look again after it
+        head = _locked_head(cursor)  # waits for an immediate append or a redaction, if one holds it
+        if in_transaction:  # the locks last until the caller's commit: look again after it
             _chain_after_this_transaction()
         cursor.execute(_TAKE_PENDING, [CHAIN_BATCH_SIZE])
         rows = sorted(cursor.fetchall())  # RETURNING promises no order
         if rows:
             _append_batch(cursor, head, rows)
         return len(rows)
+
+
+def _sequencer_lock(*, try_only: bool) -> bool:
+    """Take the sequencer's advisory lock until the transaction ends (at once in autocommit)."""
+    with connection.cursor() as cursor:
+        if try_only:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEQUENCER_LOCK])
+            return cursor.fetchone()[0]
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEQUENCER_LOCK])
+        return True
 
 
 def _append_batch(cursor, head: tuple[int, str, str], rows: list[tuple]) -> None:

@@ -51,7 +51,9 @@ def commit_and_die_before_the_sequencer(count: int, **fields) -> list[AuditPendi
     """
     with pytest.raises(ProcessDied), transaction.atomic():
         transaction.on_commit(_die)
-        staged = [audit_record(action=fields.get("action", "test.staged"), data={"n": number}) for number in range(count)]
+        staged = [
+            audit_record(action=fields.get("action", "test.staged"), data={"n": number}) for number in range(count)
+        ]
     assert AuditPendingEvent.objects.count() == count
     return staged
 
@@ -70,7 +72,9 @@ def assert_chain_is_whole(events: int):
 def test_an_event_is_staged_in_the_transaction_and_chained_after_its_commit(deferred):
     # when
     with transaction.atomic():
-        pending = audit_record(action="decision.recorded", object_type="proposals.proposal", object_id="7", data={"v": 1})
+        pending = audit_record(
+            action="decision.recorded", object_type="proposals.proposal", object_id="7", data={"v": 1}
+        )
         staged_inside = list(AuditPendingEvent.objects.values_list("id", flat=True))
         chained_inside = AuditEvent.objects.count()
     # then
@@ -163,7 +167,14 @@ def test_a_savepoint_rolled_back_does_not_lose_the_sequencer_of_what_follows(def
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "rescuer",
-    ["audit_chain_pending", "beat task", "next writer", "checkpoint", "verify_audit", "verify_audit --since-checkpoint"],
+    [
+        "audit_chain_pending",
+        "beat task",
+        "next writer",
+        "checkpoint",
+        "verify_audit",
+        "verify_audit --since-checkpoint",
+    ],
 )
 def test_events_left_behind_by_a_crash_are_chained_before_anyone_relies_on_the_head(deferred, rescuer, capsys):
     # given
@@ -262,23 +273,34 @@ def record_and_see_it_staged():
 
 @on_postgresql
 @pytest.mark.django_db(transaction=True)
-def test_a_writer_that_finds_the_head_taken_leaves_and_the_holder_chains_its_event_after_commit(deferred, caplog):
-    # given: this connection holds the chain head (a redaction, which chains at once)
-    audit_record(action="to.redact", data={"name": "Ada"})
+@pytest.mark.parametrize(
+    ("holder", "chain"),
+    [
+        ("a sequencer", ["left.behind", "while.held"]),
+        ("a redaction", ["left.behind", "audit.redacted", "while.held"]),
+    ],
+)
+def test_a_writer_that_finds_the_sequencers_lock_taken_leaves_and_the_holder_chains_its_event_after_commit(
+    deferred, caplog, holder, chain
+):
+    # given: this connection holds the sequencer's lock in a transaction of its own
+    if holder == "a sequencer":
+        commit_and_die_before_the_sequencer(1, action="left.behind")
+    else:
+        audit_record(action="left.behind")  # autocommit: chained at once, nothing left staged
     with transaction.atomic():
-        audit_redact(seq=1, reason="ER-1")
-        # when: another process commits an event while the head is held
+        if holder == "a sequencer":
+            audit_chain_pending()
+        else:
+            audit_redact(seq=1, reason="ER-1")
+        # when: another process commits an event meanwhile
         staged_after_it_returned = as_another_process(record_and_see_it_staged)
-        assert AuditEvent.objects.count() == 2  # the writer's event waits for the holder
+        assert AuditEvent.objects.count() == len(chain) - 1  # the writer's event waits for the holder
     # then: the writer did not wait, and the holder looked at the staging table after its commit
     assert staged_after_it_returned is True
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
-    assert list(AuditEvent.objects.order_by("seq").values_list("action", flat=True)) == [
-        "to.redact",
-        "audit.redacted",
-        "while.held",
-    ]
-    assert_chain_is_whole(3)
+    assert list(AuditEvent.objects.order_by("seq").values_list("action", flat=True)) == chain
+    assert_chain_is_whole(len(chain))
 
 
 @on_postgresql
