@@ -4,15 +4,18 @@ Most of this needs real commits (transaction=True) on PostgreSQL: on SQLite defe
 immediate chaining (BEGIN IMMEDIATE serializes whole transactions there anyway).
 """
 
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
-from apps.audit import services, tasks
+from apps.audit import services, signing, tasks
 from apps.audit.models import AuditEvent, AuditEventData, AuditPendingEvent, Checkpoint, VerificationRun
 from apps.audit.selectors import audit_root_hash, audit_verify
 from apps.audit.services import (
@@ -23,6 +26,7 @@ from apps.audit.services import (
     audit_verification_record,
 )
 
+VERIFIER = Path(services.__file__).with_name("offline") / "verify_bundle.py"
 on_postgresql = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="deferred chaining is PostgreSQL's (on SQLite it chains immediately): set DATABASE_URL=postgres://...",
@@ -326,6 +330,31 @@ def test_a_sequencer_looks_again_after_its_commit_for_events_committed_while_it_
     assert not [record for record in caplog.records if record.levelname == "ERROR"]
     assert list(AuditEvent.objects.order_by("seq").values_list("action", flat=True)) == ["left.behind", "while.held"]
     assert_chain_is_whole(2)
+
+
+@on_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_timestamps_are_record_times_so_the_chain_may_hold_them_out_of_order_and_still_verifies(deferred, tmp_path):
+    # given: an event recorded first but committed after a later one
+    with transaction.atomic():
+        first = audit_record(action="recorded.first")
+        as_another_process(lambda: audit_record(action="recorded.second"))
+    # when
+    chain = list(AuditEvent.objects.order_by("seq").values_list("action", "timestamp"))
+    bundle = tmp_path / "bundle.zip"
+    today = datetime.now(UTC).date().isoformat()
+    call_command("export_audit", "--start", today, "--end", today, "--out", str(bundle))
+    offline = subprocess.run(
+        [sys.executable, "-I", str(VERIFIER), str(bundle), "--public-key", signing.public_key_hex()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # then
+    assert [action for action, _ in chain] == ["recorded.second", "recorded.first"]
+    assert chain[1][1] == first.timestamp < chain[0][1]
+    assert_chain_is_whole(2)
+    assert offline.returncode == 0, offline.stdout + offline.stderr
 
 
 @on_postgresql
