@@ -68,9 +68,9 @@ def audit_chain_pending(*, wait: bool = True) -> int:
     """Chain the staged events of deferred chaining; returns how many this call chained.
 
     With `wait` (for whatever needs the chain complete: checkpoints, verification, export,
-    redaction, proofs) it waits for the chain head, so every event committed before the call is
-    chained when it returns. Without (the beat task) it leaves the work to a process that holds
-    the head, which looks again after its commit. Nothing staged costs one indexed read.
+    redaction, proofs) it waits for a sequencer at work, so every event committed before the call
+    is chained when it returns. Without (the beat task) it leaves the work to that sequencer,
+    which looks again after its commit. Nothing staged costs one indexed read.
     """
     if not _pending_exists():
         return 0
@@ -505,7 +505,7 @@ def _chain_pending_after_commit() -> None:
 
 
 def _chain_pending(*, wait: bool) -> int:
-    """Chain staged events batch by batch until none is left or another process holds the head."""
+    """Chain staged events batch by batch until none is left or another sequencer is at work."""
     chained = 0
     while True:
         moved = _chain_pending_batch(wait=wait)

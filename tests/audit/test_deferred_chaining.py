@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 from rest_framework.test import APIClient
 
-from apps.audit import services, signing, tasks
+from apps.audit import canonical, services, signing, tasks
 from apps.audit.models import AuditEvent, AuditEventData, AuditPendingEvent, Checkpoint, VerificationRun
 from apps.audit.selectors import audit_root_hash, audit_verify
 from apps.audit.services import (
@@ -413,6 +413,30 @@ def test_the_staging_table_refuses_update():
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
         AuditPendingEvent.objects.filter(pk=pending.pk).update(action="forged")
     assert AuditPendingEvent.objects.get(pk=pending.pk).action == "staged"
+
+
+@pytest.mark.django_db
+def test_the_sequencer_chains_staged_rows_on_either_database():
+    # given: rows in the staging table (on SQLite only a switch of database could leave some)
+    for number in range(5):
+        salt, canonical_data = f"{number:064x}", f'{{"n":{number}}}'
+        AuditPendingEvent.objects.create(
+            timestamp=datetime.now(UTC),
+            actor_type="system",
+            actor_id="system",
+            action="staged",
+            object_id=str(number),
+            data_hash=canonical.data_hash(salt, canonical_data),
+            salt=salt,
+            canonical_data=canonical_data,
+        )
+    # when
+    chained = audit_chain_pending()
+    # then
+    assert chained == 5
+    assert list(AuditEvent.objects.order_by("seq").values_list("object_id", flat=True)) == ["0", "1", "2", "3", "4"]
+    assert_chain_is_whole(5)
+    assert audit_checkpoint_create().root_hash == audit_root_hash(tree_size=5)
 
 
 @pytest.mark.django_db
