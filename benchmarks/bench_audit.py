@@ -12,7 +12,9 @@
   append serialized by a row lock held until COMMIT, as immediate chaining is.
   Goal: >= 0.8 of the baseline, 0 forks. Under synchronous_commit=on a serialized append waits
   for its own WAL flush while plain writers share flushes (group commit); the run shows both.
-  Every line ends with the 1-minute load average: the machine may be shared.
+  Also printed: the CPU each event (or row) cost the writers and their server backends (read
+  from /proc when the server runs on this machine), which the machine's load does not skew the
+  way it skews rates, and the 1-minute load average.
 - verify: audit_verify over N events (BENCH_AUDIT_EVENTS, default 1,000,000, bulk-generated here;
   0 skips this part), on PostgreSQL and on SQLite, against a plain streaming SELECT of the same
   rows, read as verification reads them (DB-API cursor) and through the ORM.
@@ -79,11 +81,12 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
         for commit_mode in ("on", "off"):
             mode_environment = {**environment, "PGOPTIONS": f"-c synchronous_commit={commit_mode}"}
             best = dict.fromkeys(kinds, 0.0)
-            shapes = {}
+            shapes, cpus = {}, {}
             for _round in range(ROUNDS):
                 for kind in kinds:
-                    rate, left_staged = _concurrent_appends(mode_environment, kind)
-                    best[kind] = max(best[kind], rate)
+                    rate, left_staged, cpu = _concurrent_appends(mode_environment, kind)
+                    if rate > best[kind]:
+                        best[kind], cpus[kind] = rate, cpu
                     if kind in ("immediate", "deferred"):
                         shape = _phase(environment, "chain-shape")
                         shape["left_staged"] = max(left_staged, shapes.get(kind, {}).get("left_staged", 0))
@@ -94,7 +97,7 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
                         shapes[kind] = shape
             print(
                 f"  append, {WRITERS} writers x {APPENDS}, synchronous_commit={commit_mode}: "
-                f"plain INSERT+COMMIT {best['plain']:7.0f} rows/s   (load {_load()})",
+                f"plain INSERT+COMMIT {best['plain']:7.0f} rows/s{_cpu(cpus['plain'])}   (load {_load()})",
                 flush=True,
             )
             for kind in ("immediate", "deferred"):
@@ -103,7 +106,7 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
                 print(
                     f"    audit {kind:9} {best[kind]:7.0f} events/s chained   ratio {best[kind] / best['plain']:5.2f}"
                     f" (goal >= 0.80)   forks {shape['forks']}, gapless {shape['gapless']}, verifies {shape['ok']}"
-                    f"{staged}",
+                    f"{staged}\n     {_cpu(cpus[kind])}",
                     flush=True,
                 )
             print(
@@ -144,11 +147,12 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
         )
 
 
-def _concurrent_appends(environment: dict, kind: str) -> tuple[float, int]:
+def _concurrent_appends(environment: dict, kind: str) -> tuple[float, int, dict]:
     """Events (or rows) per second of WRITERS processes appending APPENDS each, timed from a common start.
 
-    Deferred: timed until the staging table is empty, i.e. every event is chained; also returns
-    how many were still staged when the last writer exited (0 when the sequencers did their job).
+    Deferred: timed until the staging table is empty, i.e. every event is chained. Also returns
+    how many were still staged when the last writer exited (0 when the sequencers did their job)
+    and the CPU per event of the writers and of their server backends (None when unreadable), in us.
     """
     if kind in ("immediate", "deferred"):
         environment = {**environment, "AUDIT_CHAINING": kind}
@@ -177,7 +181,13 @@ def _concurrent_appends(environment: dict, kind: str) -> tuple[float, int]:
     end, left_staged = max(span["end"] for span in spans), 0
     if kind == "deferred":
         end, left_staged = _staging_emptied(environment, end)
-    return WRITERS * APPENDS / (end - min(span["start"] for span in spans)), left_staged
+    events = WRITERS * APPENDS
+    server = [span["server_cpu"] for span in spans]
+    cpu = {
+        "client": sum(span["cpu"] for span in spans) / events * 1e6,
+        "server": None if None in server else sum(server) / events * 1e6,
+    }
+    return events / (end - min(span["start"] for span in spans)), left_staged, cpu
 
 
 def _staging_emptied(environment: dict, writers_end: float) -> tuple[float, int]:
@@ -191,6 +201,11 @@ def _staging_emptied(environment: dict, writers_end: float) -> tuple[float, int]
     # nobody is left to chain them but the beat task: do its job, timed (Django's start-up included)
     _phase(environment, "chain-pending")
     return time.time(), left
+
+
+def _cpu(cpu: dict) -> str:
+    server = "" if cpu["server"] is None else f" + server {cpu['server']:4.0f}"
+    return f"   CPU per event: writers {cpu['client']:4.0f}{server} us"
 
 
 def _load() -> str:
@@ -234,9 +249,12 @@ def _phase_append(kind: str, worker: str, count: str) -> dict:
     from apps.audit.services import audit_record
 
     connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
     print("READY", flush=True)
     sys.stdin.readline()
-    start = time.time()
+    start, cpu_started, server_started = time.time(), time.process_time(), _process_cpu(backend)
     if kind in ("immediate", "deferred"):  # AUDIT_CHAINING is set in the environment
         for number in range(int(count)):
             audit_record(action="bench.appended", object_type="bench", object_id=worker, data={"n": number})
@@ -250,7 +268,22 @@ def _phase_append(kind: str, worker: str, count: str) -> dict:
         with connection.cursor() as cursor:  # autocommit: every INSERT commits on its own
             for number in range(int(count)):
                 cursor.execute("INSERT INTO bench_plain (value) VALUES (%s)", [number])
-    return {"start": start, "end": time.time()}
+    end, server_ended = time.time(), _process_cpu(backend)
+    return {
+        "start": start,
+        "end": end,
+        "cpu": time.process_time() - cpu_started,
+        "server_cpu": None if None in (server_started, server_ended) else server_ended - server_started,
+    }
+
+
+def _process_cpu(pid: int) -> float | None:
+    """CPU seconds of a process of this machine (a server backend), if readable; schedstat is
+    nanosecond-exact where stat counts clock ticks."""
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _phase_chain_pending() -> dict:
