@@ -64,18 +64,14 @@ def _deferred_audit_chaining_in_one_transaction(request, monkeypatch):
     marker = request.node.get_closest_marker("django_db")
     if django_settings.AUDIT_CHAINING != "deferred" or (marker and marker.kwargs.get("transaction")):
         return
-    after_commit, chaining = audit_services._chain_after_this_transaction, []
+    stage = audit_services._stage
 
-    def chain_now():
-        if not chaining:  # the sequencer, run inside a transaction, asks for itself again
-            chaining.append(True)
-            try:
-                audit_services.audit_chain_pending()
-            finally:
-                chaining.clear()
-        after_commit()
+    def stage_and_chain(*args, **kwargs):
+        pending = stage(*args, **kwargs)
+        audit_services.audit_chain_pending()
+        return pending
 
-    monkeypatch.setattr(audit_services, "_chain_after_this_transaction", chain_now)
+    monkeypatch.setattr(audit_services, "_stage", stage_and_chain)
 
 
 @pytest.fixture
