@@ -542,12 +542,16 @@ def _chain_pending_batch(*, wait: bool) -> int | None:
 
 
 def _sequencer_lock(*, try_only: bool) -> bool:
-    """Take the sequencer's advisory lock until the transaction ends (at once in autocommit)."""
+    """Take the sequencer's advisory lock until the transaction ends (at once in autocommit).
+
+    The column is named so that a query log filtered on "audit_" counts it with the audit
+    trail's statements.
+    """
     with connection.cursor() as cursor:
         if try_only:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_SEQUENCER_LOCK])
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s) AS audit_sequencer", [_SEQUENCER_LOCK])
             return cursor.fetchone()[0]
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SEQUENCER_LOCK])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s) AS audit_sequencer", [_SEQUENCER_LOCK])
         return True
 
 
