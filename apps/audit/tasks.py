@@ -2,7 +2,12 @@
 
 from celery import shared_task
 
-from .services import audit_checkpoint_create, audit_verification_record
+from .services import audit_chain_pending, audit_checkpoint_create, audit_verification_record
+
+
+@shared_task(name="audit.chain_pending")
+def chain_pending() -> None:
+    audit_chain_pending(wait=False)
 
 
 @shared_task(name="audit.checkpoint")

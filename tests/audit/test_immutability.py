@@ -59,7 +59,9 @@ def test_the_orm_cannot_change_or_delete_an_event_either(record_events):
 
 
 @on_postgresql
-@pytest.mark.parametrize("table", ["audit_event", "audit_event_data", "audit_checkpoint", "audit_merkle_node"])
+@pytest.mark.parametrize(
+    "table", ["audit_event", "audit_event_data", "audit_checkpoint", "audit_merkle_node", "audit_pending_event"]
+)
 def test_truncate_is_refused_even_on_an_empty_table(table):
     # when
     error = refused(f"TRUNCATE {table} CASCADE")
