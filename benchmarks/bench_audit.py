@@ -1,20 +1,12 @@
 """Audit trail benchmarks, each against a baseline measured in the same run.
 
 - append: 8 concurrent writers (processes, each with its own persistent connection, appending in
-  a tight loop, autocommit: each event its own transaction) calling audit_record on PostgreSQL,
-  against plain single-row INSERT + COMMIT into a one-column table by as many writers; in both
-  chaining modes (AUDIT_CHAINING), each followed by a fork, gap and verification check of the
-  chain. "immediate" links every event under the chain head's lock held until its COMMIT;
-  "deferred" stages it and a sequencer chains staged events in batches after the commit: its rate
-  counts events in the chain, the run ends when the staging table is empty (the writers' own
-  sequencers normally leave it so; the staged count at their exit is printed). Also a "naive
+  a tight loop) calling audit_record on PostgreSQL, against plain single-row INSERT + COMMIT
+  (autocommit) into a one-column table by as many writers; then a fork check. Also a "naive
   lock" (BEGIN, SELECT ... FOR UPDATE of one row, INSERT, UPDATE, COMMIT): the ceiling of any
-  append serialized by a row lock held until COMMIT, as immediate chaining is.
+  append serialized by a row lock held until COMMIT, which is what DESIGN.md prescribes.
   Goal: >= 0.8 of the baseline, 0 forks. Under synchronous_commit=on a serialized append waits
   for its own WAL flush while plain writers share flushes (group commit); the run shows both.
-  Also printed: the CPU each event (or row) cost the writers and their server backends (read
-  from /proc when the server runs on this machine), which the machine's load does not skew the
-  way it skews rates, and the 1-minute load average.
 - verify: audit_verify over N events (BENCH_AUDIT_EVENTS, default 1,000,000, bulk-generated here;
   0 skips this part), on PostgreSQL and on SQLite, against a plain streaming SELECT of the same
   rows, read as verification reads them (DB-API cursor) and through the ORM.
@@ -76,43 +68,22 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
     print(f"audit on {name}:", flush=True)
     if append and APPENDS:
         _phase(environment, "plain-table")
-        kinds = ("plain", "naive-lock", "immediate", "deferred")
         # synchronous_commit=off (both sides) shows the cost of the lock apart from the WAL flush
         for commit_mode in ("on", "off"):
             mode_environment = {**environment, "PGOPTIONS": f"-c synchronous_commit={commit_mode}"}
-            best = dict.fromkeys(kinds, 0.0)
-            shapes, cpus = {}, {}
+            best = {"plain": 0.0, "naive-lock": 0.0, "audit": 0.0}
             for _round in range(ROUNDS):
-                for kind in kinds:
-                    rate, left_staged, cpu = _concurrent_appends(mode_environment, kind)
-                    if rate > best[kind]:
-                        best[kind], cpus[kind] = rate, cpu
-                    if kind in ("immediate", "deferred"):
-                        shape = _phase(environment, "chain-shape")
-                        shape["left_staged"] = max(left_staged, shapes.get(kind, {}).get("left_staged", 0))
-                        if kind in shapes:  # the worst of the rounds
-                            shape["forks"] = max(shape["forks"], shapes[kind]["forks"])
-                            shape["gapless"] = shape["gapless"] and shapes[kind]["gapless"]
-                            shape["ok"] = shape["ok"] and shapes[kind]["ok"]
-                        shapes[kind] = shape
+                for kind in best:
+                    best[kind] = max(best[kind], _concurrent_appends(mode_environment, kind))
+            chain = _phase(environment, "chain-shape")
             print(
                 f"  append, {WRITERS} writers x {APPENDS}, synchronous_commit={commit_mode}: "
-                f"plain INSERT+COMMIT {best['plain']:7.0f} rows/s{_cpu(cpus['plain'])}   (load {_load()})",
-                flush=True,
-            )
-            for kind in ("immediate", "deferred"):
-                shape = shapes[kind]
-                staged = f", staged at the writers' exit {shape['left_staged']}" if kind == "deferred" else ""
-                print(
-                    f"    audit {kind:9} {best[kind]:7.0f} events/s chained   ratio {best[kind] / best['plain']:5.2f}"
-                    f" (goal >= 0.80)   forks {shape['forks']}, gapless {shape['gapless']}, verifies {shape['ok']}"
-                    f"{staged}\n     {_cpu(cpus[kind])}",
-                    flush=True,
-                )
-            print(
+                f"{best['audit']:7.0f} events/s   plain INSERT+COMMIT {best['plain']:7.0f} rows/s   "
+                f"ratio {best['audit'] / best['plain']:5.2f} (goal >= 0.80)   "
+                f"forks {chain['forks']}, gapless {chain['gapless']}, verifies {chain['ok']}\n"
                 f"    naive lock (INSERT under one locked row, the ceiling of any serialized append) "
-                f"{best['naive-lock']:7.0f} rows/s   ratio {best['naive-lock'] / best['plain']:5.2f}   "
-                f"immediate to naive lock {best['immediate'] / best['naive-lock']:5.2f}   (load {_load()})",
+                f"{best['naive-lock']:7.0f} rows/s   ratio to plain {best['naive-lock'] / best['plain']:5.2f}   "
+                f"audit to naive lock {best['audit'] / best['naive-lock']:5.2f}",
                 flush=True,
             )
     if not EVENTS:
@@ -147,15 +118,8 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
         )
 
 
-def _concurrent_appends(environment: dict, kind: str) -> tuple[float, int, dict]:
-    """Events (or rows) per second of WRITERS processes appending APPENDS each, timed from a common start.
-
-    Deferred: timed until the staging table is empty, i.e. every event is chained. Also returns
-    how many were still staged when the last writer exited (0 when the sequencers did their job)
-    and the CPU per event of the writers and of their server backends (None when unreadable), in us.
-    """
-    if kind in ("immediate", "deferred"):
-        environment = {**environment, "AUDIT_CHAINING": kind}
+def _concurrent_appends(environment: dict, kind: str) -> float:
+    """Events (or rows) per second of WRITERS processes appending APPENDS each, timed from a common start."""
     writers = [
         subprocess.Popen(
             [sys.executable, __file__, "--phase", "append", kind, str(worker), str(APPENDS)],
@@ -178,38 +142,8 @@ def _concurrent_appends(environment: dict, kind: str) -> tuple[float, int, dict]
         if writer.returncode:
             raise RuntimeError(f"{kind} writer failed")
         spans.append(json.loads(output.strip().splitlines()[-1]))
-    end, left_staged = max(span["end"] for span in spans), 0
-    if kind == "deferred":
-        end, left_staged = _staging_emptied(environment, end)
-    events = WRITERS * APPENDS
-    server = [span["server_cpu"] for span in spans]
-    cpu = {
-        "client": sum(span["cpu"] for span in spans) / events * 1e6,
-        "server": None if None in server else sum(server) / events * 1e6,
-    }
-    return events / (end - min(span["start"] for span in spans)), left_staged, cpu
-
-
-def _staging_emptied(environment: dict, writers_end: float) -> tuple[float, int]:
-    """When the staging table was (or became) empty, and how many rows it held at the writers' exit."""
-    import psycopg
-
-    with psycopg.connect(environment["DATABASE_URL"], autocommit=True) as connection:
-        left = connection.execute("SELECT count(*) FROM audit_pending_event").fetchone()[0]
-    if not left:
-        return writers_end, 0
-    # nobody is left to chain them but the beat task: do its job, timed (Django's start-up included)
-    _phase(environment, "chain-pending")
-    return time.time(), left
-
-
-def _cpu(cpu: dict) -> str:
-    server = "" if cpu["server"] is None else f" + server {cpu['server']:4.0f}"
-    return f"   CPU per event: writers {cpu['client']:4.0f}{server} us"
-
-
-def _load() -> str:
-    return f"{os.getloadavg()[0]:.2f}"
+    elapsed = max(span["end"] for span in spans) - min(span["start"] for span in spans)
+    return WRITERS * APPENDS / elapsed
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
@@ -249,13 +183,10 @@ def _phase_append(kind: str, worker: str, count: str) -> dict:
     from apps.audit.services import audit_record
 
     connection.ensure_connection()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
     print("READY", flush=True)
     sys.stdin.readline()
-    start, cpu_started, server_started = time.time(), time.process_time(), _process_cpu(backend)
-    if kind in ("immediate", "deferred"):  # AUDIT_CHAINING is set in the environment
+    start = time.time()
+    if kind == "audit":
         for number in range(int(count)):
             audit_record(action="bench.appended", object_type="bench", object_id=worker, data={"n": number})
     elif kind == "naive-lock":  # the round trips every serialized append needs, and nothing else
@@ -268,28 +199,7 @@ def _phase_append(kind: str, worker: str, count: str) -> dict:
         with connection.cursor() as cursor:  # autocommit: every INSERT commits on its own
             for number in range(int(count)):
                 cursor.execute("INSERT INTO bench_plain (value) VALUES (%s)", [number])
-    end, server_ended = time.time(), _process_cpu(backend)
-    return {
-        "start": start,
-        "end": end,
-        "cpu": time.process_time() - cpu_started,
-        "server_cpu": None if None in (server_started, server_ended) else server_ended - server_started,
-    }
-
-
-def _process_cpu(pid: int) -> float | None:
-    """CPU seconds of a process of this machine (a server backend), if readable; schedstat is
-    nanosecond-exact where stat counts clock ticks."""
-    try:
-        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _phase_chain_pending() -> dict:
-    from apps.audit.services import audit_chain_pending
-
-    return {"chained": audit_chain_pending()}
+    return {"start": start, "end": time.time()}
 
 
 def _phase_chain_shape() -> dict:
@@ -475,7 +385,6 @@ def _peak_rss_mb() -> float:
 PHASES = {
     "plain-table": _phase_plain_table,
     "append": _phase_append,
-    "chain-pending": _phase_chain_pending,
     "chain-shape": _phase_chain_shape,
     "generate": _phase_generate,
     "checkpoint": _phase_checkpoint,

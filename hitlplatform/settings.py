@@ -232,12 +232,6 @@ SAMPLING_KEY = env.str("SAMPLING_KEY", default=SECRET_KEY)
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_DEV_KEY_FILE = env.path("AUDIT_DEV_KEY_FILE", default=str(Path.home() / ".hitlplatform" / "audit-dev-key"))
 AUDIT_MIN_RETENTION_DAYS = env.int("AUDIT_MIN_RETENTION_DAYS", default=183)
-# "immediate": audit_record links the event to the chain in the caller's transaction (the head is
-# locked until its COMMIT). "deferred" (PostgreSQL): it stages the event there and a sequencer
-# chains staged events in batches right after the commit (docs/audit.md, "Deferred chaining").
-AUDIT_CHAINING = env.str("AUDIT_CHAINING", default="immediate")
-if AUDIT_CHAINING not in ("immediate", "deferred"):
-    raise ImproperlyConfigured(f"AUDIT_CHAINING must be 'immediate' or 'deferred', not {AUDIT_CHAINING!r}.")
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="hitlplatform")
 # Insights (apps.insights): recommendations need this many human verdicts and a Wilson lower
 # bound (95%) above the bar; QA sends this share of human decisions to a blind second review.
@@ -314,7 +308,6 @@ CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT",
 CELERY_BEAT_SCHEDULE = {
     "sweep-sla": {"task": "escalations.sweep_sla", "schedule": env.float("SLA_SWEEP_SECONDS", default=30.0)},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_SECONDS", default=300.0)},
-    "audit-chain-pending": {"task": "audit.chain_pending", "schedule": env.float("AUDIT_CHAIN_SECONDS", default=10.0)},
     "audit-verify-nightly": {"task": "audit.verify_full", "schedule": 24 * 3600.0},
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0)},
     "sampling-daily-minimum": {

@@ -2,11 +2,9 @@
 a compliance officer, an admin, and an agent with its owner, under a known policy."""
 
 import pytest
-from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from apps.agents.services import agent_create
-from apps.audit import services as audit_services
 from apps.audit.models import AuditEvent
 from apps.policies.services import policy_load_yaml
 from apps.proposals.models import Proposal
@@ -54,24 +52,6 @@ rules:
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _deferred_audit_chaining_in_one_transaction(request, monkeypatch):
-    """AUDIT_CHAINING=deferred (e.g. `AUDIT_CHAINING=deferred pytest`): a test that runs inside one
-    transaction never commits, so its staged audit events would never be chained; chain them as
-    they are staged instead. Tests with django_db(transaction=True) commit: they keep the real thing."""
-    marker = request.node.get_closest_marker("django_db")
-    if django_settings.AUDIT_CHAINING != "deferred" or (marker and marker.kwargs.get("transaction")):
-        return
-    stage = audit_services._stage
-
-    def stage_and_chain(*args, **kwargs):
-        pending = stage(*args, **kwargs)
-        audit_services.audit_chain_pending()
-        return pending
-
-    monkeypatch.setattr(audit_services, "_stage", stage_and_chain)
 
 
 @pytest.fixture

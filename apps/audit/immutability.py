@@ -4,8 +4,6 @@ PostgreSQL: row triggers refuse UPDATE and DELETE, a statement trigger refuses T
 `ENABLE ALWAYS` so that `session_replication_role = replica` does not switch them off.
 SQLite: row triggers refuse UPDATE and DELETE (SQLite has no TRUNCATE).
 Event data may be deleted only once an `audit.redacted` event names it (erasure, GDPR Art. 17).
-The staging table of deferred chaining (migration 0003) refuses UPDATE (and TRUNCATE); DELETE is
-how the sequencer moves its rows into the chain.
 The errors are integrity violations (SQLSTATE 23000 / SQLITE_CONSTRAINT): Django raises IntegrityError.
 """
 
@@ -13,7 +11,6 @@ from contextlib import contextmanager
 
 APPEND_ONLY_TABLES = ("audit_event", "audit_checkpoint", "audit_merkle_node")
 DATA_TABLE = "audit_event_data"
-PENDING_TABLE = "audit_pending_event"
 
 _REDACTION_EXISTS = (
     "EXISTS (SELECT 1 FROM audit_event WHERE action = 'audit.redacted'"
@@ -42,24 +39,8 @@ _POSTGRES_FUNCTIONS = [
 
 
 def install(connection) -> None:
-    statements = _install_statements(connection.vendor)
-    if PENDING_TABLE in connection.introspection.table_names():  # migration 0003 creates it
-        statements += _install_pending_statements(connection.vendor)
     with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
-def install_pending(connection) -> None:
-    """The staging table's triggers alone (migration 0003; the functions came with 0002)."""
-    with connection.cursor() as cursor:
-        for statement in _install_pending_statements(connection.vendor):
-            cursor.execute(statement)
-
-
-def remove_pending(connection) -> None:
-    with connection.cursor() as cursor:
-        for statement in _remove_pending_statements(connection.vendor):
+        for statement in _install_statements(connection.vendor):
             cursor.execute(statement)
 
 
@@ -127,38 +108,9 @@ def _install_statements(vendor: str) -> list[str]:
     return []
 
 
-def _install_pending_statements(vendor: str) -> list[str]:
-    if vendor == "postgresql":
-        return [
-            f"CREATE TRIGGER {PENDING_TABLE}_no_update BEFORE UPDATE ON {PENDING_TABLE}"
-            " FOR EACH ROW EXECUTE FUNCTION audit_refuse_change()",
-            f"CREATE TRIGGER {PENDING_TABLE}_no_truncate BEFORE TRUNCATE ON {PENDING_TABLE}"
-            " FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change()",
-            f"ALTER TABLE {PENDING_TABLE} ENABLE ALWAYS TRIGGER {PENDING_TABLE}_no_update",
-            f"ALTER TABLE {PENDING_TABLE} ENABLE ALWAYS TRIGGER {PENDING_TABLE}_no_truncate",
-        ]
-    if vendor == "sqlite":
-        return [
-            f"CREATE TRIGGER {PENDING_TABLE}_no_update BEFORE UPDATE ON {PENDING_TABLE}"
-            f" BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only: UPDATE on {PENDING_TABLE} refused'); END"
-        ]
-    return []
-
-
-def _remove_pending_statements(vendor: str) -> list[str]:
-    if vendor == "postgresql":  # IF EXISTS also passes over a table that is not there (yet)
-        return [
-            f"DROP TRIGGER IF EXISTS {PENDING_TABLE}_no_update ON {PENDING_TABLE}",
-            f"DROP TRIGGER IF EXISTS {PENDING_TABLE}_no_truncate ON {PENDING_TABLE}",
-        ]
-    if vendor == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {PENDING_TABLE}_no_update"]
-    return []
-
-
 def _remove_statements(vendor: str) -> list[str]:
     if vendor == "postgresql":
-        statements = _remove_pending_statements(vendor)  # they use audit_refuse_change(), dropped below
+        statements = []
         for table in (*APPEND_ONLY_TABLES, DATA_TABLE):
             statements += [
                 f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}",
@@ -174,5 +126,5 @@ def _remove_statements(vendor: str) -> list[str]:
             f"DROP TRIGGER IF EXISTS {table}_no_{operation}"
             for table in (*APPEND_ONLY_TABLES, DATA_TABLE)
             for operation in ("update", "delete")
-        ] + _remove_pending_statements(vendor)
+        ]
     return []

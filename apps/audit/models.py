@@ -1,8 +1,7 @@
 """The audit trail: a hash-chained, append-only log of events (DESIGN.md, "Audit trail").
 
 Nothing but `apps.audit.services` writes these tables; the database itself refuses UPDATE,
-DELETE and TRUNCATE on the event table (migration 0002, `apps.audit.immutability`), and UPDATE
-and TRUNCATE on the staging table of deferred chaining (migration 0003).
+DELETE and TRUNCATE on the event table (migration 0002, `apps.audit.immutability`).
 """
 
 from django.db import models
@@ -69,35 +68,6 @@ class AuditEventData(models.Model):
 
     def __str__(self):
         return f"data of #{self.event_id}"
-
-
-class AuditPendingEvent(models.Model):
-    """An event recorded but not yet chained (AUDIT_CHAINING = "deferred", docs/audit.md).
-
-    Written in the caller's transaction with everything of the event that does not depend on
-    the chain head: the envelope (timestamp = record time), salt, canonical data and data_hash.
-    The sequencer (`services.audit_chain_pending`) deletes rows in id order and chains them in
-    the same transaction; the database refuses UPDATE. Internal, so its names are not translated.
-    """
-
-    id = models.BigAutoField(primary_key=True)
-    timestamp = models.DateTimeField()
-    actor_type = models.CharField(max_length=16, choices=ActorType.choices)
-    actor_id = models.CharField(max_length=64)
-    action = models.CharField(max_length=100)
-    object_type = models.CharField(max_length=100, blank=True)
-    object_id = models.CharField(max_length=64, blank=True)
-    data_hash = models.CharField(max_length=64)
-    salt = models.CharField(max_length=64)
-    canonical_data = models.TextField()
-    schema_version = models.PositiveSmallIntegerField(default=SCHEMA_VERSION)
-
-    class Meta:
-        db_table = "audit_pending_event"
-        ordering = ["id"]
-
-    def __str__(self):
-        return f"pending {self.action} ({self.id})"
 
 
 class ChainHead(models.Model):

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -16,14 +15,12 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 
 from . import canonical, merkle, signing
-from .event_rows import hashed_timestamp
 from .models import (
     ENVELOPE_FIELDS,
     SCHEMA_VERSION,
     ActorType,
     AuditEvent,
     AuditEventData,
-    AuditPendingEvent,
     ChainHead,
     Checkpoint,
     VerificationRun,
@@ -42,44 +39,41 @@ def audit_record(
     data: Mapping | None = None,
     object_type: str | None = None,
     object_id: str | None = None,
-) -> AuditEvent | AuditPendingEvent:
-    """Record one event in the caller's transaction.
+) -> AuditEvent:
+    """Append one event to the chain, in the caller's transaction.
 
     `actor`: None for the system, an object with `audit_actor_type` (an agent), or a user.
     `obj`: the model instance the event is about (or pass object_type / object_id).
     `data`: a JSON-able mapping; dates, UUIDs and decimals become strings.
-
-    AUDIT_CHAINING = "immediate" (the default; always on SQLite): the event is linked to the chain
-    now and returned with its seq. "deferred" (PostgreSQL): it is staged, and returned as an
-    AuditPendingEvent; the sequencer chains it right after the caller's commit.
     """
-    fields, salt, canonical_data = _new_event(
-        action=action, actor=actor, obj=obj, data=data, object_type=object_type, object_id=object_id
+    actor_type, actor_id = _actor_identity(actor)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id is not None else str(obj.pk)
+    object_type, object_id = object_type or "", "" if object_id is None else str(object_id)
+    _check_envelope_field("action", action, max_length=100, required=True)
+    _check_envelope_field("actor_id", actor_id, max_length=64)
+    _check_envelope_field("object_type", object_type, max_length=100)
+    _check_envelope_field("object_id", object_id, max_length=64)
+    # Everything that does not depend on the chain head is computed before taking its lock.
+    canonical_data = canonical.canonical_json(_jsonable(data))
+    salt = secrets.token_hex(SALT_BYTES)
+    event = AuditEvent(
+        actor_type=actor_type,
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        data_hash=canonical.data_hash(salt, canonical_data),
+        schema_version=SCHEMA_VERSION,
     )
-    if _chaining_deferred():
-        return _stage(fields, salt=salt, canonical_data=canonical_data)
-    event = AuditEvent(**fields)
     with transaction.atomic(savepoint=False):
         _chain_append(event, salt=salt, canonical_data=canonical_data)
     return event
 
 
-def audit_chain_pending(*, wait: bool = True) -> int:
-    """Chain the staged events of deferred chaining; returns how many this call chained.
-
-    With `wait` (for whatever needs the chain complete: checkpoints, verification, export,
-    redaction, proofs) it waits for a sequencer at work, so every event committed before the call
-    is chained when it returns. Without (the beat task) it leaves the work to that sequencer,
-    which looks again after its commit. Nothing staged costs one indexed read.
-    """
-    if not _pending_exists():
-        return 0
-    return _chain_pending(wait=wait)
-
-
 def audit_checkpoint_create() -> Checkpoint | None:
     """Sign the Merkle root of the chain as it is now; None when no event came since the last one."""
-    audit_chain_pending()
     head = ChainHead.objects.filter(pk=1).first()
     if head is None or head.seq == 0:
         return None
@@ -110,35 +104,23 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": [_("A reason is required to redact audit data.")]})
-    audit_chain_pending()
-    deferred = _chaining_deferred()
-    try:
-        with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
-            if deferred:  # the sequencer's lock order, its lock then the head: no deadlock with one
-                _sequencer_lock(try_only=False)
-            _chain_head_for_update()  # serializes redactions with every append (no UPDATE right needed on data)
-            data_record = AuditEventData.objects.select_related("event").filter(event_id=seq).first()
-            if data_record is None:
-                if AuditEvent.objects.filter(seq=seq).exists():
-                    redacted = _("The data of event %(seq)s is already redacted.") % {"seq": seq}
-                    raise ValidationError({"seq": [redacted]})
-                raise NotFound(_("No audit event %(seq)s.") % {"seq": seq})
-            if data_record.event.action == REDACTED_ACTION:
-                raise ValidationError({"seq": [_("A redaction record cannot itself be redacted.")]})
-            fields, salt, canonical_data = _new_event(
-                action=REDACTED_ACTION,
-                actor=actor,
-                object_type=EVENT_OBJECT_TYPE,
-                object_id=str(seq),
-                data={"redacted_seq": seq, "reason": reason},
-            )
-            redaction = AuditEvent(**fields)
-            # chained now, also when deferred: the data's trigger lets the delete pass only once it exists
-            _chain_append(redaction, salt=salt, canonical_data=canonical_data)
-            data_record.delete()
-    finally:
-        if deferred:  # it held the sequencer's lock: it looks at the staging table when it ends
-            _chain_after_this_transaction()
+    with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
+        _chain_head_for_update()  # serializes redactions with every append (no UPDATE right needed on data)
+        data_record = AuditEventData.objects.select_related("event").filter(event_id=seq).first()
+        if data_record is None:
+            if AuditEvent.objects.filter(seq=seq).exists():
+                raise ValidationError({"seq": [_("The data of event %(seq)s is already redacted.") % {"seq": seq}]})
+            raise NotFound(_("No audit event %(seq)s.") % {"seq": seq})
+        if data_record.event.action == REDACTED_ACTION:
+            raise ValidationError({"seq": [_("A redaction record cannot itself be redacted.")]})
+        redaction = audit_record(
+            action=REDACTED_ACTION,
+            actor=actor,
+            object_type=EVENT_OBJECT_TYPE,
+            object_id=str(seq),
+            data={"redacted_seq": seq, "reason": reason},
+        )
+        data_record.delete()
     return redaction
 
 
@@ -146,7 +128,6 @@ def audit_verification_record(*, chunk_size: int = 5000) -> VerificationRun:
     """Verify the whole chain and keep the outcome (the nightly "audit.verify_full" task)."""
     from .selectors import audit_verify
 
-    audit_chain_pending()
     started_at = timezone.now()
     verification = audit_verify(chunk_size=chunk_size)
     return VerificationRun.objects.create(
@@ -177,7 +158,6 @@ def audit_bundle_export(*, start: date, end: date, out: Path | str) -> dict:
 
     if end < start:
         raise ValidationError({"end": [_("The end date must not be before the start date.")]})
-    audit_chain_pending()
     in_period = AuditEvent.objects.filter(
         timestamp__gte=datetime.combine(start, time.min, tzinfo=UTC),
         timestamp__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
@@ -271,49 +251,6 @@ def _checkpoint_as_dict(checkpoint: Checkpoint) -> dict:
     }
 
 
-# --- the chain: one linking step, shared by immediate appends and the sequencer's batches ----------
-
-
-def _new_event(*, action, actor=None, obj=None, data=None, object_type=None, object_id=None):
-    """Validate and canonicalize an event: (envelope fields but seq/timestamp/links, salt, canonical data).
-
-    Everything that does not depend on the chain head, so a bad event raises in the caller's
-    transaction before anything is written, and no lock is held while this runs.
-    """
-    actor_type, actor_id = _actor_identity(actor)
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id if object_id is not None else str(obj.pk)
-    object_type, object_id = object_type or "", "" if object_id is None else str(object_id)
-    _check_envelope_field("action", action, max_length=100, required=True)
-    _check_envelope_field("actor_id", actor_id, max_length=64)
-    _check_envelope_field("object_type", object_type, max_length=100)
-    _check_envelope_field("object_id", object_id, max_length=64)
-    canonical_data = canonical.canonical_json(_jsonable(data))
-    salt = secrets.token_hex(SALT_BYTES)
-    fields = {
-        "actor_type": actor_type,
-        "actor_id": actor_id,
-        "action": action,
-        "object_type": object_type,
-        "object_id": object_id,
-        "data_hash": canonical.data_hash(salt, canonical_data),
-        "schema_version": SCHEMA_VERSION,
-    }
-    return fields, salt, canonical_data
-
-
-def _link(frontier: list[bytes], **envelope) -> tuple[str, list[tuple[int, int, bytes]]]:
-    """The hash of the event with this hashed envelope, and the Merkle nodes its leaf completes.
-
-    `envelope` is what canonical.event_hash takes (seq, timestamp as hashed text, prev_hash, ...);
-    the leaf joins `frontier`, the head's frontier of seq - 1 leaves, in place.
-    """
-    event_hash = canonical.event_hash(**envelope)
-    completed = merkle.frontier_append(frontier, envelope["seq"] - 1, merkle.leaf_hash(bytes.fromhex(event_hash)))
-    return event_hash, completed
-
-
 def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
     """Link `event` to the chain head and store it with its data: the critical section of an append.
 
@@ -323,12 +260,16 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
     time under the lock short.
     """
     with connection.cursor() as cursor:
-        head_seq, event.prev_hash, head_frontier = _locked_head(cursor)
+        cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
+        head = cursor.fetchone()
+        if head is None:  # a fresh or flushed database
+            ChainHead.objects.get_or_create(pk=1)
+            cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
+            head = cursor.fetchone()
+        head_seq, event.prev_hash, head_frontier = head
         event.seq = head_seq + 1
         event.timestamp = timezone.now()
-        frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
-        event.hash, completed = _link(
-            frontier,
+        event.hash = canonical.event_hash(
             schema_version=event.schema_version,
             seq=event.seq,
             timestamp=canonical.format_timestamp(event.timestamp),
@@ -340,6 +281,8 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
             data_hash=event.data_hash,
             prev_hash=event.prev_hash,
         )
+        frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
+        completed = merkle.frontier_append(frontier, head_seq, merkle.leaf_hash(bytes.fromhex(event.hash)))
         event_row = [getattr(event, column) for column in _EVENT_COLUMNS]
         event_row[1] = connection.ops.adapt_datetimefield_value(event.timestamp)
         rows = [
@@ -356,17 +299,6 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
                     cursor.execute(statement, params)
     event._state.adding, event._state.db = False, connection.alias
     event.data_record = AuditEventData(event=event, salt=salt, canonical_data=canonical_data)
-
-
-def _locked_head(cursor) -> tuple[int, str, str]:
-    """(seq, hash, frontier) of the chain head, locked until the transaction ends."""
-    cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
-    head = cursor.fetchone()
-    if head is None:  # a fresh or flushed database
-        ChainHead.objects.get_or_create(pk=1)
-        cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
-        head = cursor.fetchone()
-    return head
 
 
 _EVENT_COLUMNS = (
@@ -417,205 +349,6 @@ def _chain_head_for_update() -> ChainHead:
         ChainHead.objects.get_or_create(pk=1)
         head = ChainHead.objects.select_for_update().get(pk=1)
     return head
-
-
-# --- deferred chaining: staging in the caller's transaction, a sequencer after its commit ------------
-#
-# Sequencers exclude each other with a transaction-level advisory lock; a writer whose sequencer
-# finds it taken leaves at once. Invariant: a sequencer looks at the staging table again after its
-# transaction ends, so the rows of those that left are chained by the one that held the lock (it
-# sees them with a fresh statement after its commit). The chain head itself is still taken FOR
-# UPDATE, which serializes the sequencer with immediate appends and redactions. A process that dies
-# between its commit and its sequencer leaves rows for the next writer, the beat task
-# (audit.chain_pending) or any reader that calls audit_chain_pending() first.
-#
-# Why an advisory lock and not FOR UPDATE SKIP LOCKED of the head for the "who sequences" question:
-# writers ask it once per transaction, and a try of an advisory lock in autocommit is one read-only
-# round trip, while a row lock, even taken and dropped at once, writes the row's header and WAL.
-
-CHAIN_BATCH_SIZE = 5000
-_SEQUENCER_LOCK = 0x6175_6469_745F_7365  # the advisory lock key of the sequencer ("audit_se")
-_PENDING_COLUMNS = (
-    "timestamp",
-    "actor_type",
-    "actor_id",
-    "action",
-    "object_type",
-    "object_id",
-    "data_hash",
-    "salt",
-    "canonical_data",
-    "schema_version",
-)
-_INSERT_PENDING = (
-    "INSERT INTO audit_pending_event (timestamp, actor_type, actor_id, action, object_type, object_id,"
-    " data_hash, salt, canonical_data, schema_version) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
-)
-_PENDING_EXISTS = "SELECT id FROM audit_pending_event ORDER BY id LIMIT 1"
-# The move: the oldest staged rows leave the staging table in the transaction that chains them.
-_TAKE_PENDING = (
-    "DELETE FROM audit_pending_event WHERE id IN (SELECT id FROM audit_pending_event ORDER BY id LIMIT %s)"
-    " RETURNING id, timestamp, actor_type, actor_id, action, object_type, object_id, data_hash, salt,"
-    " canonical_data, schema_version"
-)
-# A whole batch in one PostgreSQL statement: each column travels as one array.
-_APPEND_BATCH = (
-    "WITH event AS (INSERT INTO audit_event (seq, timestamp, actor_type, actor_id, action, object_type, object_id,"
-    " data_hash, prev_hash, hash, schema_version) SELECT * FROM unnest("
-    "%s::bigint[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
-    " %s::text[], %s::text[], %s::text[], %s::smallint[])),"
-    " event_data AS (INSERT INTO audit_event_data (seq, salt, canonical_data)"
-    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])),"
-    ' merkle_nodes AS (INSERT INTO audit_merkle_node (level, "index", hash)'
-    " SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::text[]))"
-    " UPDATE audit_chain_head SET seq = %s, hash = %s, frontier = %s WHERE id = 1"
-)
-
-
-def _chaining_deferred() -> bool:
-    # On SQLite BEGIN IMMEDIATE serializes whole transactions anyway: staging would only add writes.
-    return settings.AUDIT_CHAINING == "deferred" and connection.vendor == "postgresql"
-
-
-def _stage(fields: dict, *, salt: str, canonical_data: str) -> AuditPendingEvent:
-    """Write the event to the staging table in the caller's transaction; chain it after the commit."""
-    pending = AuditPendingEvent(timestamp=timezone.now(), salt=salt, canonical_data=canonical_data, **fields)
-    values = [getattr(pending, column) for column in _PENDING_COLUMNS]
-    values[0] = connection.ops.adapt_datetimefield_value(pending.timestamp)
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_PENDING, values)
-        pending.id = cursor.fetchone()[0]
-    pending._state.adding, pending._state.db = False, connection.alias
-    _chain_after_this_transaction()
-    return pending
-
-
-def _chain_after_this_transaction() -> None:
-    """Run the sequencer once after the current transaction commits (at once in autocommit)."""
-    if connection.in_atomic_block and any(
-        callback is _chain_pending_after_commit for _savepoints, callback, _robust in connection.run_on_commit
-    ):
-        return
-    # robust: the caller's change is committed whatever happens here; leftovers wait for the beat task
-    transaction.on_commit(_chain_pending_after_commit, robust=True)
-
-
-def _chain_pending_after_commit() -> None:
-    _chain_pending(wait=False)
-
-
-def _chain_pending(*, wait: bool) -> int:
-    """Chain staged events batch by batch until none is left or another sequencer is at work."""
-    chained = 0
-    while True:
-        moved = _chain_pending_batch(wait=wait)
-        if moved is None:  # the holder looks again after its commit (the invariant above)
-            return chained
-        chained += moved
-        if moved < CHAIN_BATCH_SIZE:
-            wait = False  # every row committed before this call is chained; newer ones have the invariant
-            if not _pending_exists():  # a fresh statement: sees rows committed meanwhile
-                return chained
-
-
-def _chain_pending_batch(*, wait: bool) -> int | None:
-    """Move up to CHAIN_BATCH_SIZE staged rows into the chain, in id order, in one transaction.
-
-    Returns how many, or None when another sequencer is at work (`wait` waits for it instead).
-    """
-    in_transaction = connection.in_atomic_block
-    postgresql = connection.vendor == "postgresql"
-    if postgresql and not wait and not in_transaction and not _sequencer_lock(try_only=True):
-        return None  # a look in autocommit first: no BEGIN and COMMIT when another is at work
-    with transaction.atomic(), connection.cursor() as cursor:
-        # (on SQLite the transaction began IMMEDIATE: it is the only writer)
-        if postgresql and not _sequencer_lock(try_only=not wait):
-            return None
-        head = _locked_head(cursor)  # waits for an immediate append or a redaction, if one holds it
-        if in_transaction:  # the locks last until the caller's commit: look again after it
-            _chain_after_this_transaction()
-        cursor.execute(_TAKE_PENDING, [CHAIN_BATCH_SIZE])
-        rows = sorted(cursor.fetchall())  # RETURNING promises no order
-        if rows:
-            _append_batch(cursor, head, rows)
-        return len(rows)
-
-
-def _sequencer_lock(*, try_only: bool) -> bool:
-    """Take the sequencer's advisory lock until the transaction ends (at once in autocommit).
-
-    The column is named so that a query log filtered on "audit_" counts it with the audit
-    trail's statements.
-    """
-    with connection.cursor() as cursor:
-        if try_only:
-            cursor.execute("SELECT pg_try_advisory_xact_lock(%s) AS audit_sequencer", [_SEQUENCER_LOCK])
-            return cursor.fetchone()[0]
-        cursor.execute("SELECT pg_advisory_xact_lock(%s) AS audit_sequencer", [_SEQUENCER_LOCK])
-        return True
-
-
-def _append_batch(cursor, head: tuple[int, str, str], rows: list[tuple]) -> None:
-    """Link staged rows (id and _PENDING_COLUMNS, in id order) after `head` and write them."""
-    head_seq, prev_hash, head_frontier = head
-    frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
-    events, data, nodes = [], [], []
-    for (
-        _id,
-        timestamp,
-        actor_type,
-        actor_id,
-        action,
-        object_type,
-        object_id,
-        data_hash,
-        salt,
-        canonical_data,
-        schema_version,
-    ) in rows:
-        head_seq += 1
-        event_hash, completed = _link(
-            frontier,
-            schema_version=schema_version,
-            seq=head_seq,
-            timestamp=hashed_timestamp(timestamp),  # record time: stored as staged, hashed as stored
-            actor_type=actor_type,
-            actor_id=actor_id,
-            action=action,
-            object_type=object_type,
-            object_id=object_id,
-            data_hash=data_hash,
-            prev_hash=prev_hash,
-        )
-        events.append(
-            (head_seq, timestamp, actor_type, actor_id, action, object_type, object_id, data_hash, prev_hash,
-             event_hash, schema_version)
-        )  # fmt: skip
-        data.append((head_seq, salt, canonical_data))
-        nodes += [(level, index, node.hex()) for level, index, node in completed]
-        prev_hash = event_hash
-    new_head = [head_seq, prev_hash, json.dumps([node.hex() for node in frontier])]
-    if connection.vendor == "postgresql":
-        columns = [*_as_columns(events, len(_EVENT_COLUMNS)), *_as_columns(data, 3), *_as_columns(nodes, 3)]
-        cursor.execute(_APPEND_BATCH, [*columns, *new_head])
-    else:
-        insert_event, insert_data, insert_node, update_head = _append_statements(1)
-        cursor.executemany(insert_event, events)
-        cursor.executemany(insert_data, data)
-        if nodes:
-            cursor.executemany(insert_node, nodes)
-        cursor.execute(update_head, new_head)
-
-
-def _as_columns(rows: list[tuple], width: int) -> list[list]:
-    """Rows as `width` column lists, the arrays unnest() takes."""
-    return [[row[column] for row in rows] for column in range(width)]
-
-
-def _pending_exists() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(_PENDING_EXISTS)
-        return cursor.fetchone() is not None
 
 
 def _actor_identity(actor) -> tuple[str, str]:

@@ -2,12 +2,7 @@
 
 from celery import shared_task
 
-from .services import audit_chain_pending, audit_checkpoint_create, audit_verification_record
-
-
-@shared_task(name="audit.chain_pending")
-def chain_pending() -> None:
-    audit_chain_pending(wait=False)
+from .services import audit_checkpoint_create, audit_verification_record
 
 
 @shared_task(name="audit.checkpoint")

@@ -14,13 +14,6 @@ def _audit_signing_key(settings):
     settings.AUDIT_SIGNING_KEY = TEST_SIGNING_SEED
 
 
-@pytest.fixture(autouse=True)
-def _immediate_chaining(settings):
-    """These tests are of immediate chaining (the default) whatever the environment says;
-    test_deferred_chaining.py asks for deferred chaining test by test."""
-    settings.AUDIT_CHAINING = "immediate"
-
-
 @pytest.fixture
 def record_events(db):
     """Append `count` events about refunds; returns them."""

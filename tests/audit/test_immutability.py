@@ -59,9 +59,7 @@ def test_the_orm_cannot_change_or_delete_an_event_either(record_events):
 
 
 @on_postgresql
-@pytest.mark.parametrize(
-    "table", ["audit_event", "audit_event_data", "audit_checkpoint", "audit_merkle_node", "audit_pending_event"]
-)
+@pytest.mark.parametrize("table", ["audit_event", "audit_event_data", "audit_checkpoint", "audit_merkle_node"])
 def test_truncate_is_refused_even_on_an_empty_table(table):
     # when
     error = refused(f"TRUNCATE {table} CASCADE")

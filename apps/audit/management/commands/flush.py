@@ -1,15 +1,13 @@
 """`flush` that still works on the append-only audit tables (the test runner flushes between tests).
 
 The triggers are lifted for the flush and restored after; it needs the table owner's rights,
-which the application role of a deployment does not have (docs/audit.md). The chain head row
-is put back, as migration 0002 made it: concurrent sequencers must find it there to lock it.
+which the application role of a deployment does not have (docs/audit.md).
 """
 
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import connections
 
 from apps.audit import immutability
-from apps.audit.models import ChainHead
 
 
 class Command(FlushCommand):
@@ -20,6 +18,4 @@ class Command(FlushCommand):
         if "audit_event" not in connection.introspection.table_names():
             return super().handle(**options)
         with immutability.suspended(connection):
-            output = super().handle(**options)
-        ChainHead.objects.using(options["database"]).get_or_create(pk=1)
-        return output
+            return super().handle(**options)

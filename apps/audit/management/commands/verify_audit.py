@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from apps.audit.selectors import audit_verify
-from apps.audit.services import audit_chain_pending, audit_verification_record
+from apps.audit.services import audit_verification_record
 
 
 class Command(BaseCommand):
@@ -23,7 +23,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, since_checkpoint, chunk_size, as_json, **options):
         if since_checkpoint:
-            audit_chain_pending()  # a full run (the service) does this itself
             verification = audit_verify(since_checkpoint=True, chunk_size=chunk_size)
         else:  # a full run is kept, so GET audit/verify/ can answer incrementally from it
             verification = audit_verification_record(chunk_size=chunk_size)
