@@ -4,8 +4,6 @@ Measures POST /api/v1/proposals/ routed autonomously and to pre_approval, agains
 create endpoint on a one-table model served by the same gunicorn in the same run.
 Goal: each route >= 0.7 of bare. Scale with BENCH_INTAKE_SECONDS (default 10 per run).
 
-BENCH_INTAKE_AUDIT_CHAINING: AUDIT_CHAINING for the server, e.g. "deferred"; a comma-separated
-list ("inline,deferred") measures each mode with its own server, bare included, in one run.
 To see the request path without the cost of the chain head held through the WAL flush, run with
 PGOPTIONS="-c synchronous_commit=off" (it reaches every connection, bare's too).
 `python -m benchmarks.profile_intake` shows the same requests in-process: queries, CPU, profile.
@@ -31,7 +29,6 @@ PORT = int(os.environ.get("BENCH_INTAKE_PORT", "8765"))
 SECONDS = int(os.environ.get("BENCH_INTAKE_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_INTAKE_CONNECTIONS", "8"))
-AUDIT_CHAINING = [mode.strip() for mode in os.environ.get("BENCH_INTAKE_AUDIT_CHAINING", "").split(",") if mode.strip()]
 
 SETUP = """
 from apps.agents.services import agent_create
@@ -57,8 +54,7 @@ def main() -> None:
 def _measure(env: dict) -> None:
     _manage(env, "migrate", "--run-syncdb", "--noinput")
     key = re.search(r"KEY=(\S+)", _manage(env, "shell", "-c", SETUP)).group(1)
-    for chaining in AUDIT_CHAINING or [None]:
-        _measure_server(env if chaining is None else env | {"AUDIT_CHAINING": chaining}, key)
+    _measure_server(env, key)
 
 
 def _measure_server(env: dict, key: str) -> None:
@@ -80,7 +76,7 @@ def _measure_server(env: dict, key: str) -> None:
             for name, (path, body, token) in scenarios.items():
                 results[name].append(_wrk(path, body, token))
         bare = max(results["bare DRF create (baseline)"])
-        settings = ", ".join(f"{name}={env[name]}" for name in ("AUDIT_CHAINING", "PGOPTIONS") if env.get(name))
+        settings = ", ".join(f"{name}={env[name]}" for name in ("PGOPTIONS",) if env.get(name))
         print(f"intake over {ROUNDS} rounds of {SECONDS}s, {CONNECTIONS} keep-alive connections"
               f"{f' ({settings})' if settings else ''}, best round; load average {load_before} before, {_load_average()} after:")
         for name, rates in results.items():
