@@ -17,7 +17,7 @@ from apps.accounts.models import Queue
 from apps.accounts.selectors import user_may_decide
 from apps.accounts.services import queue_get_or_create
 from apps.agents.models import Agent
-from apps.audit.services import audit_record
+from apps.audit.services import audit_record, audit_record_many
 from apps.escalations.calendars import sla_deadlines
 from apps.notifications.services import outbox_enqueue_proposal_event
 from apps.policies.routing import PRE_APPROVAL, route, routing_input
@@ -338,7 +338,7 @@ def proposal_escalate(
     ).update(**_escalation_changes(proposal, queue=queue, due_at=due_at, remind_at=remind_at))
     if not won:
         return False
-    _escalated(proposal, actor=actor, reason=reason, queue=queue, due_at=due_at, remind_at=remind_at)
+    audit_record(**_escalated(proposal, actor=actor, reason=reason, queue=queue, due_at=due_at, remind_at=remind_at))
     return True
 
 
@@ -347,13 +347,13 @@ def proposals_escalate_overdue(*, proposals: list[Proposal], now: datetime, queu
 
     One compare-and-set UPDATE per (level, tier, SLA) of the batch, usually one, instead of one per
     proposal; its RETURNING says per row who won, and only those are escalated, audited (one event
-    each) and notified. `queues` keeps the tiers' queues by slug across the batch.
+    each, appended together) and notified. `queues` keeps the tiers' queues by slug across the batch.
     """
     groups = {}
     for proposal in proposals:
         key = (proposal.escalation_level, _next_escalation_queue(proposal), sla_of(proposal))
         groups.setdefault(key, []).append(proposal)
-    escalated = []
+    escalated, events = [], []
     for (level, queue_slug, sla), group in groups.items():
         if queue_slug not in queues:
             queues[queue_slug] = queue_for(queue_slug)
@@ -367,8 +367,10 @@ def proposals_escalate_overdue(*, proposals: list[Proposal], now: datetime, queu
         for proposal in group:
             if proposal.pk in won:
                 reason = f"SLA overdue since {proposal.sla_due_at.isoformat()}"
-                _escalated(proposal, actor=None, reason=reason, queue=queue, due_at=due_at, remind_at=remind_at)
+                events.append(_escalated(proposal, actor=None, reason=reason, queue=queue, due_at=due_at,
+                                         remind_at=remind_at))
                 escalated.append(proposal)
+    audit_record_many(events=events)
     return escalated
 
 
@@ -381,19 +383,20 @@ def _escalation_changes(proposal: Proposal, *, queue: Queue, due_at: datetime, r
             "remind_at": remind_at, "reminded_at": None}
 
 
-def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: datetime, remind_at: datetime) -> None:
-    """What follows a won escalation: the proposal as it now is, its audit event and its messages."""
+def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: datetime, remind_at: datetime) -> dict:
+    """What follows a won escalation: the proposal as it now is and its messages; returns its audit
+    event (audit_record's arguments), for the caller to record in this transaction."""
     previous = proposal.queue.slug if proposal.queue else None
     proposal.queue, proposal.escalation_level = queue, proposal.escalation_level + 1
     proposal.sla_due_at, proposal.remind_at, proposal.reminded_at = due_at, remind_at, None
-    audit_record(
-        action="proposal.escalated",
-        actor=actor,
-        obj=proposal,
-        data={"from_queue": previous, "to_queue": queue.slug, "level": proposal.escalation_level, "reason": reason,
-              "sla_due_at": due_at.isoformat(), "by": "sla" if actor is None else "reviewer"},
-    )
     outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.escalated")
+    return {
+        "action": "proposal.escalated",
+        "actor": actor,
+        "obj": proposal,
+        "data": {"from_queue": previous, "to_queue": queue.slug, "level": proposal.escalation_level, "reason": reason,
+                 "sla_due_at": due_at.isoformat(), "by": "sla" if actor is None else "reviewer"},
+    }
 
 
 def _compare_and_set(*, proposal_ids: list[int], expected: dict, changes: dict) -> set[int]:
