@@ -189,8 +189,9 @@ def _phase_baseline_rows() -> dict:
     while True:
         now = timezone.now()
         with transaction.atomic():
-            batch = list(Proposal.objects.select_for_update(skip_locked=True)
-                         .filter(status="pending", sla_due_at__lte=now).values_list("pk", "escalation_level")[:BATCH])
+            # locked as the sweep locks its batches (apps/escalations/services.py, _locked_batch)
+            batch = list(Proposal.objects.select_for_update(skip_locked=True).filter(status="pending", sla_due_at__lte=now)
+                         .order_by("sla_due_at").values_list("pk", "escalation_level")[:BATCH])
             for pk, level in batch:
                 moved += Proposal.objects.filter(pk=pk, status="pending", escalation_level=level).update(
                     queue=senior, escalation_level=level + 1, sla_due_at=now + timedelta(minutes=30))

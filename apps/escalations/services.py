@@ -2,8 +2,9 @@
 
 Each batch of due rows is taken `SELECT ... FOR UPDATE SKIP LOCKED` in its own transaction, and
 each transition is a conditional UPDATE on the state the sweep read, whose row count says who
-won: two workers sweeping at once, or a sweep re-run after a worker was killed, act once. A batch
-commits its transitions, their audit events and their outbox rows together, or none of them.
+won (a batch's escalations: one compare-and-set UPDATE whose RETURNING names the winners): two
+workers sweeping at once, or a sweep re-run after a worker was killed, act once. A batch commits
+its transitions, their audit events and their outbox rows together, or none of them.
 """
 
 import time
@@ -173,7 +174,7 @@ def _overdue_proposals_batch(*, now, batch_size, result) -> bool:
         # Read with what their webhooks serialize: a batch costs three queries, not two per proposal.
         batch = _locked_batch(
             Proposal.objects.filter(status=Status.PENDING, sla_due_at__lte=now),
-            order=("sla_due_at", "pk"), batch_size=batch_size, read=proposals_for_webhooks(Proposal.objects),
+            due_first="sla_due_at", batch_size=batch_size, read=proposals_for_webhooks(Proposal.objects),
         )
         last_tier = [proposal for proposal in batch if proposal_next_escalation_queue(proposal) is None]
         tiered = [proposal for proposal in batch if proposal_next_escalation_queue(proposal) is not None]
@@ -196,7 +197,7 @@ def _reminders_batch(*, now, batch_size, result) -> bool:
         batch = _locked_batch(
             Proposal.objects.filter(status=Status.PENDING, reminded_at__isnull=True, remind_at__lte=now,
                                     sla_due_at__gt=now),
-            order=("remind_at", "pk"), batch_size=batch_size, read=Proposal.objects.select_related("queue", "agent"),
+            due_first="remind_at", batch_size=batch_size, read=Proposal.objects.select_related("queue", "agent"),
         )
         for proposal in batch:
             if proposal_remind(proposal=proposal, now=now):
@@ -210,7 +211,7 @@ def _overdue_reviews_batch(*, now, batch_size, result) -> bool:
     with transaction.atomic(), calendars_cached(), outbox_batch():
         batch = _locked_batch(
             PostActionReview.objects.filter(state=ReviewState.QUEUED, sla_due_at__lte=now),
-            order=("sla_due_at", "pk"), batch_size=batch_size,
+            due_first="sla_due_at", batch_size=batch_size,
             read=PostActionReview.objects.select_related("queue", "proposal__policy_rule", "proposal__agent"),
         )
         for review in batch:
@@ -224,13 +225,15 @@ def _overdue_reviews_batch(*, now, batch_size, result) -> bool:
     return len(batch) == batch_size
 
 
-def _locked_batch(due, *, order, batch_size: int, read) -> list:
-    """Lock up to `batch_size` due rows, then read them through `read` (with their relations).
+def _locked_batch(due, *, due_first: str, batch_size: int, read) -> list:
+    """Lock up to `batch_size` due rows, the longest due first, then read them through `read` (with
+    their relations), in due order.
 
-    The ids are locked alone: in one statement with the joins, PostgreSQL may join and sort every
-    due row before the LIMIT, which after an outage (100k overdue) makes each batch cost the whole
+    The ids are locked alone, in the order of the (state, due time) index, so that the LIMIT stops
+    the index scan: in one statement with the joins, or with a tie-break on the id, PostgreSQL
+    sorts every due row first, and after an outage (100k overdue) each batch costs the whole
     backlog. Rows another sweeper holds are skipped, not waited for (SQLite serializes whole
     transactions instead); the rows read are ours until the commit.
     """
-    ids = list(due.select_for_update(skip_locked=True).order_by(*order).values_list("pk", flat=True)[:batch_size])
-    return list(read.filter(pk__in=ids).order_by(*order)) if ids else []
+    ids = list(due.select_for_update(skip_locked=True).order_by(due_first).values_list("pk", flat=True)[:batch_size])
+    return list(read.filter(pk__in=ids).order_by(due_first, "pk")) if ids else []
