@@ -2,9 +2,12 @@
 
 - SLA sweep: N overdue pending proposals (BENCH_CELERY_PROPOSALS, default 100,000) escalated by
   `sla_sweep` on PostgreSQL: escalations/s including the audit event and the outbox row
-  (webhook `proposal.escalated`) of each, in batches locked with SKIP LOCKED.
-  Baselines: the same rows moved by per-row conditional UPDATEs in committed batches of the same
-  size (no audit, no outbox), and by one plain bulk UPDATE. Goal: >= 1,000 escalations/s.
+  (webhook `proposal.escalated`) of each, in batches (BENCH_CELERY_BATCH, default 500) locked
+  with SKIP LOCKED; a batch is one compare-and-set UPDATE, one append of its audit events to the
+  chain and one insert of its outbox rows.
+  Baselines: the same rows, locked the same way, moved by per-row conditional UPDATEs in
+  committed batches of the same size (no audit, no outbox), and by one plain bulk UPDATE.
+  Goal: >= 1,000 escalations/s.
 - Webhook delivery: M outbox messages (BENCH_CELERY_WEBHOOKS, default 5,000) delivered by a real
   `celery worker --concurrency 2` over Redis (BENCH_CELERY_BROKER_URL, default
   redis://127.0.0.1:6379/14) to a receiver on 127.0.0.1: deliveries/s, each signed, leased,
