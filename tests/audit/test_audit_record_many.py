@@ -18,8 +18,12 @@ pytestmark = pytest.mark.django_db
 
 def escalations(count: int, start: int = 0) -> list[dict]:
     return [
-        {"action": "proposal.escalated", "object_type": "proposals.proposal", "object_id": str(number),
-         "data": {"from_queue": "finance", "to_queue": "finance-senior", "level": 1}}
+        {
+            "action": "proposal.escalated",
+            "object_type": "proposals.proposal",
+            "object_id": str(number),
+            "data": {"from_queue": "finance", "to_queue": "finance-senior", "level": 1},
+        }
         for number in range(start, start + count)
     ]
 
@@ -48,8 +52,11 @@ def test_a_batch_continues_the_chain_in_order_and_verifies_with_its_checkpoint()
     assert verification.ok and verification.events_checked == 11 and verification.checkpoints_checked == 1
     proof = audit_inclusion_proof(seq=5, tree_size=checkpoint.tree_size)
     merkle.verify_inclusion(
-        leaf_index=4, tree_size=checkpoint.tree_size, leaf=merkle.leaf_hash(bytes.fromhex(stored[4][-1])),
-        audit_path=[bytes.fromhex(node) for node in proof["audit_path"]], root=bytes.fromhex(checkpoint.root_hash),
+        leaf_index=4,
+        tree_size=checkpoint.tree_size,
+        leaf=merkle.leaf_hash(bytes.fromhex(stored[4][-1])),
+        audit_path=[bytes.fromhex(node) for node in proof["audit_path"]],
+        root=bytes.fromhex(checkpoint.root_hash),
     )
 
 
@@ -58,15 +65,20 @@ def test_each_event_of_a_batch_is_what_audit_record_would_append():
     user = User.objects.create(username="carol")
 
     # when
-    audit_record_many(events=[
-        {"action": "role.granted", "actor": user, "obj": user, "data": {"role": "reviewer"}},
-        {"action": "sla.swept"},
-    ])
+    audit_record_many(
+        events=[
+            {"action": "role.granted", "actor": user, "obj": user, "data": {"role": "reviewer"}},
+            {"action": "sla.swept"},
+        ]
+    )
 
     # then actor, object, salted data hash as audit_record records them
     granted, swept = AuditEvent.objects.order_by("seq")
     assert (granted.actor_type, granted.actor_id, granted.object_type, granted.object_id) == (
-        "user", str(user.pk), "auth.user", str(user.pk)
+        "user",
+        str(user.pk),
+        "auth.user",
+        str(user.pk),
     )
     assert (swept.actor_type, swept.actor_id, swept.object_type, swept.object_id) == ("system", "system", "", "")
     data = AuditEventData.objects.get(event=granted)
