@@ -7,6 +7,7 @@
   chain and one insert of its outbox rows.
   Baselines: the same rows, locked the same way, moved by per-row conditional UPDATEs in
   committed batches of the same size (no audit, no outbox), and by one plain bulk UPDATE.
+  Each of the three starts from the same table, vacuumed and analyzed as autovacuum leaves it.
   Goal: >= 1,000 escalations/s.
 - Webhook delivery: M outbox messages (BENCH_CELERY_WEBHOOKS, default 5,000) delivered by a real
   `celery worker --concurrency 2` over Redis (BENCH_CELERY_BROKER_URL, default
