@@ -4,7 +4,7 @@ import functools
 import json
 import secrets
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound, ValidationError
 
 from . import canonical, merkle, signing
+from .event_rows import hashed_timestamp
 from .models import (
     ENVELOPE_FIELDS,
     SCHEMA_VERSION,
@@ -46,30 +47,33 @@ def audit_record(
     `obj`: the model instance the event is about (or pass object_type / object_id).
     `data`: a JSON-able mapping; dates, UUIDs and decimals become strings.
     """
-    actor_type, actor_id = _actor_identity(actor)
-    if obj is not None:
-        object_type = object_type or obj._meta.label_lower
-        object_id = object_id if object_id is not None else str(obj.pk)
-    object_type, object_id = object_type or "", "" if object_id is None else str(object_id)
-    _check_envelope_field("action", action, max_length=100, required=True)
-    _check_envelope_field("actor_id", actor_id, max_length=64)
-    _check_envelope_field("object_type", object_type, max_length=100)
-    _check_envelope_field("object_id", object_id, max_length=64)
-    # Everything that does not depend on the chain head is computed before taking its lock.
-    canonical_data = canonical.canonical_json(_jsonable(data))
-    salt = secrets.token_hex(SALT_BYTES)
-    event = AuditEvent(
-        actor_type=actor_type,
-        actor_id=actor_id,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        data_hash=canonical.data_hash(salt, canonical_data),
-        schema_version=SCHEMA_VERSION,
+    fields, salt, canonical_data = _new_event(
+        action=action, actor=actor, obj=obj, data=data, object_type=object_type, object_id=object_id
     )
+    event = AuditEvent(**fields)
     with transaction.atomic(savepoint=False):
         _chain_append(event, salt=salt, canonical_data=canonical_data)
     return event
+
+
+def audit_record_many(*, events: Iterable[Mapping]) -> int:
+    """Append events to the chain in the caller's transaction, in order, each exactly what
+    `audit_record(**event)` appends: for a transaction that records a batch (the SLA sweep), one
+    lock of the chain head and one write for all of them instead of two statements each.
+    Returns how many were appended. Events are validated before anything is written.
+    """
+    prepared = [_new_event(**event) for event in events]
+    if not prepared:
+        return 0
+    timestamp = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows = [
+        (None, timestamp, fields["actor_type"], fields["actor_id"], fields["action"], fields["object_type"],
+         fields["object_id"], fields["data_hash"], salt, canonical_data, fields["schema_version"])
+        for fields, salt, canonical_data in prepared
+    ]  # fmt: skip
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        _append_batch(cursor, _locked_head(cursor), rows)
+    return len(rows)
 
 
 def audit_checkpoint_create() -> Checkpoint | None:
@@ -251,6 +255,49 @@ def _checkpoint_as_dict(checkpoint: Checkpoint) -> dict:
     }
 
 
+# --- the chain: one linking step, shared by single appends and batch appends -------------------------
+
+
+def _new_event(*, action, actor=None, obj=None, data=None, object_type=None, object_id=None):
+    """Validate and canonicalize an event: (envelope fields but seq/timestamp/links, salt, canonical data).
+
+    Everything that does not depend on the chain head, so a bad event raises in the caller's
+    transaction before anything is written, and no lock is held while this runs.
+    """
+    actor_type, actor_id = _actor_identity(actor)
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id if object_id is not None else str(obj.pk)
+    object_type, object_id = object_type or "", "" if object_id is None else str(object_id)
+    _check_envelope_field("action", action, max_length=100, required=True)
+    _check_envelope_field("actor_id", actor_id, max_length=64)
+    _check_envelope_field("object_type", object_type, max_length=100)
+    _check_envelope_field("object_id", object_id, max_length=64)
+    canonical_data = canonical.canonical_json(_jsonable(data))
+    salt = secrets.token_hex(SALT_BYTES)
+    fields = {
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "data_hash": canonical.data_hash(salt, canonical_data),
+        "schema_version": SCHEMA_VERSION,
+    }
+    return fields, salt, canonical_data
+
+
+def _link(frontier: list[bytes], **envelope) -> tuple[str, list[tuple[int, int, bytes]]]:
+    """The hash of the event with this hashed envelope, and the Merkle nodes its leaf completes.
+
+    `envelope` is what canonical.event_hash takes (seq, timestamp as hashed text, prev_hash, ...);
+    the leaf joins `frontier`, the head's frontier of seq - 1 leaves, in place.
+    """
+    event_hash = canonical.event_hash(**envelope)
+    completed = merkle.frontier_append(frontier, envelope["seq"] - 1, merkle.leaf_hash(bytes.fromhex(event_hash)))
+    return event_hash, completed
+
+
 def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
     """Link `event` to the chain head and store it with its data: the critical section of an append.
 
@@ -349,6 +396,94 @@ def _chain_head_for_update() -> ChainHead:
         ChainHead.objects.get_or_create(pk=1)
         head = ChainHead.objects.select_for_update().get(pk=1)
     return head
+
+
+def _locked_head(cursor, *, skip_locked: bool = False) -> tuple[int, str, str] | None:
+    """(seq, hash, frontier) of the chain head, locked; None when `skip_locked` and another holds it."""
+    statement = _HEAD_FOR_UPDATE[connection.vendor == "postgresql"]
+    if skip_locked and connection.vendor == "postgresql":
+        statement += " SKIP LOCKED"
+    cursor.execute(statement)
+    head = cursor.fetchone()
+    if head is None:
+        if skip_locked and ChainHead.objects.filter(pk=1).exists():
+            return None
+        ChainHead.objects.get_or_create(pk=1)  # a fresh or flushed database
+        cursor.execute(statement)
+        head = cursor.fetchone()
+    return head
+
+
+# A whole batch in one PostgreSQL statement: each column travels as one array.
+_APPEND_BATCH = (
+    "WITH event AS (INSERT INTO audit_event (seq, timestamp, actor_type, actor_id, action, object_type, object_id,"
+    " data_hash, prev_hash, hash, schema_version) SELECT * FROM unnest("
+    "%s::bigint[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+    " %s::text[], %s::text[], %s::text[], %s::smallint[])),"
+    " event_data AS (INSERT INTO audit_event_data (seq, salt, canonical_data)"
+    " SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[])),"
+    ' merkle_nodes AS (INSERT INTO audit_merkle_node (level, "index", hash)'
+    " SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::text[]))"
+    " UPDATE audit_chain_head SET seq = %s, hash = %s, frontier = %s WHERE id = 1"
+)
+
+
+def _append_batch(cursor, head: tuple[int, str, str], rows: list[tuple]) -> None:
+    """Link rows (an id or None, timestamp as stored, actor_type, actor_id, action, object_type, object_id,
+    data_hash, salt, canonical_data, schema_version), in order, after `head` and write them."""
+    head_seq, prev_hash, head_frontier = head
+    frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
+    events, data, nodes = [], [], []
+    for (
+        _id,
+        timestamp,
+        actor_type,
+        actor_id,
+        action,
+        object_type,
+        object_id,
+        data_hash,
+        salt,
+        canonical_data,
+        schema_version,
+    ) in rows:
+        head_seq += 1
+        event_hash, completed = _link(
+            frontier,
+            schema_version=schema_version,
+            seq=head_seq,
+            timestamp=hashed_timestamp(timestamp),  # record time: stored as staged, hashed as stored
+            actor_type=actor_type,
+            actor_id=actor_id,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            data_hash=data_hash,
+            prev_hash=prev_hash,
+        )
+        events.append(
+            (head_seq, timestamp, actor_type, actor_id, action, object_type, object_id, data_hash, prev_hash,
+             event_hash, schema_version)
+        )  # fmt: skip
+        data.append((head_seq, salt, canonical_data))
+        nodes += [(level, index, node.hex()) for level, index, node in completed]
+        prev_hash = event_hash
+    new_head = [head_seq, prev_hash, json.dumps([node.hex() for node in frontier])]
+    if connection.vendor == "postgresql":
+        columns = [*_as_columns(events, len(_EVENT_COLUMNS)), *_as_columns(data, 3), *_as_columns(nodes, 3)]
+        cursor.execute(_APPEND_BATCH, [*columns, *new_head])
+    else:
+        insert_event, insert_data, insert_node, update_head = _append_statements(1)
+        cursor.executemany(insert_event, events)
+        cursor.executemany(insert_data, data)
+        if nodes:
+            cursor.executemany(insert_node, nodes)
+        cursor.execute(update_head, new_head)
+
+
+def _as_columns(rows: list[tuple], width: int) -> list[list]:
+    """Rows as `width` column lists, the arrays unnest() takes."""
+    return [[row[column] for row in rows] for column in range(width)]
 
 
 def _actor_identity(actor) -> tuple[str, str]:

@@ -228,19 +228,20 @@ def _message(event_id, event_type, proposal, channel, target, *, body, subject="
 
 def _queue_messages(event_id, event_type, proposal, queue, due_at) -> list[OutboxMessage]:
     channel = queue_channel_of(queue)
+    recipients = queue_reviewer_emails(queue) if channel is None or channel.email_enabled else []
+    slack = channel.slack_webhook_url if channel is not None else ""
+    teams = channel.teams_webhook_url if channel is not None else ""
+    if not (recipients or slack or teams):
+        return []  # a queue nobody hears from; the summary is not worth writing
     summary = messages.ProposalSummary.of(proposal=proposal, event_type=event_type, queue=queue, due_at=due_at)
     outbox = []
-    if channel is None or channel.email_enabled:
-        recipients = queue_reviewer_emails(queue)
-        if recipients:
-            outbox.append(_message(event_id, event_type, proposal, Channel.EMAIL, "\n".join(recipients),
-                                   subject=summary.subject(), body=summary.email_text()))
-    if channel is not None and channel.slack_webhook_url:
-        outbox.append(_message(event_id, event_type, proposal, Channel.SLACK, channel.slack_webhook_url,
-                               body=summary.slack_body()))
-    if channel is not None and channel.teams_webhook_url:
-        outbox.append(_message(event_id, event_type, proposal, Channel.TEAMS, channel.teams_webhook_url,
-                               body=summary.teams_body()))
+    if recipients:
+        outbox.append(_message(event_id, event_type, proposal, Channel.EMAIL, "\n".join(recipients),
+                               subject=summary.subject(), body=summary.email_text()))
+    if slack:
+        outbox.append(_message(event_id, event_type, proposal, Channel.SLACK, slack, body=summary.slack_body()))
+    if teams:
+        outbox.append(_message(event_id, event_type, proposal, Channel.TEAMS, teams, body=summary.teams_body()))
     return outbox
 
 

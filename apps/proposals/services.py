@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,7 @@ from apps.accounts.models import Queue
 from apps.accounts.selectors import user_may_decide
 from apps.accounts.services import queue_get_or_create
 from apps.agents.models import Agent
-from apps.audit.services import audit_record
+from apps.audit.services import audit_record, audit_record_many
 from apps.escalations.calendars import sla_deadlines
 from apps.notifications.services import outbox_enqueue_proposal_event
 from apps.policies.routing import PRE_APPROVAL, route, routing_input
@@ -334,30 +334,102 @@ def proposal_escalate(
     """
     now = now or timezone.now()
     queue_slug = _next_escalation_queue(proposal)
-    previous = proposal.queue.slug if proposal.queue else None
     queue = to_queue if to_queue is not None and to_queue.slug == queue_slug else queue_for(queue_slug)
     remind_at, due_at = sla_deadlines(queue=queue, start=now, sla=sla_of(proposal))
     won = Proposal.objects.filter(
         pk=proposal.pk, status=Status.PENDING, escalation_level=proposal.escalation_level
-    ).update(queue=queue, escalation_level=proposal.escalation_level + 1, sla_due_at=due_at, remind_at=remind_at,
-             reminded_at=None)
+    ).update(**_escalation_changes(proposal, queue=queue, due_at=due_at, remind_at=remind_at))
     if not won:
         return False
-    proposal.queue, proposal.escalation_level = queue, proposal.escalation_level + 1
-    proposal.sla_due_at, proposal.remind_at, proposal.reminded_at = due_at, remind_at, None
-    audit_record(
-        action="proposal.escalated",
-        actor=actor,
-        obj=proposal,
-        data={"from_queue": previous, "to_queue": queue_slug, "level": proposal.escalation_level, "reason": reason,
-              "sla_due_at": due_at.isoformat(), "by": "sla" if actor is None else "reviewer"},
-    )
-    outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.escalated")
+    audit_record(**_escalated(proposal, actor=actor, reason=reason, queue=queue, due_at=due_at, remind_at=remind_at))
     return True
+
+
+def proposals_escalate_overdue(*, proposals: list[Proposal], now: datetime, queues: dict) -> list[Proposal]:
+    """The SLA sweep's batch form of `proposal_escalate`, for proposals that have a next tier.
+
+    One compare-and-set UPDATE per (level, tier, SLA) of the batch, usually one, instead of one per
+    proposal; its RETURNING says per row who won, and only those are escalated, audited (one event
+    each, appended together) and notified. `queues` keeps the tiers' queues by slug across the batch.
+    """
+    groups = {}
+    for proposal in proposals:
+        key = (proposal.escalation_level, _next_escalation_queue(proposal), sla_of(proposal))
+        groups.setdefault(key, []).append(proposal)
+    escalated, events = [], []
+    for (level, queue_slug, sla), group in groups.items():
+        if queue_slug not in queues:
+            queues[queue_slug] = queue_for(queue_slug)
+        queue = queues[queue_slug]
+        remind_at, due_at = sla_deadlines(queue=queue, start=now, sla=sla)
+        won = _compare_and_set(
+            proposal_ids=[proposal.pk for proposal in group],
+            expected={"status": Status.PENDING, "escalation_level": level},
+            changes=_escalation_changes(group[0], queue=queue, due_at=due_at, remind_at=remind_at),
+        )
+        for proposal in group:
+            if proposal.pk in won:
+                reason = f"SLA overdue since {proposal.sla_due_at.isoformat()}"
+                events.append(_escalated(proposal, actor=None, reason=reason, queue=queue, due_at=due_at,
+                                         remind_at=remind_at))
+                escalated.append(proposal)
+    audit_record_many(events=events)
+    return escalated
 
 
 def proposal_next_escalation_queue(proposal: Proposal) -> str | None:
     return _next_escalation_queue(proposal)
+
+
+def _escalation_changes(proposal: Proposal, *, queue: Queue, due_at: datetime, remind_at: datetime) -> dict:
+    return {"queue": queue, "escalation_level": proposal.escalation_level + 1, "sla_due_at": due_at,
+            "remind_at": remind_at, "reminded_at": None}
+
+
+def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: datetime, remind_at: datetime) -> dict:
+    """What follows a won escalation: the proposal as it now is and its messages; returns its audit
+    event (audit_record's arguments), for the caller to record in this transaction."""
+    previous = proposal.queue.slug if proposal.queue else None
+    proposal.queue, proposal.escalation_level = queue, proposal.escalation_level + 1
+    proposal.sla_due_at, proposal.remind_at, proposal.reminded_at = due_at, remind_at, None
+    outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.escalated")
+    return {
+        "action": "proposal.escalated",
+        "actor": actor,
+        "obj": proposal,
+        "data": {"from_queue": previous, "to_queue": queue.slug, "level": proposal.escalation_level, "reason": reason,
+                 "sla_due_at": due_at.isoformat(), "by": "sla" if actor is None else "reviewer"},
+    }
+
+
+def _compare_and_set(*, proposal_ids: list[int], expected: dict, changes: dict) -> set[int]:
+    """`UPDATE ... SET changes WHERE id IN ids AND expected RETURNING id`: the ids whose row was still
+    in the expected state and now has the changes. One statement for many rows, and still per row
+    the answer of a conditional update: who won."""
+    if not connection.features.can_return_columns_from_insert:  # SQLite before 3.35 has no RETURNING
+        return {pk for pk in proposal_ids if Proposal.objects.filter(pk=pk, **expected).update(**changes)}
+    meta = Proposal._meta
+    quote = connection.ops.quote_name
+    # Only column names from the model's own metadata and placeholders: every value is a parameter.
+    sets = [(f"{quote(meta.get_field(name).column)} = %s", _db_value(meta.get_field(name), value))
+            for name, value in changes.items()]
+    where = [(f"{quote(meta.get_field(name).column)} = %s", _db_value(meta.get_field(name), value))
+             for name, value in expected.items()]
+    pk = quote(meta.pk.column)
+    statement = "UPDATE {table} SET {sets} WHERE {pk} IN ({ids}) AND {where} RETURNING {pk}".format(  # noqa: S608
+        table=quote(meta.db_table), sets=", ".join(sql for sql, _value in sets), pk=pk,
+        ids=", ".join(["%s"] * len(proposal_ids)), where=" AND ".join(sql for sql, _value in where),
+    )
+    parameters = [value for _sql, value in sets] + list(proposal_ids) + [value for _sql, value in where]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, parameters)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _db_value(field, value):
+    if hasattr(value, "prepare_database_save"):  # a model instance for a foreign key, as QuerySet.update takes it
+        value = value.prepare_database_save(field)
+    return field.get_db_prep_save(value, connection)
 
 
 def _finalize(proposal: Proposal, *, status: str) -> None:

@@ -223,3 +223,58 @@ def test_two_sweepers_at_once_escalate_each_proposal_once(submit):
     assert errors == []
     assert set(Proposal.objects.filter(pk__in=[r.pk for r in refunds]).values_list("escalation_level", flat=True)) == {1}
     assert AuditEvent.objects.filter(action="proposal.escalated").count() == 40
+
+
+def test_in_a_batch_only_the_proposals_nobody_moved_since_the_read_are_escalated(submit, reviewer, password):
+    from apps.notifications.messages import proposals_for_webhooks
+    from apps.proposals.services import proposal_decide, proposals_escalate_overdue
+
+    # given a sweeper's read of three overdue refunds, one of which a reviewer then rejects
+    refunds = [submit(blast_radius=5, external_id=f"R-{n}") for n in range(3)]
+    later = max(refund.created_at for refund in refunds) + timedelta(minutes=31)
+    batch = list(proposals_for_webhooks(Proposal.objects).filter(pk__in=[r.pk for r in refunds]).order_by("pk"))
+    proposal_decide(proposal_id=refunds[1].pk, reviewer=reviewer, verdict="reject", rationale="no", password=password)
+
+    # when the batch is escalated, and the same stale read is escalated again (a second sweeper)
+    escalated = proposals_escalate_overdue(proposals=batch, now=later, queues={})
+    stale = list(proposals_for_webhooks(Proposal.objects).filter(pk__in=[r.pk for r in refunds]).order_by("pk"))
+    for proposal in stale:
+        proposal.escalation_level = 0
+    again = proposals_escalate_overdue(proposals=stale, now=later, queues={})
+
+    # then the compare-and-set decided per row: the rejected one and the second pass lost
+    assert [proposal.pk for proposal in escalated] == [refunds[0].pk, refunds[2].pk]
+    assert again == []
+    levels = dict(Proposal.objects.filter(pk__in=[r.pk for r in refunds]).values_list("pk", "escalation_level"))
+    assert levels == {refunds[0].pk: 1, refunds[1].pk: 0, refunds[2].pk: 1}
+    assert Proposal.objects.get(pk=refunds[1].pk).status == "rejected"
+    assert [events(refund, "proposal.escalated").count() for refund in refunds] == [1, 0, 1]
+    assert OutboxMessage.objects.filter(event_type="proposal.escalated", channel=Channel.WEBHOOK).count() == 2
+
+
+def test_one_sweep_escalates_and_expires_proposals_of_different_tiers_each_once(submit):
+    from apps.accounts.models import Queue
+
+    # given overdue refunds at the first queue, at the first tier, and at the last tier
+    fresh, first_tier, last_tier = (submit(blast_radius=5, external_id=f"R-{n}") for n in range(3))
+    Proposal.objects.filter(pk=first_tier.pk).update(escalation_level=1, queue=Queue.objects.get(slug="finance-senior"))
+    Proposal.objects.filter(pk=last_tier.pk).update(escalation_level=2, queue=Queue.objects.get(slug="compliance"))
+    later = last_tier.created_at + timedelta(minutes=31)
+
+    # when
+    result = sla_sweep(now=later)
+
+    # then each moved one step: the one escalated onto the last tier waits there, it does not expire too
+    state = {proposal.pk: (proposal.status, proposal.escalation_level, proposal.queue.slug, proposal.sla_due_at)
+             for proposal in Proposal.objects.select_related("queue")}
+    assert (result.escalated, result.expired) == (2, 1)
+    assert state[fresh.pk] == ("pending", 1, "finance-senior", later + timedelta(minutes=30))
+    assert state[first_tier.pk] == ("pending", 2, "compliance", later + timedelta(minutes=30))
+    assert state[last_tier.pk][:2] == ("expired", 2)
+    assert [events(proposal, "proposal.escalated").count() for proposal in (fresh, first_tier, last_tier)] == [1, 1, 0]
+    assert [events(proposal, "proposal.expired").count() for proposal in (fresh, first_tier, last_tier)] == [0, 0, 1]
+    assert json.loads(events(first_tier, "proposal.escalated").get().data_record.canonical_data) == {
+        "by": "sla", "from_queue": "finance-senior", "level": 2,
+        "reason": f"SLA overdue since {first_tier.sla_due_at.isoformat()}",
+        "sla_due_at": (later + timedelta(minutes=30)).isoformat(), "to_queue": "compliance",
+    }
