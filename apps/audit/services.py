@@ -67,7 +67,7 @@ def audit_record_many(*, events: Iterable[Mapping]) -> int:
         return 0
     timestamp = connection.ops.adapt_datetimefield_value(timezone.now())
     rows = [
-        (None, timestamp, fields["actor_type"], fields["actor_id"], fields["action"], fields["object_type"],
+        (timestamp, fields["actor_type"], fields["actor_id"], fields["action"], fields["object_type"],
          fields["object_id"], fields["data_hash"], salt, canonical_data, fields["schema_version"])
         for fields, salt, canonical_data in prepared
     ]  # fmt: skip
@@ -398,16 +398,12 @@ def _chain_head_for_update() -> ChainHead:
     return head
 
 
-def _locked_head(cursor, *, skip_locked: bool = False) -> tuple[int, str, str] | None:
-    """(seq, hash, frontier) of the chain head, locked; None when `skip_locked` and another holds it."""
+def _locked_head(cursor) -> tuple[int, str, str]:
+    """(seq, hash, frontier) of the chain head, locked."""
     statement = _HEAD_FOR_UPDATE[connection.vendor == "postgresql"]
-    if skip_locked and connection.vendor == "postgresql":
-        statement += " SKIP LOCKED"
     cursor.execute(statement)
     head = cursor.fetchone()
     if head is None:
-        if skip_locked and ChainHead.objects.filter(pk=1).exists():
-            return None
         ChainHead.objects.get_or_create(pk=1)  # a fresh or flushed database
         cursor.execute(statement)
         head = cursor.fetchone()
@@ -429,13 +425,12 @@ _APPEND_BATCH = (
 
 
 def _append_batch(cursor, head: tuple[int, str, str], rows: list[tuple]) -> None:
-    """Link rows (an id or None, timestamp as stored, actor_type, actor_id, action, object_type, object_id,
+    """Link rows (timestamp as stored, actor_type, actor_id, action, object_type, object_id,
     data_hash, salt, canonical_data, schema_version), in order, after `head` and write them."""
     head_seq, prev_hash, head_frontier = head
     frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
     events, data, nodes = [], [], []
     for (
-        _id,
         timestamp,
         actor_type,
         actor_id,
@@ -452,7 +447,7 @@ def _append_batch(cursor, head: tuple[int, str, str], rows: list[tuple]) -> None
             frontier,
             schema_version=schema_version,
             seq=head_seq,
-            timestamp=hashed_timestamp(timestamp),  # record time: stored as staged, hashed as stored
+            timestamp=hashed_timestamp(timestamp),  # hashed exactly as stored
             actor_type=actor_type,
             actor_id=actor_id,
             action=action,
