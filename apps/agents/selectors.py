@@ -10,13 +10,15 @@ from .models import Agent, AgentKey
 # on any backend); the agent's other fields stay deferred and load if something touches them.
 # In the model's field order, as Model.from_db expects them.
 _AGENT_FIELDS = ("id", "name", "description", "owner_id", "callback_url", "webhook_secret", "status", "suspension_reason")
-_AGENT_BY_KEY_PREFIX = """
-SELECT agents_agentkey.id, agents_agentkey.key_hash, agents_agent.id, agents_agent.name, agents_agent.description,
-       agents_agent.owner_id, agents_agent.callback_url, agents_agent.webhook_secret, agents_agent.status,
-       agents_agent.suspension_reason
-FROM agents_agentkey INNER JOIN agents_agent ON agents_agent.id = agents_agentkey.agent_id
-WHERE agents_agentkey.prefix = %s AND agents_agentkey.revoked_at IS NULL
-"""
+_AGENT_BY_KEY_PREFIX = (  # noqa: S608 (names from the models' metadata; values are parameters)
+    "SELECT agent_key.id, agent_key.key_hash, {agent_columns}"
+    " FROM {keys} agent_key INNER JOIN {agents} agent ON agent.id = agent_key.agent_id"
+    " WHERE agent_key.prefix = %s AND agent_key.revoked_at IS NULL"
+).format(
+    agent_columns=", ".join(f"agent.{Agent._meta.get_field(name).column}" for name in _AGENT_FIELDS),
+    keys=AgentKey._meta.db_table,
+    agents=Agent._meta.db_table,
+)
 
 
 def agent_key_for(prefix: str) -> AgentKey | None:

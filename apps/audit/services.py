@@ -109,7 +109,8 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
     if not reason:
         raise ValidationError({"reason": [_("A reason is required to redact audit data.")]})
     with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
-        _chain_head_for_update()  # serializes redactions with every append (no UPDATE right needed on data)
+        with connection.cursor() as cursor:  # serializes redactions with every append (no UPDATE right needed on data)
+            _locked_head(cursor)
         data_record = AuditEventData.objects.select_related("event").filter(event_id=seq).first()
         if data_record is None:
             if AuditEvent.objects.filter(seq=seq).exists():
@@ -307,16 +308,12 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
     time under the lock short.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
-        head = cursor.fetchone()
-        if head is None:  # a fresh or flushed database
-            ChainHead.objects.get_or_create(pk=1)
-            cursor.execute(_HEAD_FOR_UPDATE[connection.vendor == "postgresql"])
-            head = cursor.fetchone()
-        head_seq, event.prev_hash, head_frontier = head
+        head_seq, event.prev_hash, head_frontier = _locked_head(cursor)
         event.seq = head_seq + 1
         event.timestamp = timezone.now()
-        event.hash = canonical.event_hash(
+        frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
+        event.hash, completed = _link(
+            frontier,
             schema_version=event.schema_version,
             seq=event.seq,
             timestamp=canonical.format_timestamp(event.timestamp),
@@ -328,8 +325,6 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
             data_hash=event.data_hash,
             prev_hash=event.prev_hash,
         )
-        frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
-        completed = merkle.frontier_append(frontier, head_seq, merkle.leaf_hash(bytes.fromhex(event.hash)))
         event_row = [getattr(event, column) for column in _EVENT_COLUMNS]
         event_row[1] = connection.ops.adapt_datetimefield_value(event.timestamp)
         rows = [
@@ -348,19 +343,7 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
     event.data_record = AuditEventData(event=event, salt=salt, canonical_data=canonical_data)
 
 
-_EVENT_COLUMNS = (
-    "seq",
-    "timestamp",
-    "actor_type",
-    "actor_id",
-    "action",
-    "object_type",
-    "object_id",
-    "data_hash",
-    "prev_hash",
-    "hash",
-    "schema_version",
-)
+_EVENT_COLUMNS = (*ENVELOPE_FIELDS, "hash", "schema_version")  # as the INSERTs below list them
 # [not PostgreSQL, PostgreSQL]; on SQLite the transaction began IMMEDIATE and holds the write lock
 _HEAD_FOR_UPDATE = [
     "SELECT seq, hash, frontier FROM audit_chain_head WHERE id = 1",
@@ -387,15 +370,6 @@ def _append_statement(node_count: int) -> str:
     insert_event, insert_data, insert_nodes, update_head = _append_statements(node_count)
     nodes = f", merkle_nodes AS ({insert_nodes})" if node_count else ""
     return f"WITH event AS ({insert_event}), event_data AS ({insert_data}){nodes} {update_head}"
-
-
-def _chain_head_for_update() -> ChainHead:
-    """The chain head, locked: FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE already on SQLite."""
-    head = ChainHead.objects.select_for_update().filter(pk=1).first()
-    if head is None:  # a fresh or flushed database
-        ChainHead.objects.get_or_create(pk=1)
-        head = ChainHead.objects.select_for_update().get(pk=1)
-    return head
 
 
 def _locked_head(cursor) -> tuple[int, str, str]:

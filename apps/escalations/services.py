@@ -176,8 +176,9 @@ def _overdue_proposals_batch(*, now, batch_size, result) -> bool:
             Proposal.objects.filter(status=Status.PENDING, sla_due_at__lte=now),
             due_first="sla_due_at", batch_size=batch_size, read=proposals_for_webhooks(Proposal.objects),
         )
-        last_tier = [proposal for proposal in batch if proposal_next_escalation_queue(proposal) is None]
-        tiered = [proposal for proposal in batch if proposal_next_escalation_queue(proposal) is not None]
+        last_tier, tiered = [], []
+        for proposal in batch:
+            (tiered if proposal_next_escalation_queue(proposal) is not None else last_tier).append(proposal)
         escalated = proposals_escalate_overdue(proposals=tiered, now=now, queues={})
         result.escalated += len(escalated)
         result.lost_races += len(tiered) - len(escalated)

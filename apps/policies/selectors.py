@@ -45,7 +45,8 @@ def _active_version_key() -> tuple | None:
     # the database answering it; one active version at most (constraint one_active_policy).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, created_at FROM policies_policyversion WHERE status = %s", [PolicyVersion.Status.ACTIVE]
+            f"SELECT id, created_at FROM {PolicyVersion._meta.db_table} WHERE status = %s",  # noqa: S608
+            [PolicyVersion.Status.ACTIVE],
         )
         return cursor.fetchone()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -403,33 +403,14 @@ def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: 
 
 
 def _compare_and_set(*, proposal_ids: list[int], expected: dict, changes: dict) -> set[int]:
-    """`UPDATE ... SET changes WHERE id IN ids AND expected RETURNING id`: the ids whose row was still
-    in the expected state and now has the changes. One statement for many rows, and still per row
-    the answer of a conditional update: who won."""
-    if not connection.features.can_return_columns_from_insert:  # SQLite before 3.35 has no RETURNING
-        return {pk for pk in proposal_ids if Proposal.objects.filter(pk=pk, **expected).update(**changes)}
-    meta = Proposal._meta
-    quote = connection.ops.quote_name
-    # Only column names from the model's own metadata and placeholders: every value is a parameter.
-    sets = [(f"{quote(meta.get_field(name).column)} = %s", _db_value(meta.get_field(name), value))
-            for name, value in changes.items()]
-    where = [(f"{quote(meta.get_field(name).column)} = %s", _db_value(meta.get_field(name), value))
-             for name, value in expected.items()]
-    pk = quote(meta.pk.column)
-    statement = "UPDATE {table} SET {sets} WHERE {pk} IN ({ids}) AND {where} RETURNING {pk}".format(  # noqa: S608
-        table=quote(meta.db_table), sets=", ".join(sql for sql, _value in sets), pk=pk,
-        ids=", ".join(["%s"] * len(proposal_ids)), where=" AND ".join(sql for sql, _value in where),
+    """The conditional update of many rows: the ids whose row is still in the `expected` state,
+    locked, then given the `changes`; per row the answer of a conditional update: who won."""
+    won = set(
+        Proposal.objects.select_for_update().filter(pk__in=proposal_ids, **expected).values_list("pk", flat=True)
     )
-    parameters = [value for _sql, value in sets] + list(proposal_ids) + [value for _sql, value in where]
-    with connection.cursor() as cursor:
-        cursor.execute(statement, parameters)
-        return {row[0] for row in cursor.fetchall()}
-
-
-def _db_value(field, value):
-    if hasattr(value, "prepare_database_save"):  # a model instance for a foreign key, as QuerySet.update takes it
-        value = value.prepare_database_save(field)
-    return field.get_db_prep_save(value, connection)
+    if won:
+        Proposal.objects.filter(pk__in=won).update(**changes)
+    return won
 
 
 def _finalize(proposal: Proposal, *, status: str) -> None:
