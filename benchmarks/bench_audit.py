@@ -4,12 +4,15 @@
   a tight loop) calling audit_record on PostgreSQL, against plain single-row INSERT + COMMIT
   (autocommit) into a one-column table by as many writers; then a fork check. Also a "naive
   lock" (BEGIN, SELECT ... FOR UPDATE of one row, INSERT, UPDATE, COMMIT): the ceiling of any
-  append serialized by a row lock held until COMMIT, which is what DESIGN.md prescribes.
+  append serialized by a row lock held until COMMIT, which is what DESIGN.md prescribes; and a
+  "one-statement lock" (the lock, the INSERT and the UPDATE in one statement): the least any
+  such append can do.
   Goal: >= 0.8 of the baseline, 0 forks. Under synchronous_commit=on a serialized append waits
   for its own WAL flush while plain writers share flushes (group commit); the run shows both.
 - verify: audit_verify over N events (BENCH_AUDIT_EVENTS, default 1,000,000, bulk-generated here;
   0 skips this part), on PostgreSQL and on SQLite, against a plain streaming SELECT of the same
-  rows, read as verification reads them (DB-API cursor) and through the ORM.
+  rows, read as verification reads them (DB-API cursor) and through the ORM, and against the
+  same verification in one process (AUDIT_VERIFY_PROCESSES=1).
   Goal: >= 200,000 events/s and < 150 MB peak RSS. Rates per CPU second of the measured process
   are printed too: on a machine shared with others they tell what the code costs.
 - checkpoint of that chain (goal < 1 s) and an inclusion proof (goal < 20 ms).
@@ -71,7 +74,7 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
         # synchronous_commit=off (both sides) shows the cost of the lock apart from the WAL flush
         for commit_mode in ("on", "off"):
             mode_environment = {**environment, "PGOPTIONS": f"-c synchronous_commit={commit_mode}"}
-            best = {"plain": 0.0, "naive-lock": 0.0, "audit": 0.0}
+            best = {"plain": 0.0, "naive-lock": 0.0, "one-statement-lock": 0.0, "audit": 0.0}
             for _round in range(ROUNDS):
                 for kind in best:
                     best[kind] = max(best[kind], _concurrent_appends(mode_environment, kind))
@@ -83,7 +86,10 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
                 f"forks {chain['forks']}, gapless {chain['gapless']}, verifies {chain['ok']}\n"
                 f"    naive lock (INSERT under one locked row, the ceiling of any serialized append) "
                 f"{best['naive-lock']:7.0f} rows/s   ratio to plain {best['naive-lock'] / best['plain']:5.2f}   "
-                f"audit to naive lock {best['audit'] / best['naive-lock']:5.2f}",
+                f"audit to naive lock {best['audit'] / best['naive-lock']:5.2f}\n"
+                f"    one-statement lock (lock, INSERT and UPDATE in one statement: the least a serialized append "
+                f"can do) {best['one-statement-lock']:7.0f} rows/s   ratio to plain "
+                f"{best['one-statement-lock'] / best['plain']:5.2f}",
                 flush=True,
             )
     if not EVENTS:
@@ -104,10 +110,14 @@ def _bench_database(name: str, url: str, *, append: bool) -> None:
     orm = _phase(environment, "plain-select", "orm")
     raw = _phase(environment, "plain-select", "raw")
     verify = _phase(environment, "verify")
+    single = _phase({**environment, "AUDIT_VERIFY_PROCESSES": "1"}, "verify")
     print(
         f"  verify {verify['events']} events: {verify['rate']:9.0f} events/s "
-        f"({verify['cpu_rate']:7.0f} per CPU second), peak RSS {verify['rss_mb']:4.0f} MB, ok={verify['ok']}"
-        f"   (goal >= 200000 events/s, < 150 MB)",
+        f"({verify['cpu_rate']:7.0f} per CPU second), {verify['processes']} processes, peak RSS "
+        f"{verify['rss_mb']:4.0f} MB (largest other process {verify['children_rss_mb']:4.0f} MB), ok={verify['ok']}"
+        f"   (goal >= 200000 events/s, < 150 MB)\n"
+        f"    the same in one process: {single['rate']:9.0f} events/s ({single['cpu_rate']:7.0f} per CPU second), "
+        f"peak RSS {single['rss_mb']:4.0f} MB   {verify['processes']} processes/one {verify['rate'] / single['rate']:5.2f}",
         flush=True,
     )
     for label, plain in (("raw cursor, as verify reads", raw), ("ORM values_list().iterator()", orm)):
@@ -195,6 +205,14 @@ def _phase_append(kind: str, worker: str, count: str) -> dict:
                 cursor.execute("SELECT value FROM bench_lock WHERE id = 1 FOR UPDATE")
                 cursor.execute("INSERT INTO bench_plain (value) VALUES (%s)", [number])
                 cursor.execute("UPDATE bench_lock SET value = %s WHERE id = 1", [number])
+    elif kind == "one-statement-lock":
+        for _number in range(int(count)):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "WITH head AS (SELECT value FROM bench_lock WHERE id = 1 FOR UPDATE),"
+                    " added AS (INSERT INTO bench_plain (value) SELECT value + 1 FROM head)"
+                    " UPDATE bench_lock SET value = value + 1 WHERE id = 1"
+                )
     else:
         with connection.cursor() as cursor:  # autocommit: every INSERT commits on its own
             for number in range(int(count)):
@@ -360,12 +378,22 @@ def _phase_plain_select(path: str) -> dict:
 def _phase_verify() -> dict:
     from apps.audit.selectors import audit_verify
 
-    started, cpu_started = time.perf_counter(), time.process_time()
+    started, cpu_started = time.perf_counter(), _cpu_seconds_with_children()
     verification = audit_verify(chunk_size=5000)
-    return _rates(verification.events_checked, started, cpu_started) | {
+    rates = _rates(verification.events_checked, started, 0.0)
+    rates["cpu_rate"] = verification.events_checked / (_cpu_seconds_with_children() - cpu_started)
+    return rates | {
         "events": verification.events_checked,
         "ok": verification.ok,
+        "processes": verification.processes,
+        "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
     }
+
+
+def _cpu_seconds_with_children() -> float:
+    """CPU seconds of this process and of its finished children (verification forks workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _rates(count: int, started: float, cpu_started: float) -> dict:

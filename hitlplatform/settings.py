@@ -232,6 +232,9 @@ SAMPLING_KEY = env.str("SAMPLING_KEY", default=SECRET_KEY)
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 AUDIT_DEV_KEY_FILE = env.path("AUDIT_DEV_KEY_FILE", default=str(Path.home() / ".hitlplatform" / "audit-dev-key"))
 AUDIT_MIN_RETENTION_DAYS = env.int("AUDIT_MIN_RETENTION_DAYS", default=183)
+# A chain of at least twice AUDIT_VERIFY_MIN_SEGMENT events is verified by this many processes at once.
+AUDIT_VERIFY_PROCESSES = env.int("AUDIT_VERIFY_PROCESSES", default=min(os.cpu_count() or 1, 4))
+AUDIT_VERIFY_MIN_SEGMENT = env.int("AUDIT_VERIFY_MIN_SEGMENT", default=100_000)
 ORGANISATION_NAME = env.str("ORGANISATION_NAME", default="hitlplatform")
 # Insights (apps.insights): recommendations need this many human verdicts and a Wilson lower
 # bound (95%) above the bar; QA sends this share of human decisions to a blind second review.

@@ -1,6 +1,6 @@
 """The chain's rows as fast as the database can give them, for verification.
 
-`event_row_chunks` streams every event after a seq with its data, in seq order and constant
+`event_row_chunks` streams the events after a seq (up to another, or to the end) with their data, in seq order and constant
 memory, as chunks of plain DB-API tuples (no model instances, no Django row conversion):
 
     (seq, stored timestamp, actor_type, actor_id, action, object_type, object_id,
@@ -23,17 +23,17 @@ _SELECT_EVENTS = (
     "SELECT e.seq, {timestamp}, e.actor_type, e.actor_id, e.action, e.object_type, e.object_id,"
     " e.data_hash, e.prev_hash, e.hash, e.schema_version, d.salt, d.canonical_data"
     " FROM audit_event e LEFT OUTER JOIN audit_event_data d ON d.seq = e.seq"
-    " WHERE e.seq > %s ORDER BY e.seq"
+    " WHERE e.seq > %s{upto} ORDER BY e.seq"
 )
 # The timestamp as UTC text, "2026-11-22 02:12:24.123456" (PostgreSQL drops trailing zeros of the
 # fraction): cheaper for the server than to_char() and for us than a datetime.
 _TIMESTAMP_COLUMN = {"postgresql": "(e.timestamp AT TIME ZONE 'UTC')::text", "sqlite": "e.timestamp || ''"}
 
 
-def event_row_chunks(*, after: int, chunk_size: int = 5000):
-    """Chunks (lists) of event rows after seq `after` (module docstring), in the caller's transaction."""
+def event_row_chunks(*, after: int, upto: int | None = None, chunk_size: int = 5000):
+    """Chunks (lists) of event rows after seq `after` and up to `upto` (module docstring), in the caller's transaction."""
     with connection.chunked_cursor() as cursor:
-        cursor.execute(select_events_sql(), [after])
+        cursor.execute(select_events_sql(bounded=upto is not None), [after] if upto is None else [after, upto])
         raw = cursor.cursor  # the DB-API cursor beneath Django's wrapper: plain tuples
         with ThreadPoolExecutor(max_workers=1) as fetcher:
             pending = fetcher.submit(raw.fetchmany, chunk_size)
@@ -42,9 +42,11 @@ def event_row_chunks(*, after: int, chunk_size: int = 5000):
                 yield rows
 
 
-def select_events_sql() -> str:
-    """The SELECT behind `event_row_chunks`, one parameter: the seq to start after."""
-    return _SELECT_EVENTS.format(timestamp=_TIMESTAMP_COLUMN.get(connection.vendor, "e.timestamp"))
+def select_events_sql(*, bounded: bool = False) -> str:
+    """The SELECT behind `event_row_chunks`; parameters: the seq to start after (and, bounded, the last seq)."""
+    return _SELECT_EVENTS.format(
+        timestamp=_TIMESTAMP_COLUMN.get(connection.vendor, "e.timestamp"), upto=" AND e.seq <= %s" if bounded else ""
+    )
 
 
 def hashed_timestamp(stored) -> str:

@@ -1,16 +1,19 @@
 """Reads of the audit trail: the head, verification of the chain, checkpoints and Merkle proofs."""
 
+import functools
 import hashlib
+import itertools
 import json
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 
-from . import canonical, merkle, signing
+from . import canonical, forking, merkle, signing
 from .event_rows import event_row_chunks, hashed_timestamp
 from .models import (
     ENVELOPE_FIELDS,
@@ -36,10 +39,12 @@ class ChainVerification:
     redacted: int = 0
     checkpoints_checked: int = 0
     frontier: list[str] = field(default_factory=list, repr=False)
+    segments: int = field(default=1, repr=False)  # the chain was walked in this many segments
+    processes: int = field(default=1, repr=False)  # by this many processes at once
 
     def as_dict(self) -> dict:
         summary = asdict(self)
-        del summary["frontier"]
+        del summary["frontier"], summary["segments"], summary["processes"]
         return summary
 
 
@@ -85,7 +90,7 @@ def audit_verify(
     the head matches its end. With `since_checkpoint` it starts from the latest checkpoint (after
     checking it against the stored tree); with `since` from an earlier verification's end.
     """
-    with _read_snapshot():
+    with _read_snapshot() as owned:
         if since is not None:
             start = _start_after_verification(since)
         elif since_checkpoint:
@@ -94,7 +99,7 @@ def audit_verify(
             start = _Start()
         if isinstance(start, ChainVerification):
             return start
-        return _walk_chain(start, chunk_size=chunk_size)
+        return _walk_chain(start, chunk_size=chunk_size, snapshot_owned=owned)
 
 
 def audit_verification_status() -> tuple[ChainVerification, VerificationRun | None]:
@@ -178,42 +183,99 @@ class _Start:
     checkpoints_checked: int = 0
 
 
-def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
-    sha256, fromhex, envelope_bytes = hashlib.sha256, bytes.fromhex, canonical.envelope_bytes
-    head_seq, head_hash, head_frontier = _head_values()
-    trusted_keys = signing.trusted_public_keys()
+def _walk_chain(start: _Start, *, chunk_size: int, snapshot_owned: bool) -> ChainVerification:
+    head = _head_values()
+    segments = _segment_starts(start, head[0])
+    if len(segments) > 1:
+        verification = _walk_segments(start, segments, head, chunk_size=chunk_size, snapshot_owned=snapshot_owned)
+        if verification is not None:
+            return verification
+    walked = _walk_events(start, head, upto=None, chunk_size=chunk_size)
+    return walked.failure or _chain_end(start, head, walked)
 
-    expected_seq, prev_hash, size = start.seq + 1, start.hash, start.seq
-    frontier = [fromhex(node) for node in start.frontier]
-    pop, push = frontier.pop, frontier.append
-    checkpoints_checked, verified_size = start.checkpoints_checked, start.seq
-    missing_data: set[int] = set()
-    missing_total = 0
 
-    def failure(seq: int, reason: str) -> ChainVerification:
-        if missing_data and min(missing_data) < seq:
-            seq = min(missing_data)
+@dataclass
+class _Walked:
+    """Where a walk over the events after `start.seq` ended, and what it carries to the next events."""
+
+    start: _Start
+    head: tuple[int, str, str | None]
+    size: int
+    prev_hash: str
+    frontier: list[bytes]
+    checkpoints_checked: int
+    missing_data: set[int] = field(default_factory=set)  # data gone, no redaction event seen yet
+    missing_total: int = 0
+    explained_earlier: set[int] = field(default_factory=set)  # redactions of events at or before start.seq
+    leftover_checkpoint: tuple | None = None  # the first checkpoint beyond the walked events
+    failure: ChainVerification | None = None
+
+    def fail(self, seq: int, reason: str) -> ChainVerification:
+        if self.missing_data and min(self.missing_data) < seq:
+            seq = min(self.missing_data)
             reason = _unexplained_erasure(seq)
-        return ChainVerification(
+        self.failure = ChainVerification(
             ok=False,
-            events_checked=size - start.seq,
-            head_seq=head_seq,
-            head_hash=head_hash,
+            events_checked=self.size - self.start.seq,
+            head_seq=self.head[0],
+            head_hash=self.head[1],
             first_bad_seq=seq,
             reason=reason,
-            redacted=missing_total - len(missing_data),
-            checkpoints_checked=checkpoints_checked,
+            redacted=self.missing_total - len(self.missing_data),
+            checkpoints_checked=self.checkpoints_checked,
         )
+        return self.failure
 
+    def summary(self) -> dict:
+        """What the join of segments needs, as plain values (it may cross a process boundary)."""
+        return {
+            "start_seq": self.start.seq,
+            "start_hash": self.start.hash,
+            "start_frontier": list(self.start.frontier),
+            "size": self.size,
+            "prev_hash": self.prev_hash,
+            "frontier": [node.hex() for node in self.frontier],
+            "checkpoints_checked": self.checkpoints_checked,
+            "missing_data": self.missing_data,
+            "missing_total": self.missing_total,
+            "explained_earlier": self.explained_earlier,
+            "leftover_checkpoint": self.leftover_checkpoint,
+        }
+
+
+def _walk_events(start: _Start, head: tuple, *, upto: int | None, chunk_size: int) -> _Walked:
+    """Check the events after `start.seq` (up to `upto`, or to the end) and the checkpoints among them."""
+    sha256, fromhex, envelope_bytes = hashlib.sha256, bytes.fromhex, canonical.envelope_bytes
+    trusted_keys = signing.trusted_public_keys()
+    walked = _Walked(
+        start=start,
+        head=head,
+        size=start.seq,
+        prev_hash=start.hash,
+        frontier=[fromhex(node) for node in start.frontier],
+        checkpoints_checked=start.checkpoints_checked,
+    )
+    expected_seq, prev_hash, size, frontier = start.seq + 1, start.hash, start.seq, walked.frontier
+    pop, push = frontier.pop, frontier.append
+    missing_data, explained_earlier = walked.missing_data, walked.explained_earlier
+    verified_size = start.seq
+
+    def fail(seq: int, reason: str) -> _Walked:
+        walked.size, walked.prev_hash = size, prev_hash
+        walked.fail(seq, reason)
+        return walked
+
+    checkpoints = Checkpoint.objects.filter(tree_size__gt=start.seq)
+    if upto is not None:
+        checkpoints = checkpoints.filter(tree_size__lte=upto)
     checkpoints = (
-        Checkpoint.objects.filter(tree_size__gt=start.seq)
-        .order_by("tree_size")
+        checkpoints.order_by("tree_size")
         .values_list("tree_size", "root_hash", "timestamp", "signature", "public_key")
         .iterator(chunk_size=1000)
     )
     checkpoint = next(checkpoints, None)
     # Per event: 3 or 4 SHA-256 and a few comparisons, on plain rows with local names only.
-    with closing(event_row_chunks(after=start.seq, chunk_size=chunk_size)) as chunks:
+    with closing(event_row_chunks(after=start.seq, upto=upto, chunk_size=chunk_size)) as chunks:
         for rows in chunks:
             for (
                 seq,
@@ -232,30 +294,33 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
             ) in rows:
                 if seq != expected_seq:
                     if seq > expected_seq:
-                        return failure(expected_seq, _("event %(seq)s is missing") % {"seq": expected_seq})
-                    return failure(seq, _("event %(seq)s appears twice or out of order") % {"seq": seq})
+                        return fail(expected_seq, _("event %(seq)s is missing") % {"seq": expected_seq})
+                    return fail(seq, _("event %(seq)s appears twice or out of order") % {"seq": seq})
                 if event_prev_hash != prev_hash:
-                    return failure(
+                    return fail(
                         seq,
                         _("event %(seq)s: prev_hash does not match the hash of event %(prev)s")
                         % {"seq": seq, "prev": seq - 1},
                     )
                 if canonical_data is None:
                     missing_data.add(seq)
-                    missing_total += 1
+                    walked.missing_total += 1
                 elif sha256(fromhex(salt) + canonical_data.encode()).hexdigest() != data_hash:
-                    return failure(seq, _("event %(seq)s: its data does not match its data_hash") % {"seq": seq})
+                    return fail(seq, _("event %(seq)s: its data does not match its data_hash") % {"seq": seq})
                 if schema_version != SCHEMA_VERSION:
-                    return failure(seq, _("event %(seq)s: unknown schema version") % {"seq": seq})
+                    return fail(seq, _("event %(seq)s: unknown schema version") % {"seq": seq})
                 envelope = envelope_bytes(
                     schema_version, seq, hashed_timestamp(timestamp), actor_type, actor_id, action,
                     object_type, object_id, data_hash, event_prev_hash,
                 )  # fmt: skip
                 digest = sha256(envelope).digest()  # the Merkle leaf hashes these 32 bytes
                 if digest.hex() != event_hash:
-                    return failure(seq, _("event %(seq)s: its hash does not match its contents") % {"seq": seq})
+                    return fail(seq, _("event %(seq)s: its hash does not match its contents") % {"seq": seq})
                 if action == REDACTED_ACTION and object_type == EVENT_OBJECT_TYPE and object_id.isdigit():
-                    missing_data.discard(int(object_id))
+                    redacted_seq = int(object_id)
+                    if redacted_seq <= start.seq:  # an event of an earlier segment
+                        explained_earlier.add(redacted_seq)
+                    missing_data.discard(redacted_seq)
 
                 node, index = sha256(b"\x00" + digest).digest(), size
                 while index & 1:
@@ -272,43 +337,137 @@ def _walk_chain(start: _Start, *, chunk_size: int) -> ChainVerification:
                         # some event since the last good checkpoint was rewritten and the links re-made
                         chunks.close()  # done with the rows: their cursor is closed before searching
                         rewritten = _first_rewritten_seq(after=verified_size, tree_size=size)
-                        return failure(rewritten, problem + " " + _("(from event %(seq)s on)") % {"seq": rewritten})
+                        return fail(rewritten, problem + " " + _("(from event %(seq)s on)") % {"seq": rewritten})
                     if problem:
-                        return failure(size, problem)
-                    checkpoints_checked += 1
+                        return fail(size, problem)
+                    walked.checkpoints_checked += 1
                     verified_size = size
                     checkpoint = next(checkpoints, None)
+    walked.size, walked.prev_hash, walked.leftover_checkpoint = size, prev_hash, checkpoint
+    return walked
 
-    if missing_data:
-        return failure(min(missing_data), _unexplained_erasure(min(missing_data)))
+
+def _chain_end(start: _Start, head: tuple, walked: _Walked) -> ChainVerification:
+    """The checks once every event is walked: erasures explained, nothing truncated, the head matches."""
+    head_seq, head_hash, head_frontier = head
+    size, checkpoint = walked.size, walked.leftover_checkpoint
+    if walked.missing_data:
+        return walked.fail(min(walked.missing_data), _unexplained_erasure(min(walked.missing_data)))
     if checkpoint is not None:
-        return failure(
+        return walked.fail(
             size + 1,
             _("the chain ends at event %(size)s but a checkpoint signs %(tree_size)s events: it was truncated")
             % {"size": size, "tree_size": checkpoint[0]},
         )
     if head_seq > size:
-        return failure(
+        return walked.fail(
             size + 1,
             _("the chain ends at event %(size)s but its head is at %(head)s: it was truncated")
             % {"size": size, "head": head_seq},
         )
     if head_seq < size:
-        return failure(head_seq + 1, _("events after the chain head %(head)s") % {"head": head_seq})
-    if head_hash != prev_hash:
-        return failure(size, _("the chain head does not hold the hash of event %(seq)s") % {"seq": size})
-    frontier_hex = [node.hex() for node in frontier]
+        return walked.fail(head_seq + 1, _("events after the chain head %(head)s") % {"head": head_seq})
+    if head_hash != walked.prev_hash:
+        return walked.fail(size, _("the chain head does not hold the hash of event %(seq)s") % {"seq": size})
+    frontier_hex = [node.hex() for node in walked.frontier]
     if head_frontier is not None and json.loads(head_frontier) != frontier_hex:
-        return failure(size, _("the chain head's Merkle frontier does not match the events"))
+        return walked.fail(size, _("the chain head's Merkle frontier does not match the events"))
     return ChainVerification(
         ok=True,
         events_checked=size - start.seq,
         head_seq=size,
-        head_hash=prev_hash,
-        redacted=missing_total,
-        checkpoints_checked=checkpoints_checked,
+        head_hash=walked.prev_hash,
+        redacted=walked.missing_total,
+        checkpoints_checked=walked.checkpoints_checked,
         frontier=frontier_hex,
     )
+
+
+# --- verification in segments, on every core -------------------------------------------------------------
+#
+# One Python process hashes ~150k events per CPU second, so a long chain is cut into segments
+# walked at once, each in a process of its own (forked, with its own connection to the same
+# snapshot on PostgreSQL). A segment after the first starts from the stored hash of the event
+# before it and the stored Merkle frontier there; the join checks both against what the previous
+# segment computed, so the stored values are trusted only once they are proven. Any problem (a
+# failed segment or join) reruns the walk in one pass, which names the first bad seq exactly as a
+# single walk does: failures are rare, and that keeps one definition of what is reported.
+
+
+def _segment_starts(start: _Start, head_seq: int) -> list[int]:
+    """The seq each segment starts after: [start.seq] alone when the chain is too short to split."""
+    events = head_seq - start.seq
+    count = min(settings.AUDIT_VERIFY_PROCESSES, events // max(settings.AUDIT_VERIFY_MIN_SEGMENT, 1))
+    if count < 2:
+        return [start.seq]
+    return [start.seq + events * number // count for number in range(count)]
+
+
+def _walk_segments(
+    start: _Start, segments: list[int], head: tuple, *, chunk_size: int, snapshot_owned: bool
+) -> ChainVerification | None:
+    """The verification of the chain walked in segments; None when a segment or a join fails.
+
+    The first segment is walked here; the others in forked processes reading the same snapshot
+    or, when it cannot be shared (the caller's own transaction, an in-memory database), here
+    one after the other.
+    """
+    bounds = [*segments[1:], None]
+    snapshot = forking.shareable_snapshot(owned=snapshot_owned)
+    jobs = [
+        functools.partial(_walk_stored_segment, after, upto, head, chunk_size=chunk_size, snapshot=snapshot)
+        for after, upto in zip(segments[1:], bounds[1:], strict=True)
+    ]
+    with forking.running(jobs, in_processes=snapshot is not None) as later_results:
+        first = _walk_events(start, head, upto=bounds[0], chunk_size=chunk_size)
+        walks = [first.summary() if first.failure is None else None, *later_results()]
+    if any(walk is None for walk in walks):
+        return None
+    for walk, after in zip(walks, segments, strict=True):
+        if walk["start_seq"] != after:
+            return None
+    for previous, following in itertools.pairwise(walks):
+        if (previous["size"], previous["prev_hash"], previous["frontier"]) != (
+            following["start_seq"], following["start_hash"], following["start_frontier"]
+        ):
+            return None
+    last = walks[-1]
+    missing = set().union(*(walk["missing_data"] for walk in walks)) - set().union(
+        *(walk["explained_earlier"] for walk in walks)
+    )
+    walked = _Walked(
+        start=start,
+        head=head,
+        size=last["size"],
+        prev_hash=last["prev_hash"],
+        frontier=[bytes.fromhex(node) for node in last["frontier"]],
+        checkpoints_checked=sum(walk["checkpoints_checked"] for walk in walks),
+        missing_data=missing,
+        missing_total=sum(walk["missing_total"] for walk in walks),
+        leftover_checkpoint=last["leftover_checkpoint"],
+    )
+    verification = _chain_end(start, head, walked)
+    verification.segments = len(walks)
+    verification.processes = len(walks) if snapshot is not None else 1
+    return verification
+
+
+def _walk_stored_segment(after: int, upto: int | None, head: tuple, *, chunk_size: int, snapshot: str | None):
+    """Walk the events after `after` from the stored hash and Merkle frontier there (checked at the
+    join): the walk's summary, or None when it fails. With a `snapshot`, in a read transaction of
+    its own on that snapshot (a forked process)."""
+    with _read_snapshot(importing=snapshot) if snapshot is not None else nullcontext():
+        event_hash = AuditEvent.objects.filter(seq=after).values_list("hash", flat=True).first()
+        try:
+            frontier = audit_frontier(tree_size=after)
+        except AuditTreeIncomplete:
+            return None
+        if event_hash is None:
+            return None
+        walked = _walk_events(
+            _Start(seq=after, hash=event_hash, frontier=frontier), head, upto=upto, chunk_size=chunk_size
+        )
+    return None if walked.failure else walked.summary()
 
 
 def _checkpoint_problem(checkpoint: tuple, root: bytes, trusted_keys: set[str]) -> tuple[bool, str]:
@@ -448,15 +607,21 @@ def _head_values() -> tuple[int, str, str | None]:
 
 
 @contextmanager
-def _read_snapshot():
-    """One consistent view of head, events and checkpoints, without blocking writers."""
+def _read_snapshot(*, importing: str | None = None):
+    """One consistent view of head, events and checkpoints, without blocking writers.
+
+    Yields whether the view is a read transaction of its own (not the caller's transaction).
+    `importing`: a PostgreSQL snapshot id exported by another process, to read exactly its view.
+    """
     if connection.in_atomic_block:
-        yield
+        yield False
     elif connection.vendor == "postgresql":
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            yield
+                if importing:
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [importing])
+            yield True
     elif connection.vendor == "sqlite":
         # transaction.atomic() would BEGIN IMMEDIATE and hold the write lock: a deferred
         # transaction reads a WAL snapshot instead.
@@ -464,12 +629,12 @@ def _read_snapshot():
         with connection.cursor() as cursor:
             cursor.execute("BEGIN DEFERRED")
         try:
-            yield
+            yield True
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("ROLLBACK")
     else:
-        yield
+        yield False
 
 
 # --- Merkle nodes --------------------------------------------------------------------------

@@ -42,3 +42,14 @@ def tamper(db):
                 cursor.execute(statement, params if "%s" in statement else None)
 
     return run
+
+
+@pytest.fixture(params=["in one pass", "in segments"])
+def either_walk(request, settings):
+    """Verify in one pass, or in 3 segments of at least 2 events (walked one after the other here:
+    the test's transaction cannot be shared with other processes), which must tell the same."""
+    if request.param == "in segments":
+        settings.AUDIT_VERIFY_PROCESSES, settings.AUDIT_VERIFY_MIN_SEGMENT = 3, 2
+    else:
+        settings.AUDIT_VERIFY_PROCESSES = 1
+    return request.param

@@ -10,7 +10,7 @@ from apps.audit.models import AuditEvent, AuditEventData
 from apps.audit.selectors import audit_verify
 from apps.audit.services import audit_redact
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_walk")]
 
 
 def test_redaction_erases_data_and_salt_and_is_recorded(record_events):

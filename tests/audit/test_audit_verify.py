@@ -3,7 +3,7 @@ import pytest
 from apps.audit.models import AuditEvent
 from apps.audit.selectors import audit_verify
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_walk")]
 
 
 def test_empty_chain_verifies():

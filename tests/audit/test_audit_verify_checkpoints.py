@@ -9,7 +9,7 @@ from apps.audit.selectors import audit_verification_status, audit_verify
 from apps.audit.services import audit_checkpoint_create, audit_record, audit_verification_record
 from apps.audit.tasks import verify_full
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_walk")]
 
 
 def test_every_checkpoint_is_checked(record_events):
