@@ -8,9 +8,11 @@ Django's handler and opens a connection of its own.
 """
 
 import logging
-import multiprocessing
+import os
+import pickle
+import signal
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 from django.db import connection, connections
 
@@ -27,7 +29,7 @@ def shareable_snapshot(*, owned: bool) -> str | None:
     SQLite file gives "" (the rows verification reads never change, so a fresh read transaction
     sees the same). An in-memory SQLite database, or a platform without fork(), cannot share.
     """
-    if not owned or "fork" not in multiprocessing.get_all_start_methods():
+    if not owned or not hasattr(os, "fork"):
         return None
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -43,46 +45,57 @@ def running(jobs: list[Callable[[], object]], *, in_processes: bool) -> Iterator
     """Start `jobs`, each in a forked process (or, without `in_processes`, lazily in this one).
 
     Yields a function returning their results in order; a job that raised or whose process died
-    gives None. Processes still running when the block ends are killed.
+    gives None. Processes still running when the block ends are killed. Plain os.fork() rather
+    than multiprocessing: a Celery pool process is "daemonic", and multiprocessing refuses to
+    start children there.
     """
     if not in_processes:
         yield lambda: [job() for job in jobs]
         return
-    context = multiprocessing.get_context("fork")
-    started = []
+    children: dict[int, int] = {}  # pid -> read end of its pipe, until reaped
     try:
         for job in jobs:
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_run_in_child, args=(job, sender), daemon=True)
-            process.start()
-            sender.close()
-            started.append((process, receiver))
-        yield lambda: [_result(receiver) for _process, receiver in started]
+            pid, receiver = _fork(job)
+            children[pid] = receiver
+        yield lambda: [_result(pid, children.pop(pid)) for pid in list(children)]
     finally:
-        for process, receiver in started:
-            if process.is_alive():
-                process.kill()
-            process.join()
-            receiver.close()
+        for pid, receiver in children.items():  # not reaped: the block ended early
+            os.close(receiver)
+            with suppress(ProcessLookupError, ChildProcessError):
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
 
 
-def _run_in_child(job: Callable[[], object], sender) -> None:
-    for inherited in connections.all(initialized_only=True):
-        _INHERITED.append(inherited)
-        del connections[inherited.alias]
-    try:
-        result = job()
-    except Exception:
-        logger.exception("a forked job failed")
-        result = None
-    try:
-        sender.send(result)
-    finally:
+def _fork(job: Callable[[], object]) -> tuple[int, int]:
+    """(pid, the read end of the pipe the child writes its pickled result to)."""
+    receiver, sender = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(sender)
+        return pid, receiver
+    try:  # the child: whatever happens, it leaves by os._exit, running none of the parent's clean-up
+        os.close(receiver)
+        for inherited in connections.all(initialized_only=True):
+            _INHERITED.append(inherited)
+            del connections[inherited.alias]
+        try:
+            result = job()
+        except Exception:
+            logger.exception("a forked job failed")
+            result = None
+        with os.fdopen(sender, "wb") as pipe:
+            pickle.dump(result, pipe)
         connections.close_all()  # only the child's own connections are left in the handler
+    finally:
+        os._exit(0)
 
 
-def _result(receiver):
+def _result(pid: int, receiver: int):
+    with os.fdopen(receiver, "rb") as pipe:
+        data = pipe.read()
+    with suppress(ChildProcessError):  # a SIGCHLD handler of the host process may have reaped it
+        os.waitpid(pid, 0)
     try:
-        return receiver.recv()
-    except EOFError:  # the process died before answering
+        return pickle.loads(data)  # noqa: S301 - our own child's output, through a pipe
+    except Exception:  # the process died before answering (nothing or half of it written)
         return None

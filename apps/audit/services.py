@@ -2,6 +2,7 @@
 
 import functools
 import json
+import logging
 import secrets
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,8 @@ from .models import (
     Checkpoint,
     VerificationRun,
 )
+
+logger = logging.getLogger(__name__)
 
 REDACTED_ACTION = "audit.redacted"
 EVENT_OBJECT_TYPE = "audit.auditevent"
@@ -135,6 +138,10 @@ def audit_verification_record(*, chunk_size: int = 5000) -> VerificationRun:
 
     started_at = timezone.now()
     verification = audit_verify(chunk_size=chunk_size)
+    logger.info(
+        "audit chain verified: ok=%s, %s events, %s segments in %s processes",
+        verification.ok, verification.events_checked, verification.segments, verification.processes,
+    )  # fmt: skip
     return VerificationRun.objects.create(
         kind=VerificationRun.Kind.FULL,
         started_at=started_at,

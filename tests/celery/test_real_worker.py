@@ -12,7 +12,9 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apps.agents.services import agent_create
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditEvent, VerificationRun
+from apps.audit.services import audit_record
+from apps.audit.tasks import verify_full
 from apps.notifications.models import DeliveryAttempt, OutboxMessage
 from apps.policies.services import policy_load_yaml
 from apps.proposals.models import Proposal
@@ -161,3 +163,19 @@ def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt(wor
     ]
     assert [request["status"] for request in flaky.requests] == [500, 500, 500, 200]
     assert len({request["event_id"] for request in flaky.requests}) == 1
+
+
+def test_the_nightly_verification_walks_a_long_chain_in_forked_worker_processes(worker):
+    # given 60 committed events, and a worker that splits chains of 40 or more
+    for number in range(60):
+        audit_record(action="test.appended", object_type="worker", object_id=str(number), data={"n": number})
+    worker.start(AUDIT_VERIFY_PROCESSES=2, AUDIT_VERIFY_MIN_SEGMENT=20)
+
+    # when the nightly task runs in the worker (a prefork pool child forks the second segment)
+    verify_full.delay()
+
+    # then the run is kept, and was walked by two processes
+    wait_for(lambda: VerificationRun.objects.exists(), timeout=60, what="the verification run", worker=worker)
+    run = VerificationRun.objects.get()
+    assert (run.ok, run.events_checked, run.head_seq) == (True, 60, 60), run.reason
+    assert "ok=True, 60 events, 2 segments in 2 processes" in worker.output()
