@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
-from kombu import Connection
+from kombu import Connection, pools
 
 from apps.policies import selectors as policy_selectors
 from hitlplatform.celery import app as celery_app
@@ -77,8 +77,9 @@ def use_broker(url: str, queue: str) -> None:
     """Point this (test) process's Celery app at a broker, not eager, dropping pooled connections."""
     celery_app.conf.update(broker_url=url, broker_write_url=None, task_default_queue=queue, task_always_eager=False,
                            broker_transport_options={})
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    # app.pool is kombu's process-wide pool for the broker URL: closing it alone would leave the
+    # closed pool registered, and the next test on that URL could not publish ("Acquire on closed pool").
+    pools.reset()
     celery_app._pool = None
     if "amqp" in celery_app.__dict__:
         celery_app.amqp._producer_pool = None
