@@ -1,6 +1,7 @@
 """Run the benchmarks: `python -m benchmarks [name ...]` (default: all bench_*.py modules)."""
 
 import importlib
+import os
 import pkgutil
 import sys
 import traceback
@@ -25,4 +26,6 @@ def main(selected: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Every benchmark process starts Django; its start-up INFO lines would bury the figures.
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
     sys.exit(main(sys.argv[1:]))
