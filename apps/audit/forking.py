@@ -7,6 +7,7 @@ end the parent's session on the server), so the child keeps it referenced, drops
 Django's handler and opens a connection of its own.
 """
 
+import gc
 import logging
 import os
 import pickle
@@ -69,8 +70,12 @@ def running(jobs: list[Callable[[], object]], *, in_processes: bool) -> Iterator
 def _fork(job: Callable[[], object]) -> tuple[int, int]:
     """(pid, the read end of the pipe the child writes its pickled result to)."""
     receiver, sender = os.pipe()
+    # Frozen objects are left alone by the child's garbage collector, which would otherwise
+    # write to (and so copy) every page of the parent's heap it shares.
+    gc.freeze()
     pid = os.fork()
     if pid:
+        gc.unfreeze()
         os.close(sender)
         return pid, receiver
     try:  # the child: whatever happens, it leaves by os._exit, running none of the parent's clean-up
