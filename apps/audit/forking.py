@@ -54,12 +54,16 @@ def running(jobs: list[Callable[[], object]], *, in_processes: bool) -> Iterator
         yield lambda: [job() for job in jobs]
         return
     children: dict[int, int] = {}  # pid -> read end of its pipe, until reaped
+    # Frozen objects are left alone by the garbage collectors of parent and children, which would
+    # otherwise write to (and so copy) every shared page of the heap while the jobs run.
+    gc.freeze()
     try:
         for job in jobs:
             pid, receiver = _fork(job)
             children[pid] = receiver
         yield lambda: [_result(pid, children.pop(pid)) for pid in list(children)]
     finally:
+        gc.unfreeze()
         for pid, receiver in children.items():  # not reaped: the block ended early
             os.close(receiver)
             with suppress(ProcessLookupError, ChildProcessError):
@@ -70,12 +74,8 @@ def running(jobs: list[Callable[[], object]], *, in_processes: bool) -> Iterator
 def _fork(job: Callable[[], object]) -> tuple[int, int]:
     """(pid, the read end of the pipe the child writes its pickled result to)."""
     receiver, sender = os.pipe()
-    # Frozen objects are left alone by the child's garbage collector, which would otherwise
-    # write to (and so copy) every page of the parent's heap it shares.
-    gc.freeze()
     pid = os.fork()
     if pid:
-        gc.unfreeze()
         os.close(sender)
         return pid, receiver
     try:  # the child: whatever happens, it leaves by os._exit, running none of the parent's clean-up
