@@ -226,22 +226,6 @@ class _Walked:
         )
         return self.failure
 
-    def summary(self) -> dict:
-        """What the join of segments needs, as plain values (it may cross a process boundary)."""
-        return {
-            "start_seq": self.start.seq,
-            "start_hash": self.start.hash,
-            "start_frontier": list(self.start.frontier),
-            "size": self.size,
-            "prev_hash": self.prev_hash,
-            "frontier": [node.hex() for node in self.frontier],
-            "checkpoints_checked": self.checkpoints_checked,
-            "missing_data": self.missing_data,
-            "missing_total": self.missing_total,
-            "explained_earlier": self.explained_earlier,
-            "leftover_checkpoint": self.leftover_checkpoint,
-        }
-
 
 def _walk_events(start: _Start, head: tuple, *, upto: int | None, chunk_size: int) -> _Walked:
     """Check the events after `start.seq` (up to `upto`, or to the end) and the checkpoints among them."""
@@ -419,55 +403,45 @@ def _walk_segments(
         for after, upto in zip(segments[1:], bounds[1:], strict=True)
     ]
     with forking.running(jobs, in_processes=snapshot is not None) as later_results:
-        first = _walk_events(start, head, upto=bounds[0], chunk_size=chunk_size)
-        walks = [first.summary() if first.failure is None else None, *later_results()]
-    if any(walk is None for walk in walks):
+        walks = [_walk_events(start, head, upto=bounds[0], chunk_size=chunk_size), *later_results()]
+    if any(walk is None or walk.failure is not None for walk in walks):
         return None
-    for walk, after in zip(walks, segments, strict=True):
-        if walk["start_seq"] != after:
-            return None
     for previous, following in itertools.pairwise(walks):
-        if (previous["size"], previous["prev_hash"], previous["frontier"]) != (
-            following["start_seq"], following["start_hash"], following["start_frontier"]
+        if (previous.size, previous.prev_hash, [node.hex() for node in previous.frontier]) != (
+            following.start.seq, following.start.hash, following.start.frontier
         ):
             return None
-    last = walks[-1]
-    missing = set().union(*(walk["missing_data"] for walk in walks)) - set().union(
-        *(walk["explained_earlier"] for walk in walks)
+    # The last walk, carrying the whole chain's counts, ends the chain as a single walk would.
+    walked = walks[-1]
+    walked.start = start
+    walked.missing_data = set().union(*(walk.missing_data for walk in walks)) - set().union(
+        *(walk.explained_earlier for walk in walks)
     )
-    walked = _Walked(
-        start=start,
-        head=head,
-        size=last["size"],
-        prev_hash=last["prev_hash"],
-        frontier=[bytes.fromhex(node) for node in last["frontier"]],
-        checkpoints_checked=sum(walk["checkpoints_checked"] for walk in walks),
-        missing_data=missing,
-        missing_total=sum(walk["missing_total"] for walk in walks),
-        leftover_checkpoint=last["leftover_checkpoint"],
-    )
+    walked.missing_total = sum(walk.missing_total for walk in walks)
+    walked.checkpoints_checked = sum(walk.checkpoints_checked for walk in walks)
     verification = _chain_end(start, head, walked)
     verification.segments = len(walks)
     verification.processes = len(walks) if snapshot is not None else 1
     return verification
 
 
-def _walk_stored_segment(after: int, upto: int | None, head: tuple, *, chunk_size: int, snapshot: str | None):
+def _walk_stored_segment(
+    after: int, upto: int | None, head: tuple, *, chunk_size: int, snapshot: str | None
+) -> "_Walked | None":
     """Walk the events after `after` from the stored hash and Merkle frontier there (checked at the
-    join): the walk's summary, or None when it fails. With a `snapshot`, in a read transaction of
-    its own on that snapshot (a forked process)."""
+    join); None when there is no such start. With a `snapshot`, in a read transaction of its own
+    on that snapshot (a forked process)."""
     with _read_snapshot(importing=snapshot) if snapshot is not None else nullcontext():
         event_hash = AuditEvent.objects.filter(seq=after).values_list("hash", flat=True).first()
+        if event_hash is None:
+            return None
         try:
             frontier = audit_frontier(tree_size=after)
         except AuditTreeIncomplete:
             return None
-        if event_hash is None:
-            return None
-        walked = _walk_events(
+        return _walk_events(
             _Start(seq=after, hash=event_hash, frontier=frontier), head, upto=upto, chunk_size=chunk_size
         )
-    return None if walked.failure else walked.summary()
 
 
 def _checkpoint_problem(checkpoint: tuple, root: bytes, trusted_keys: set[str]) -> tuple[bool, str]:
