@@ -40,7 +40,7 @@ bench: venv
 
 lint: venv
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check . || true
+	$(BIN)/ruff format --check .
 
 messages: venv
 	DEBUG=1 $(BIN)/python manage.py makemessages -l de -l fr --ignore=.venv --ignore=tests

@@ -58,12 +58,22 @@ def main() -> None:
         print("celery: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server")
         return
     with postgres_database(server, f"bench_celery_{os.getpid()}") as url:
-        environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "CELERY_TASK_ALWAYS_EAGER": "0",
-                       "CELERY_BROKER_URL": "memory://", "LOG_LEVEL": "WARNING"}
+        environment = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "PYTHONPATH": str(ROOT),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+            "CELERY_BROKER_URL": "memory://",
+            "LOG_LEVEL": "WARNING",
+        }
         environment.setdefault("SECRET_KEY", "bench-only-secret-key")
         environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"], cwd=ROOT,
-                       env=environment, check=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+        )
         _bench_sweep(environment)
         _bench_webhooks(environment)
 
@@ -97,9 +107,28 @@ def _bench_webhooks(environment: dict) -> None:
             return
         _phase(worker_environment, "seed-webhooks", receiver.url, str(WEBHOOKS))
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "hitlplatform", "worker", "--concurrency=2", "--loglevel=WARNING",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-Q", queue, "-n", f"{queue}@%h"],
-            cwd=ROOT, env=worker_environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "hitlplatform",
+                "worker",
+                "--concurrency=2",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-Q",
+                queue,
+                "-n",
+                f"{queue}@%h",
+            ],
+            cwd=ROOT,
+            env=worker_environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
             start_new_session=True,
         )
         try:
@@ -155,10 +184,22 @@ def _phase_seed(count: str) -> dict:
     total = int(count)
     for start in range(0, total, 10_000):
         Proposal.objects.bulk_create(
-            Proposal(agent=agent, action_type="payments.refund", payload={"order": f"B-{n}", "amount": "12.00"},
-                     payload_version=f"{n:064d}", summary=f"Refund B-{n}", confidence=0.7, mode="pre_approval",
-                     status="pending", policy_version=version, policy_rule=rule, queue=finance, sla_due_at=overdue,
-                     remind_at=overdue, reminded_at=overdue)
+            Proposal(
+                agent=agent,
+                action_type="payments.refund",
+                payload={"order": f"B-{n}", "amount": "12.00"},
+                payload_version=f"{n:064d}",
+                summary=f"Refund B-{n}",
+                confidence=0.7,
+                mode="pre_approval",
+                status="pending",
+                policy_version=version,
+                policy_rule=rule,
+                queue=finance,
+                sla_due_at=overdue,
+                remind_at=overdue,
+                reminded_at=overdue,
+            )
             for n in range(start, min(start + 10_000, total))
         )
     _vacuum_analyze(Proposal)
@@ -174,8 +215,9 @@ def _phase_reset() -> dict:
     from apps.proposals.models import Proposal
 
     overdue = timezone.now() - timedelta(minutes=1)
-    Proposal.objects.update(escalation_level=0, queue=Queue.objects.get(slug="finance"), sla_due_at=overdue,
-                            status="pending")
+    Proposal.objects.update(
+        escalation_level=0, queue=Queue.objects.get(slug="finance"), sla_due_at=overdue, status="pending"
+    )
     _vacuum_analyze(Proposal)
     return {}
 
@@ -206,11 +248,16 @@ def _phase_baseline_rows() -> dict:
         now = timezone.now()
         with transaction.atomic():
             # locked as the sweep locks its batches (apps/escalations/services.py, _locked_batch)
-            batch = list(Proposal.objects.select_for_update(skip_locked=True).filter(status="pending", sla_due_at__lte=now)
-                         .order_by("sla_due_at").values_list("pk", "escalation_level")[:BATCH])
+            batch = list(
+                Proposal.objects.select_for_update(skip_locked=True)
+                .filter(status="pending", sla_due_at__lte=now)
+                .order_by("sla_due_at")
+                .values_list("pk", "escalation_level")[:BATCH]
+            )
             for pk, level in batch:
                 moved += Proposal.objects.filter(pk=pk, status="pending", escalation_level=level).update(
-                    queue=senior, escalation_level=level + 1, sla_due_at=now + timedelta(minutes=30))
+                    queue=senior, escalation_level=level + 1, sla_due_at=now + timedelta(minutes=30)
+                )
         if len(batch) < BATCH:
             break
     return {"rate": moved / (time.perf_counter() - started)}
@@ -231,7 +278,8 @@ def _phase_baseline_bulk() -> dict:
     now = timezone.now()
     with transaction.atomic():
         moved = Proposal.objects.filter(status="pending", sla_due_at__lte=now).update(
-            queue=senior, escalation_level=F("escalation_level") + 1, sla_due_at=now + timedelta(minutes=30))
+            queue=senior, escalation_level=F("escalation_level") + 1, sla_due_at=now + timedelta(minutes=30)
+        )
     return {"rate": moved / (time.perf_counter() - started)}
 
 
@@ -248,8 +296,12 @@ def _phase_sweep() -> dict:
     result = sla_sweep(batch_size=BATCH, max_seconds=float("inf"))
     seconds = time.perf_counter() - started
     levels = set(Proposal.objects.values_list("escalation_level", flat=True))
-    per_proposal = set(AuditEvent.objects.filter(action="proposal.escalated").values("object_id")
-                       .annotate(n=Count("seq")).values_list("n", flat=True))
+    per_proposal = set(
+        AuditEvent.objects.filter(action="proposal.escalated")
+        .values("object_id")
+        .annotate(n=Count("seq"))
+        .values_list("n", flat=True)
+    )
     return {
         "escalated": result.escalated,
         "seconds": seconds,
@@ -279,9 +331,19 @@ def _phase_seed_webhooks(url: str, count: str) -> dict:
         if proposal.pk not in bodies:
             bodies[proposal.pk] = webhook_body(event_id=event_id, event_type="proposal.escalated", proposal=proposal)
         body = bodies[proposal.pk].replace(json.loads(bodies[proposal.pk])["id"], str(event_id))
-        messages.append(OutboxMessage(event_id=event_id, event_type="proposal.escalated", channel=Channel.WEBHOOK,
-                                      proposal=proposal, target=url, body=body, next_attempt_at=now,
-                                      dispatched_at=now, give_up_at=now + timedelta(days=1)))
+        messages.append(
+            OutboxMessage(
+                event_id=event_id,
+                event_type="proposal.escalated",
+                channel=Channel.WEBHOOK,
+                proposal=proposal,
+                target=url,
+                body=body,
+                next_attempt_at=now,
+                dispatched_at=now,
+                give_up_at=now + timedelta(days=1),
+            )
+        )
     OutboxMessage.objects.bulk_create(messages, batch_size=2000)
     return {"messages": len(messages), "body_bytes": len(messages[0].body)}
 
@@ -352,8 +414,9 @@ PHASES = {
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment,
-                            capture_output=True, text=True)
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
     if output.returncode:
         raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])

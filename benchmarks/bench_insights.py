@@ -42,8 +42,12 @@ rules:
   - {name: replies, action_type: "support.reply", mode: post_review, sample_rate: 0.1, queue: support}
   - {name: notes, action_type: "support.note", mode: post_review, sample_rate: 0.1, queue: support}
 """
-PRE_APPROVAL_TYPES = [("payments.refund", "refunds"), ("contracts.renew", "contracts"), ("crm.update", "crm"),
-                      ("payments.payout", "refunds")]
+PRE_APPROVAL_TYPES = [
+    ("payments.refund", "refunds"),
+    ("contracts.renew", "contracts"),
+    ("crm.update", "crm"),
+    ("payments.payout", "refunds"),
+]
 POST_REVIEW_TYPES = [("support.reply", "replies"), ("support.note", "notes")]
 
 
@@ -56,8 +60,12 @@ def main() -> None:
         environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
         environment.setdefault("SECRET_KEY", "bench-only-secret-key")
         environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env=environment, check=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+        )
         started = time.perf_counter()
         seeded = _phase(environment, "seed", str(DECISIONS))
         print(
@@ -80,8 +88,9 @@ def main() -> None:
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run([sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment,
-                            capture_output=True, text=True)
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
     if output.returncode:
         raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
     return json.loads(output.stdout.strip().splitlines()[-1])
@@ -151,13 +160,22 @@ def _phase_seed(count: str) -> dict:
                 status, verdict = outcome()
                 rule = rules[rule_name]
                 proposal = Proposal(
-                    agent=random.choice(agents), action_type=action_type, payload=payload,
-                    revised_payload=revised if verdict == "modify" else None, payload_version=version_hash,
-                    confidence=random.betavariate(8, 2), status=status, mode="pre_approval",
-                    approved_by="human" if status == "approved" else "", approvals_required=rule.approvals_required,
-                    policy_version=version, policy_rule=rule, created_at=created_at,
+                    agent=random.choice(agents),
+                    action_type=action_type,
+                    payload=payload,
+                    revised_payload=revised if verdict == "modify" else None,
+                    payload_version=version_hash,
+                    confidence=random.betavariate(8, 2),
+                    status=status,
+                    mode="pre_approval",
+                    approved_by="human" if status == "approved" else "",
+                    approvals_required=rule.approvals_required,
+                    policy_version=version,
+                    policy_rule=rule,
+                    created_at=created_at,
                     decided_at=created_at + timedelta(seconds=random.expovariate(1 / 900)),
-                    sla_due_at=created_at + rule.sla, irreversible=random.random() < 0.1,
+                    sla_due_at=created_at + rule.sla,
+                    irreversible=random.random() < 0.1,
                 )
                 proposal.bench_verdict = verdict
                 proposals.append(proposal)
@@ -172,8 +190,13 @@ def _phase_seed(count: str) -> dict:
             Decision.objects.bulk_create(
                 (
                     Decision(
-                        proposal=proposal, reviewer=reviewer, verdict=proposal.bench_verdict, rationale="checked",
-                        payload_version=version_hash, signer_name=reviewer.username, signature_meaning="approved",
+                        proposal=proposal,
+                        reviewer=reviewer,
+                        verdict=proposal.bench_verdict,
+                        rationale="checked",
+                        payload_version=version_hash,
+                        signer_name=reviewer.username,
+                        signature_meaning="approved",
                         signed_at=proposal.decided_at,
                     )
                     for proposal, reviewer in picked
@@ -187,9 +210,18 @@ def _phase_seed(count: str) -> dict:
                 created_at = now - timedelta(seconds=random.uniform(0, DAYS * 86400))
                 executed.append(
                     Proposal(
-                        agent=random.choice(agents), action_type=action_type, payload=payload, payload_version=version_hash,
-                        confidence=random.random(), status="approved", mode="post_review", approved_by="policy",
-                        policy_version=version, policy_rule=rules[rule_name], created_at=created_at, decided_at=created_at,
+                        agent=random.choice(agents),
+                        action_type=action_type,
+                        payload=payload,
+                        payload_version=version_hash,
+                        confidence=random.random(),
+                        status="approved",
+                        mode="post_review",
+                        approved_by="policy",
+                        policy_version=version,
+                        policy_rule=rules[rule_name],
+                        created_at=created_at,
+                        decided_at=created_at,
                         irreversible=random.random() < 0.05,
                     )
                 )
@@ -197,7 +229,9 @@ def _phase_seed(count: str) -> dict:
             PostActionReview.objects.bulk_create(
                 (
                     PostActionReview(
-                        proposal=proposal, draw=random.random(), sample_rate=0.1,
+                        proposal=proposal,
+                        draw=random.random(),
+                        sample_rate=0.1,
                         state=random.choice(("confirmed",) * 9 + ("flagged",)) if index % 10 == 0 else "not_sampled",
                         reviewed_at=proposal.created_at + timedelta(hours=2) if index % 10 == 0 else None,
                     )
@@ -226,11 +260,18 @@ def _phase_baseline() -> dict:
     started = time.perf_counter()
     for days in (7, 30, 90):
         since = now - timedelta(days=days)
-        list(Proposal.objects.filter(created_at__gte=since).values("agent_id", "action_type", "policy_rule_id")
-             .annotate(count=Count("id")).order_by())
-        list(Decision.objects.filter(proposal__created_at__gte=since)
-             .values("proposal__agent_id", "proposal__action_type", "proposal__policy_rule_id")
-             .annotate(count=Count("id")).order_by())
+        list(
+            Proposal.objects.filter(created_at__gte=since)
+            .values("agent_id", "action_type", "policy_rule_id")
+            .annotate(count=Count("id"))
+            .order_by()
+        )
+        list(
+            Decision.objects.filter(proposal__created_at__gte=since)
+            .values("proposal__agent_id", "proposal__action_type", "proposal__policy_rule_id")
+            .annotate(count=Count("id"))
+            .order_by()
+        )
     return {"seconds": time.perf_counter() - started}
 
 

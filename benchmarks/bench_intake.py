@@ -60,9 +60,23 @@ def _measure(env: dict) -> None:
 def _measure_server(env: dict, key: str) -> None:
     load_before = _load_average()
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "hitlplatform.wsgi", "--workers", "2", "--worker-class", "gthread",
-         "--threads", "4", "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "hitlplatform.wsgi",
+            "--workers",
+            "2",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         _wait_until_up()
@@ -77,8 +91,10 @@ def _measure_server(env: dict, key: str) -> None:
                 results[name].append(_wrk(path, body, token))
         bare = max(results["bare DRF create (baseline)"])
         settings = ", ".join(f"{name}={env[name]}" for name in ("PGOPTIONS",) if env.get(name))
-        print(f"intake over {ROUNDS} rounds of {SECONDS}s, {CONNECTIONS} keep-alive connections"
-              f"{f' ({settings})' if settings else ''}, best round; load average {load_before} before, {_load_average()} after:")
+        print(
+            f"intake over {ROUNDS} rounds of {SECONDS}s, {CONNECTIONS} keep-alive connections"
+            f"{f' ({settings})' if settings else ''}, best round; load average {load_before} before, {_load_average()} after:"
+        )
         for name, rates in results.items():
             best = max(rates)
             print(f"  {name:32s} {best:8.0f} req/s   ratio to bare {best / bare:5.2f}")
@@ -100,8 +116,21 @@ def _wrk(path: str, body: dict, token: str | None) -> float:
         if token:
             script.write(f'wrk.headers["Authorization"] = "Bearer {token}"\n')
     output = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{SECONDS}s", "-s", script.name, f"http://127.0.0.1:{PORT}{path}"],
-        capture_output=True, text=True, check=True,
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(CONNECTIONS),
+            "-d",
+            f"{SECONDS}s",
+            "-s",
+            script.name,
+            f"http://127.0.0.1:{PORT}{path}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     os.unlink(script.name)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)

@@ -45,7 +45,9 @@ def main() -> None:
             environment = _environment(folder, f"db{size}")
             subprocess.run(
                 [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                cwd=ROOT, env=environment, check=True,
+                cwd=ROOT,
+                env=environment,
+                check=True,
             )
             seeded = _phase(environment, "seed", str(size))
             report = _phase(environment, "report")
@@ -108,7 +110,8 @@ def _phase_baseline() -> dict:
     HTML(string=html).write_pdf()
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
-        "seconds": time.perf_counter() - started, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "rss_mb": _peak_rss_mb(),
     }
 
@@ -129,7 +132,10 @@ def _phase_seed(size: str) -> dict:
     decisions = int(size)
     rng = random.Random(7)
     users = get_user_model()
-    reviewers = [users.objects.create(username=f"reviewer{index}", first_name="Rev", last_name=f"Iewer {index}") for index in range(8)]
+    reviewers = [
+        users.objects.create(username=f"reviewer{index}", first_name="Rev", last_name=f"Iewer {index}")
+        for index in range(8)
+    ]
     ReviewerProfile.objects.bulk_create(
         [ReviewerProfile(user=user, licence_number=f"LIC-{user.pk:05d}") for user in reviewers]
     )
@@ -138,9 +144,11 @@ def _phase_seed(size: str) -> dict:
     period_start = period_end - timedelta(days=PERIOD_DAYS - 1)
     span = (PERIOD_DAYS - 1) * 86400
     action_types = ["payments.refund", "crm.update", "support.reply", "contracts.amend"]
-    verdicts = [("approve", "approved", "approved")] * 14 + [("modify", "approved with modifications", "approved")] + [
-        ("reject", "rejected", "rejected")
-    ] * 5
+    verdicts = (
+        [("approve", "approved", "approved")] * 14
+        + [("modify", "approved with modifications", "approved")]
+        + [("reject", "rejected", "rejected")] * 5
+    )
     created = 0
     with transaction.atomic():
         remaining = {"pre_approval": decisions, "autonomous": decisions // 4, "post_review": decisions // 10}
@@ -155,12 +163,19 @@ def _phase_seed(size: str) -> dict:
                     pick = rng.choice(verdicts) if mode == "pre_approval" else None
                     proposals.append(
                         Proposal(
-                            agent=rng.choice(agents), action_type=rng.choice(action_types), payload={"n": created},
-                            payload_version="0" * 64, confidence=round(rng.random(), 3), mode=mode,
-                            status=pick[2] if pick else "approved", approved_by="human" if pick and pick[2] == "approved" else ("" if pick else "policy"),
+                            agent=rng.choice(agents),
+                            action_type=rng.choice(action_types),
+                            payload={"n": created},
+                            payload_version="0" * 64,
+                            confidence=round(rng.random(), 3),
+                            mode=mode,
+                            status=pick[2] if pick else "approved",
+                            approved_by="human" if pick and pick[2] == "approved" else ("" if pick else "policy"),
                             revised_payload={"n": -created} if pick and pick[0] == "modify" else None,
-                            created_at=moment, decided_at=moment + wait if pick else moment,
-                            sla_due_at=moment + timedelta(hours=1) if pick else None, routing={},
+                            created_at=moment,
+                            decided_at=moment + wait if pick else moment,
+                            sla_due_at=moment + timedelta(hours=1) if pick else None,
+                            routing={},
                         )
                     )
                     picks.append((pick, moment + wait))
@@ -170,9 +185,13 @@ def _phase_seed(size: str) -> dict:
                     Decision.objects.bulk_create(
                         [
                             Decision(
-                                proposal=proposal, reviewer=(reviewer := rng.choice(reviewers)), verdict=pick[0],
-                                rationale="checked against the policy", payload_version="0" * 64,
-                                signer_name=f"{reviewer.first_name} {reviewer.last_name}", signature_meaning=pick[1],
+                                proposal=proposal,
+                                reviewer=(reviewer := rng.choice(reviewers)),
+                                verdict=pick[0],
+                                rationale="checked against the policy",
+                                payload_version="0" * 64,
+                                signer_name=f"{reviewer.first_name} {reviewer.last_name}",
+                                signature_meaning=pick[1],
                                 signed_at=signed_at,
                             )
                             for proposal, (pick, signed_at) in zip(proposals, picks, strict=True)
@@ -183,8 +202,10 @@ def _phase_seed(size: str) -> dict:
                     PostActionReview.objects.bulk_create(
                         [
                             PostActionReview(
-                                proposal=proposal, state=rng.choice(["not_sampled"] * 8 + ["confirmed", "flagged"]),
-                                draw=rng.random(), sample_rate=0.2,
+                                proposal=proposal,
+                                state=rng.choice(["not_sampled"] * 8 + ["confirmed", "flagged"]),
+                                draw=rng.random(),
+                                sample_rate=0.2,
                             )
                             for proposal in proposals
                         ],
@@ -204,7 +225,9 @@ def _phase_report() -> dict:
     period_end = datetime.now(UTC).date()
     started = time.perf_counter()
     report = report_request(
-        requested_by=None, period_start=period_end - timedelta(days=PERIOD_DAYS - 1), period_end=period_end,
+        requested_by=None,
+        period_start=period_end - timedelta(days=PERIOD_DAYS - 1),
+        period_end=period_end,
         dispatch=False,
     )
     report = report_generate(report_id=report.pk)
@@ -232,7 +255,9 @@ def _phase_export() -> dict:
     period_end = datetime.now(UTC).date()
     scope = report_scope_build(period_start=period_end - timedelta(days=PERIOD_DAYS - 1), period_end=period_end)
     started = time.perf_counter()
-    size = sum(len(chunk) for lines in (decision_jsonl_lines(scope), audit_jsonl_lines(scope)) for chunk in _chunked(lines))
+    size = sum(
+        len(chunk) for lines in (decision_jsonl_lines(scope), audit_jsonl_lines(scope)) for chunk in _chunked(lines)
+    )
     return {"seconds": time.perf_counter() - started, "mb": size / 1e6, "rss_mb": _peak_rss_mb()}
 
 

@@ -40,8 +40,12 @@ rules:
   - {name: crm, action_type: "crm.*", mode: pre_approval, queue: q01, sla: 4h}
   - {name: contracts, action_type: "contracts.*", mode: pre_approval, queue: q02, sla: 4h}
 """
-ACTION_TYPES = [("payments.refund", "refunds"), ("crm.update", "crm"), ("contracts.renew", "contracts"),
-                ("payments.payout", "refunds")]
+ACTION_TYPES = [
+    ("payments.refund", "refunds"),
+    ("crm.update", "crm"),
+    ("contracts.renew", "contracts"),
+    ("payments.payout", "refunds"),
+]
 
 
 def main() -> None:
@@ -49,28 +53,48 @@ def main() -> None:
         environment = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
         environment.setdefault("SECRET_KEY", "bench-only-secret-key")
         environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                       cwd=ROOT, env=environment, check=True)
-        output = subprocess.run([sys.executable, __file__, "--run"], cwd=ROOT, env=environment, check=True,
-                                stdout=subprocess.PIPE, text=True).stdout
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+        )
+        output = subprocess.run(
+            [sys.executable, __file__, "--run"],
+            cwd=ROOT,
+            env=environment,
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        ).stdout
         result = json.loads(output.strip().splitlines()[-1])
     _report(result, "PostgreSQL" if POSTGRES else "SQLite")
 
 
 def _report(result: dict, engine: str) -> None:
     seed = result["seed"]
-    print(f"review ({engine}): seeded {seed['proposals']} proposals ({seed['pending']} pending), {seed['decisions']} decisions, "
-          f"{QUEUES} queues, {REVIEWERS} reviewers in {seed['seconds']:.1f} s; {REQUESTS} requests per page", flush=True)
+    print(
+        f"review ({engine}): seeded {seed['proposals']} proposals ({seed['pending']} pending), {seed['decisions']} decisions, "
+        f"{QUEUES} queues, {REVIEWERS} reviewers in {seed['seconds']:.1f} s; {REQUESTS} requests per page",
+        flush=True,
+    )
     baseline = result["baseline_page"]["p95"]
-    for name, label in [("queue", "queue /review/"), ("queue_filtered", "queue, filtered + search"),
-                        ("detail", "detail /review/<id>/"), ("baseline_page", "baseline: sign-in page"),
-                        ("baseline_select", "baseline: SELECT one page")]:
+    for name, label in [
+        ("queue", "queue /review/"),
+        ("queue_filtered", "queue, filtered + search"),
+        ("detail", "detail /review/<id>/"),
+        ("baseline_page", "baseline: sign-in page"),
+        ("baseline_select", "baseline: SELECT one page"),
+    ]:
         figures = result[name]
         goal = ""
         if name in ("queue", "queue_filtered", "detail"):
             goal = f"  ratio {figures['p95'] / baseline:5.1f}x sign-in p95  (goal p95 < {GOAL_MS:.0f} ms: {'met' if figures['p95'] < GOAL_MS else 'NOT met'})"
-        print(f"  {label:28s} p50 {figures['p50']:7.2f} ms  p95 {figures['p95']:7.2f} ms  "
-              f"(CPU p50 {figures['cpu_p50']:6.2f} ms, {figures['queries']} queries){goal}", flush=True)
+        print(
+            f"  {label:28s} p50 {figures['p50']:7.2f} ms  p95 {figures['p95']:7.2f} ms  "
+            f"(CPU p50 {figures['cpu_p50']:6.2f} ms, {figures['queries']} queries){goal}",
+            flush=True,
+        )
 
 
 @contextlib.contextmanager
@@ -95,6 +119,7 @@ def _database():
 
 # --- the measuring process ------------------------------------------------------------------
 
+
 def _run() -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
     import django
@@ -103,8 +128,10 @@ def _run() -> dict:
     from django.test.utils import override_settings
 
     with override_settings(
-        STORAGES={"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-                  "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}},
+        STORAGES={
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        },
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         SECURE_SSL_REDIRECT=False,
     ):
@@ -142,7 +169,10 @@ def _seed() -> dict:
     group = Group.objects.get_or_create(name="reviewer")[0]
     password = make_password("bench-password")
     users = User.objects.bulk_create(
-        [User(username=f"reviewer{n:03d}", password=password, first_name="Re", last_name=f"Viewer {n}") for n in range(REVIEWERS)]
+        [
+            User(username=f"reviewer{n:03d}", password=password, first_name="Re", last_name=f"Viewer {n}")
+            for n in range(REVIEWERS)
+        ]
     )
     User.groups.through.objects.bulk_create([User.groups.through(user_id=user.pk, group_id=group.pk) for user in users])
     ReviewerProfile.objects.bulk_create([ReviewerProfile(user=user, authorization_level=2) for user in users])
@@ -159,7 +189,10 @@ def _seed() -> dict:
                 holdings.append(QueueUserObjectPermission(user=user, permission=permission, content_object=queue))
     QueueUserObjectPermission.objects.bulk_create(holdings)
     QueueGroupObjectPermission.objects.bulk_create(
-        [QueueGroupObjectPermission(group=team, permission=permission, content_object=queue) for team, queue in set(team_grants)],
+        [
+            QueueGroupObjectPermission(group=team, permission=permission, content_object=queue)
+            for team, queue in set(team_grants)
+        ],
         ignore_conflicts=True,
     )
 
@@ -173,17 +206,37 @@ def _seed() -> dict:
             is_pending = n % 2 == 0
             created = now - timedelta(minutes=rng.randint(0, 60 * 24 * 30))
             status = "pending" if is_pending else rng.choice(["approved", "approved", "rejected"])
-            batch.append(Proposal(
-                agent=agents[n % AGENTS], action_type=action_type, payload=payload, payload_version=payload_version(payload),
-                summary=f"{action_type} for order A-{n}", reasoning="The customer reported a problem.",
-                evidence=[{"type": "ticket", "id": f"T-{n}"}], confidence=rng.random(), irreversible=n % 11 == 0,
-                blast_radius=rng.choice([1, 1, 2, 5, 150]), compliance_exposure=rng.choice(["none", "low", "high"]),
-                status=status, mode="pre_approval", approved_by="" if is_pending or status == "rejected" else "human",
-                approvals_required=rules[rule_name].approvals_required, policy_version=version, policy_rule=rules[rule_name],
-                routing={"rule": rule_name, "mode": "pre_approval", "reason": f"rule {rule_name!r} matched", "evaluated": []},
-                queue=queues[n % QUEUES], sla_due_at=created + timedelta(hours=rng.randint(1, 48)), created_at=created,
-                decided_at=None if is_pending else created + timedelta(minutes=5),
-            ))
+            batch.append(
+                Proposal(
+                    agent=agents[n % AGENTS],
+                    action_type=action_type,
+                    payload=payload,
+                    payload_version=payload_version(payload),
+                    summary=f"{action_type} for order A-{n}",
+                    reasoning="The customer reported a problem.",
+                    evidence=[{"type": "ticket", "id": f"T-{n}"}],
+                    confidence=rng.random(),
+                    irreversible=n % 11 == 0,
+                    blast_radius=rng.choice([1, 1, 2, 5, 150]),
+                    compliance_exposure=rng.choice(["none", "low", "high"]),
+                    status=status,
+                    mode="pre_approval",
+                    approved_by="" if is_pending or status == "rejected" else "human",
+                    approvals_required=rules[rule_name].approvals_required,
+                    policy_version=version,
+                    policy_rule=rules[rule_name],
+                    routing={
+                        "rule": rule_name,
+                        "mode": "pre_approval",
+                        "reason": f"rule {rule_name!r} matched",
+                        "evaluated": [],
+                    },
+                    queue=queues[n % QUEUES],
+                    sla_due_at=created + timedelta(hours=rng.randint(1, 48)),
+                    created_at=created,
+                    decided_at=None if is_pending else created + timedelta(minutes=5),
+                )
+            )
         created_rows = Proposal.objects.bulk_create(batch)
         for proposal in created_rows:
             if proposal.status == "pending":
@@ -206,8 +259,15 @@ def _seed() -> dict:
 
 
 def _decision(model, proposal, reviewer, verdict):
-    return model(proposal=proposal, reviewer=reviewer, verdict=verdict, rationale="checked", payload_version=proposal.payload_version,
-                 signer_name=reviewer.get_full_name(), signature_meaning="approved" if verdict == "approve" else "rejected")
+    return model(
+        proposal=proposal,
+        reviewer=reviewer,
+        verdict=verdict,
+        rationale="checked",
+        payload_version=proposal.payload_version,
+        signer_name=reviewer.get_full_name(),
+        signature_meaning="approved" if verdict == "approve" else "rejected",
+    )
 
 
 def _measure(seed: dict) -> dict:
@@ -235,7 +295,9 @@ def _measure(seed: dict) -> dict:
         for _ in range(5):
             request()  # warm-up: caches, compiled templates, the session rows
         statements = []
-        with connection.execute_wrapper(lambda execute, sql, params, many, context: statements.append(sql) or execute(sql, params, many, context)):
+        with connection.execute_wrapper(
+            lambda execute, sql, params, many, context: statements.append(sql) or execute(sql, params, many, context)
+        ):
             request()
         wall, cpu = [], []
         for _ in range(REQUESTS):
@@ -245,8 +307,12 @@ def _measure(seed: dict) -> dict:
             cpu.append((time.process_time() - began_cpu) * 1000)
         wall.sort()
         cpu.sort()
-        return {"p50": wall[len(wall) // 2], "p95": wall[int(len(wall) * 0.95) - 1], "cpu_p50": cpu[len(cpu) // 2],
-                "queries": len(statements)}
+        return {
+            "p50": wall[len(wall) // 2],
+            "p95": wall[int(len(wall) * 0.95) - 1],
+            "cpu_p50": cpu[len(cpu) // 2],
+            "queries": len(statements),
+        }
 
     def get(client, url):
         response = client.get(url, secure=True)

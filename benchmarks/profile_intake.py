@@ -41,9 +41,14 @@ def main(argv: list[str]) -> None:
         sys.exit("profile_intake needs PostgreSQL (BENCH_PG_SERVER)")
     with postgres_database(server, DATABASE) as url:
         os.environ.update(
-            DJANGO_SETTINGS_MODULE="benchmarks.settings_bench", DATABASE_URL=url, DEBUG="0",
-            SECRET_KEY="bench-only-secret-key-" + "x" * 40, ALLOWED_HOSTS="testserver",
-            SECURE_SSL_REDIRECT="0", STATIC_MANIFEST="0", LOG_LEVEL="WARNING",
+            DJANGO_SETTINGS_MODULE="benchmarks.settings_bench",
+            DATABASE_URL=url,
+            DEBUG="0",
+            SECRET_KEY="bench-only-secret-key-" + "x" * 40,
+            ALLOWED_HOSTS="testserver",
+            SECURE_SSL_REDIRECT="0",
+            STATIC_MANIFEST="0",
+            LOG_LEVEL="WARNING",
             AUDIT_DEV_KEY_FILE=str(Path(tempfile.gettempdir()) / "hitl-bench-audit-key"),
         )
         import django
@@ -73,8 +78,10 @@ def _run(options) -> None:
         _post(client, path, body)  # warm: first-use caches (policy snapshot, queue, serializers)
         with CaptureQueriesContext(connection) as queries:
             _post(client, path, body)
-        print(f"{name:13s} {len(queries.captured_queries):3d} queries per request: "
-              + ", ".join(f"{verb} {count}" for verb, count in _verbs(queries.captured_queries).items()))
+        print(
+            f"{name:13s} {len(queries.captured_queries):3d} queries per request: "
+            + ", ".join(f"{verb} {count}" for verb, count in _verbs(queries.captured_queries).items())
+        )
         if options.queries:
             for query in queries.captured_queries:
                 print("    " + query["sql"][:200])
@@ -83,8 +90,10 @@ def _run(options) -> None:
             _post(client, path, body)
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
         server = _server_cpu(connection) - server_started
-        print(f"{'':13s} {elapsed / options.requests * 1000:6.2f} ms per request in-process: "
-              f"{cpu / options.requests * 1000:5.2f} ms Python CPU, {server / options.requests * 1000:5.2f} ms PostgreSQL CPU")
+        print(
+            f"{'':13s} {elapsed / options.requests * 1000:6.2f} ms per request in-process: "
+            f"{cpu / options.requests * 1000:5.2f} ms Python CPU, {server / options.requests * 1000:5.2f} ms PostgreSQL CPU"
+        )
         if options.stages:
             _print_stages(client, path, body, options.requests)
         if options.profile:
@@ -95,7 +104,9 @@ def _run(options) -> None:
             profile.disable()
             stats = pstats.Stats(profile)
             _print_by_package(stats, options.requests)
-            stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(int(os.environ.get("PROFILE_LINES", "45")))
+            stats.sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(
+                int(os.environ.get("PROFILE_LINES", "45"))
+            )
 
 
 def _post(client, path: str, body: dict) -> None:
@@ -129,8 +140,11 @@ def _print_stages(client, path: str, body: dict, requests: int) -> None:
     originals = []
     for (module_name, qualified), label in STAGES.items():
         module = importlib.import_module(module_name)
-        owner, name = (module, qualified) if "." not in qualified else (
-            getattr(module, qualified.split(".")[0]), qualified.split(".")[1])
+        owner, name = (
+            (module, qualified)
+            if "." not in qualified
+            else (getattr(module, qualified.split(".")[0]), qualified.split(".")[1])
+        )
         original = getattr(owner, name, None)
         if original is None:  # a stage this version of the code does not have
             continue

@@ -143,7 +143,9 @@ CONTENT_SECURITY_POLICY = env.str(
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'",
 )
 # The generated API docs pages carry inline bootstrap scripts of their own.
-CONTENT_SECURITY_POLICY_EXEMPT_PATHS = env.list("CONTENT_SECURITY_POLICY_EXEMPT_PATHS", default=["/api/v1/docs/", "/api/v1/redoc/"])
+CONTENT_SECURITY_POLICY_EXEMPT_PATHS = env.list(
+    "CONTENT_SECURITY_POLICY_EXEMPT_PATHS", default=["/api/v1/docs/", "/api/v1/redoc/"]
+)
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 # Behind TLS in production; plain HTTP for `make run` and the test server.
@@ -273,7 +275,9 @@ REPORT_HIGH_RISK_BLAST_RADIUS = env.int("REPORT_HIGH_RISK_BLAST_RADIUS", default
 REPORT_SIGNING_KEY_FILE = env.str("REPORT_SIGNING_KEY_FILE", default="")
 REPORT_SIGNING_CERT_FILE = env.str("REPORT_SIGNING_CERT_FILE", default="")
 REPORT_SIGNING_KEY_PASSPHRASE = env.str("REPORT_SIGNING_KEY_PASSPHRASE", default="")
-REPORT_DEV_SIGNING_DIR = env.path("REPORT_DEV_SIGNING_DIR", default=str(Path.home() / ".hitlplatform" / "report-signing"))
+REPORT_DEV_SIGNING_DIR = env.path(
+    "REPORT_DEV_SIGNING_DIR", default=str(Path.home() / ".hitlplatform" / "report-signing")
+)
 # Generation runs on its own queue: `celery -A hitlplatform worker -Q reports --max-tasks-per-child 1`.
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=600)
 REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=540)
@@ -314,7 +318,8 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-nightly": {"task": "audit.verify_full", "schedule": 24 * 3600.0},
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": env.float("OUTBOX_SWEEP_SECONDS", default=15.0)},
     "sampling-daily-minimum": {
-        "task": "sampling.ensure_daily_minimum", "schedule": env.float("SAMPLING_TOPUP_SECONDS", default=3600.0)
+        "task": "sampling.ensure_daily_minimum",
+        "schedule": env.float("SAMPLING_TOPUP_SECONDS", default=3600.0),
     },
     "insights-nightly": {"task": "insights.compute_recommendations", "schedule": 24 * 3600.0},
 }

@@ -77,7 +77,9 @@ def second_reviewer(db):
 @pytest.fixture
 def senior_reviewer(db):
     return UserFactory(
-        username="senior_reviewer", role="senior_reviewer", queues=["finance-senior", "support-senior", "finance"],
+        username="senior_reviewer",
+        role="senior_reviewer",
+        queues=["finance-senior", "support-senior", "finance"],
         profile__level=3,
     )
 

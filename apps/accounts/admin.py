@@ -43,7 +43,9 @@ class UserRolesForm(UserChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
-            self.fields["roles"].initial = list(self.instance.groups.filter(name__in=Role.values).values_list("name", flat=True))
+            self.fields["roles"].initial = list(
+                self.instance.groups.filter(name__in=Role.values).values_list("name", flat=True)
+            )
 
 
 class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):

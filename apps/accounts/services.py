@@ -113,7 +113,9 @@ def token_create(*, user, name: str = "", actor=None) -> tuple[ApiToken, str]:
     """Returns the token row and its key, which is shown this once and never stored."""
     issued = credential_issue(kind=USER_TOKEN)
     token = ApiToken.objects.create(user=user, name=name, prefix=issued.prefix, key_hash=issued.key_hash)
-    audit_record(action="token.created", actor=actor or user, obj=token, data={"user": user.username, "prefix": issued.prefix})
+    audit_record(
+        action="token.created", actor=actor or user, obj=token, data={"user": user.username, "prefix": issued.prefix}
+    )
     return token, issued.key
 
 

@@ -49,8 +49,12 @@ class AgentAdmin(AuditedModelAdmin):
         )
         obj.pk = agent.pk
         obj.refresh_from_db()
-        _show_once(request, _("API key of %(agent)s (shown once, store it now): %(key)s") % {"agent": agent, "key": key})
-        _show_once(request, _("Webhook secret of %(agent)s: %(secret)s") % {"agent": agent, "secret": agent.webhook_secret})
+        _show_once(
+            request, _("API key of %(agent)s (shown once, store it now): %(key)s") % {"agent": agent, "key": key}
+        )
+        _show_once(
+            request, _("Webhook secret of %(agent)s: %(secret)s") % {"agent": agent, "secret": agent.webhook_secret}
+        )
 
     def has_delete_permission(self, request, obj=None):
         return False  # the audit trail names agents for good; suspend one instead
@@ -62,18 +66,28 @@ class AgentAdmin(AuditedModelAdmin):
     @admin.action(description=gettext_lazy("Suspend the selected agents (kill switch)"), permissions=["change"])
     def suspend(self, request, queryset):
         reason = _("Suspended by %(admin)s in the admin.") % {"admin": request.user.get_username()}
-        self._each(request, queryset, lambda agent: agent_suspend(agent=agent, reason=reason, actor=request.user), _("Suspended"))
+        self._each(
+            request,
+            queryset,
+            lambda agent: agent_suspend(agent=agent, reason=reason, actor=request.user),
+            _("Suspended"),
+        )
 
     @admin.action(description=gettext_lazy("Resume the selected agents"), permissions=["change"])
     def resume(self, request, queryset):
         reason = _("Resumed by %(admin)s in the admin.") % {"admin": request.user.get_username()}
-        self._each(request, queryset, lambda agent: agent_resume(agent=agent, reason=reason, actor=request.user), _("Resumed"))
+        self._each(
+            request, queryset, lambda agent: agent_resume(agent=agent, reason=reason, actor=request.user), _("Resumed")
+        )
 
     @admin.action(description=gettext_lazy("Rotate the API key of the selected agents"), permissions=["change"])
     def rotate_key(self, request, queryset):
         for agent in queryset:
             key = agent_key_rotate(agent=agent, actor=request.user)
-            _show_once(request, _("New API key of %(agent)s (shown once, store it now): %(key)s") % {"agent": agent, "key": key})
+            _show_once(
+                request,
+                _("New API key of %(agent)s (shown once, store it now): %(key)s") % {"agent": agent, "key": key},
+            )
 
     def _each(self, request, queryset, change, done: str):
         for agent in queryset:

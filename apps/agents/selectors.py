@@ -9,7 +9,16 @@ from .models import Agent, AgentKey
 # Only columns whose database value is already the Python value are read (no converters needed
 # on any backend); the agent's other fields stay deferred and load if something touches them.
 # In the model's field order, as Model.from_db expects them.
-_AGENT_FIELDS = ("id", "name", "description", "owner_id", "callback_url", "webhook_secret", "status", "suspension_reason")
+_AGENT_FIELDS = (
+    "id",
+    "name",
+    "description",
+    "owner_id",
+    "callback_url",
+    "webhook_secret",
+    "status",
+    "suspension_reason",
+)
 _AGENT_BY_KEY_PREFIX = (  # noqa: S608 (names from the models' metadata; values are parameters)
     "SELECT agent_key.id, agent_key.key_hash, {agent_columns}"
     " FROM {keys} agent_key INNER JOIN {agents} agent ON agent.id = agent_key.agent_id"
@@ -31,7 +40,9 @@ def agent_key_for(prefix: str) -> AgentKey | None:
     key_id, key_hash, *agent_values = row
     agent = Agent.from_db(connection.alias, _AGENT_FIELDS, agent_values)
     key = AgentKey.from_db(
-        connection.alias, ("id", "agent_id", "prefix", "key_hash", "revoked_at"), (key_id, agent.pk, prefix, key_hash, None)
+        connection.alias,
+        ("id", "agent_id", "prefix", "key_hash", "revoked_at"),
+        (key_id, agent.pk, prefix, key_hash, None),
     )
     AgentKey.agent.field.set_cached_value(key, agent)
     return key

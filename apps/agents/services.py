@@ -12,7 +12,9 @@ from .models import Agent, AgentKey
 
 
 @transaction.atomic
-def agent_create(*, name: str, owner=None, callback_url: str = "", description: str = "", actor=None) -> tuple[Agent, str]:
+def agent_create(
+    *, name: str, owner=None, callback_url: str = "", description: str = "", actor=None
+) -> tuple[Agent, str]:
     """Returns the agent and its API key, which is shown this once and never stored."""
     if Agent.objects.filter(name=name).exists():
         raise Conflict(_("An agent named %(name)s already exists.") % {"name": name})

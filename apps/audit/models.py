@@ -11,7 +11,15 @@ GENESIS_HASH = "0" * 64
 SCHEMA_VERSION = 1
 # The stored columns that the event hash covers (besides the schema version), in one place.
 ENVELOPE_FIELDS = (
-    "seq", "timestamp", "actor_type", "actor_id", "action", "object_type", "object_id", "data_hash", "prev_hash",
+    "seq",
+    "timestamp",
+    "actor_type",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "data_hash",
+    "prev_hash",
 )
 
 

@@ -408,7 +408,9 @@ def _walk_segments(
         return None
     for previous, following in itertools.pairwise(walks):
         if (previous.size, previous.prev_hash, [node.hex() for node in previous.frontier]) != (
-            following.start.seq, following.start.hash, following.start.frontier
+            following.start.seq,
+            following.start.hash,
+            following.start.frontier,
         ):
             return None
     # The last walk, carrying the whole chain's counts, ends the chain as a single walk would.

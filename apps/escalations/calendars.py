@@ -52,8 +52,10 @@ def sla_deadlines(*, queue, start: datetime, sla: timedelta) -> tuple[datetime, 
     remind = sla * settings.SLA_REMINDER_FRACTION
     if calendar is None:
         return start + remind, start + sla
-    return (business_time_add(calendar=calendar, start=start, duration=remind),
-            business_time_add(calendar=calendar, start=start, duration=sla))
+    return (
+        business_time_add(calendar=calendar, start=start, duration=remind),
+        business_time_add(calendar=calendar, start=start, duration=sla),
+    )
 
 
 def _calendar_of(queue) -> QueueCalendar | None:

@@ -47,7 +47,9 @@ class SweepResult:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
-def sla_sweep(*, now: datetime | None = None, batch_size: int | None = None, max_seconds: float | None = None) -> SweepResult:
+def sla_sweep(
+    *, now: datetime | None = None, batch_size: int | None = None, max_seconds: float | None = None
+) -> SweepResult:
     """Remind, escalate and expire every overdue pending proposal, and escalate overdue post-action reviews."""
     batch_size = batch_size or settings.SLA_SWEEP_BATCH_SIZE
     deadline = time.monotonic() + (max_seconds if max_seconds is not None else settings.SLA_SWEEP_MAX_SECONDS)
@@ -90,8 +92,13 @@ def proposal_expire(*, proposal: Proposal, now: datetime) -> str | None:
         pk=proposal.pk, status=Status.PENDING, escalation_level=proposal.escalation_level
     )
     if approve:
-        won = unchanged.update(status=Status.APPROVED, approved_by=ApprovedBy.POLICY, approved_on_expiry=True,
-                               final_payload=proposal.current_payload, decided_at=now)
+        won = unchanged.update(
+            status=Status.APPROVED,
+            approved_by=ApprovedBy.POLICY,
+            approved_on_expiry=True,
+            final_payload=proposal.current_payload,
+            decided_at=now,
+        )
     else:
         won = unchanged.update(status=Status.EXPIRED, decided_at=now)
     if not won:
@@ -127,8 +134,11 @@ def proposal_remind(*, proposal: Proposal, now: datetime) -> bool:
         action="proposal.reminded",
         actor=None,
         obj=proposal,
-        data={"level": proposal.escalation_level, "queue": proposal.queue.slug if proposal.queue else None,
-              "sla_due_at": proposal.sla_due_at.isoformat()},
+        data={
+            "level": proposal.escalation_level,
+            "queue": proposal.queue.slug if proposal.queue else None,
+            "sla_due_at": proposal.sla_due_at.isoformat(),
+        },
     )
     outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.reminder")
     return True
@@ -152,8 +162,13 @@ def review_sla_lapse(*, review: PostActionReview, now: datetime) -> str | None:
             action="review.escalated",
             actor=None,
             obj=proposal,
-            data={"from_queue": previous, "to_queue": queue.slug, "level": review.escalation_level + 1,
-                  "sla_due_at": due_at.isoformat(), "reason": "review SLA overdue"},
+            data={
+                "from_queue": previous,
+                "to_queue": queue.slug,
+                "level": review.escalation_level + 1,
+                "sla_due_at": due_at.isoformat(),
+                "reason": "review SLA overdue",
+            },
         )
         outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.escalated", queue=queue, due_at=due_at)
         return "escalated"
@@ -174,7 +189,9 @@ def _overdue_proposals_batch(*, now, batch_size, result) -> bool:
         # Read with what their webhooks serialize: a batch costs three queries, not two per proposal.
         batch = _locked_batch(
             Proposal.objects.filter(status=Status.PENDING, sla_due_at__lte=now),
-            due_first="sla_due_at", batch_size=batch_size, read=proposals_for_webhooks(Proposal.objects),
+            due_first="sla_due_at",
+            batch_size=batch_size,
+            read=proposals_for_webhooks(Proposal.objects),
         )
         last_tier, tiered = [], []
         for proposal in batch:
@@ -196,9 +213,12 @@ def _overdue_proposals_batch(*, now, batch_size, result) -> bool:
 def _reminders_batch(*, now, batch_size, result) -> bool:
     with transaction.atomic(), calendars_cached(), outbox_batch():
         batch = _locked_batch(
-            Proposal.objects.filter(status=Status.PENDING, reminded_at__isnull=True, remind_at__lte=now,
-                                    sla_due_at__gt=now),
-            due_first="remind_at", batch_size=batch_size, read=Proposal.objects.select_related("queue", "agent"),
+            Proposal.objects.filter(
+                status=Status.PENDING, reminded_at__isnull=True, remind_at__lte=now, sla_due_at__gt=now
+            ),
+            due_first="remind_at",
+            batch_size=batch_size,
+            read=Proposal.objects.select_related("queue", "agent"),
         )
         for proposal in batch:
             if proposal_remind(proposal=proposal, now=now):
@@ -212,7 +232,8 @@ def _overdue_reviews_batch(*, now, batch_size, result) -> bool:
     with transaction.atomic(), calendars_cached(), outbox_batch():
         batch = _locked_batch(
             PostActionReview.objects.filter(state=ReviewState.QUEUED, sla_due_at__lte=now),
-            due_first="sla_due_at", batch_size=batch_size,
+            due_first="sla_due_at",
+            batch_size=batch_size,
             read=PostActionReview.objects.select_related("queue", "proposal__policy_rule", "proposal__agent"),
         )
         for review in batch:

@@ -26,7 +26,16 @@ class RecommendationAdmin(ReadOnlyAdmin):
 
 @admin.register(QaAssignment)
 class QaAssignmentAdmin(ReadOnlyAdmin):
-    list_display = ["id", "proposal", "first_reviewer", "state", "second_reviewer", "second_verdict", "agrees", "created_at"]
+    list_display = [
+        "id",
+        "proposal",
+        "first_reviewer",
+        "state",
+        "second_reviewer",
+        "second_verdict",
+        "agrees",
+        "created_at",
+    ]
     list_filter = ["state", "agrees", "sampled_by"]
 
 

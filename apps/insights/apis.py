@@ -109,7 +109,9 @@ class RecommendationListApi(ListAPIView):
     def get_queryset(self):
         state = self.request.query_params.get("state")
         if state and state not in Recommendation.State.values:
-            raise InvalidInput(fields={"state": [_("One of %(states)s.") % {"states": ", ".join(Recommendation.State.values)}]})
+            raise InvalidInput(
+                fields={"state": [_("One of %(states)s.") % {"states": ", ".join(Recommendation.State.values)}]}
+            )
         return recommendations_list(state=state)
 
 
@@ -162,7 +164,9 @@ class QaAssignmentListCreateApi(ListAPIView):
     def get_queryset(self):
         return qa_assignments_list()
 
-    @extend_schema(request=InputSerializer, responses={201: QaAssignmentOutputSerializer}, summary="Send a decision to QA")
+    @extend_schema(
+        request=InputSerializer, responses={201: QaAssignmentOutputSerializer}, summary="Send a decision to QA"
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -248,8 +252,12 @@ class CorrectionsExportApi(APIView):
         audit_record(
             action="insights.corrections_exported",
             actor=request.user,
-            data={"redact": sorted(redact), "agent": agent.name if agent else None,
-                  "since": filters.get("since"), "until": filters.get("until")},
+            data={
+                "redact": sorted(redact),
+                "agent": agent.name if agent else None,
+                "since": filters.get("since"),
+                "until": filters.get("until"),
+            },
         )
         items = corrections_for(redact=redact, agent=agent, since=filters.get("since"), until=filters.get("until"))
         response = StreamingHttpResponse(

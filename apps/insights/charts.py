@@ -67,7 +67,9 @@ def calibration_chart(calibration: list[dict], size: int = 220, margin: int = 30
                 "title": f"{band['low']:.1f}–{band['high']:.1f}: {_percent(band['approval_rate'])} ({band['verdicts']})",
             }
         )
-    return CalibrationChart(points=points, diagonal=(margin, margin + plot, margin + plot, margin), size=size, margin=margin, plot=plot)
+    return CalibrationChart(
+        points=points, diagonal=(margin, margin + plot, margin + plot, margin), size=size, margin=margin, plot=plot
+    )
 
 
 def _bars(rows) -> BarChart:

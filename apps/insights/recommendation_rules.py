@@ -56,8 +56,14 @@ def _relax_to_post_review(rules: list[PolicyRule], *, since, now) -> list[dict]:
                     "rule_name": row["policy_rule__name"],
                     "change": {"mode": Mode.POST_REVIEW.value, "sample_rate": settings.INSIGHTS_RELAX_SAMPLE_RATE},
                     "evidence": _evidence(
-                        since, now, human_verdicts=verdicts, approvals=approvals,
-                        approval_rate=rate(approvals, verdicts), wilson_lower_bound=lower, bar=bar, min_sample=minimum,
+                        since,
+                        now,
+                        human_verdicts=verdicts,
+                        approvals=approvals,
+                        approval_rate=rate(approvals, verdicts),
+                        wilson_lower_bound=lower,
+                        bar=bar,
+                        min_sample=minimum,
                     ),
                 }
             )
@@ -75,8 +81,11 @@ def _lower_min_confidence(rules: list[PolicyRule], *, since, now) -> list[dict]:
         if not thresholds:
             continue
         gated = Proposal.objects.filter(
-            policy_rule__name=rule.name, mode=Mode.PRE_APPROVAL, confidence__lt=rule.min_confidence,
-            created_at__gte=since, created_at__lte=now,
+            policy_rule__name=rule.name,
+            mode=Mode.PRE_APPROVAL,
+            confidence__lt=rule.min_confidence,
+            created_at__gte=since,
+            created_at__lte=now,
         )
         counts = {}
         for index, threshold in enumerate(thresholds):
@@ -105,9 +114,17 @@ def _lower_min_confidence(rules: list[PolicyRule], *, since, now) -> list[dict]:
                 "rule_name": rule.name,
                 "change": {"min_confidence": threshold},
                 "evidence": _evidence(
-                    since, now, current_min_confidence=rule.min_confidence, confidence_band=[threshold, rule.min_confidence],
-                    human_verdicts=verdicts, approvals=approvals, approval_rate=rate(approvals, verdicts),
-                    wilson_lower_bound=lower, lowest_decile_approval_rate=band_rate, bar=bar, min_sample=minimum,
+                    since,
+                    now,
+                    current_min_confidence=rule.min_confidence,
+                    confidence_band=[threshold, rule.min_confidence],
+                    human_verdicts=verdicts,
+                    approvals=approvals,
+                    approval_rate=rate(approvals, verdicts),
+                    wilson_lower_bound=lower,
+                    lowest_decile_approval_rate=band_rate,
+                    bar=bar,
+                    min_sample=minimum,
                 ),
             }
         )
@@ -147,11 +164,18 @@ def _raise_sample_rate(rules: list[PolicyRule], *, since, now) -> list[dict]:
                 "rule_name": rule.name,
                 "change": {"sample_rate": min(1.0, round(max(rule.sample_rate * 2, rule.sample_rate + 0.1), 4))},
                 "evidence": _evidence(
-                    since, now, current_sample_rate=rule.sample_rate, recent_days=RECENT_FLAG_DAYS,
-                    recent_reviewed=row["recent_reviewed"], recent_flagged=row["recent_flagged"],
-                    recent_flag_rate=rate(row["recent_flagged"], row["recent_reviewed"]), recent_wilson_lower_bound=lower,
-                    earlier_reviewed=row["earlier_reviewed"], earlier_flagged=row["earlier_flagged"],
-                    earlier_flag_rate=earlier_rate, min_sample=minimum,
+                    since,
+                    now,
+                    current_sample_rate=rule.sample_rate,
+                    recent_days=RECENT_FLAG_DAYS,
+                    recent_reviewed=row["recent_reviewed"],
+                    recent_flagged=row["recent_flagged"],
+                    recent_flag_rate=rate(row["recent_flagged"], row["recent_reviewed"]),
+                    recent_wilson_lower_bound=lower,
+                    earlier_reviewed=row["earlier_reviewed"],
+                    earlier_flagged=row["earlier_flagged"],
+                    earlier_flag_rate=earlier_rate,
+                    min_sample=minimum,
                 ),
             }
         )
@@ -163,17 +187,20 @@ def _back_to_pre_approval(rules: list[PolicyRule], *, version: PolicyVersion, si
     by_name = {rule.name: rule for rule in rules if rule.mode != Mode.PRE_APPROVAL}
     since = max(since, version.activated_at or version.created_at)
     flagged = Proposal.objects.filter(
-        policy_rule__name__in=list(by_name), irreversible=True, post_review__state=ReviewState.FLAGGED,
-        post_review__reviewed_at__gte=since, post_review__reviewed_at__lte=now,
+        policy_rule__name__in=list(by_name),
+        irreversible=True,
+        post_review__state=ReviewState.FLAGGED,
+        post_review__reviewed_at__gte=since,
+        post_review__reviewed_at__lte=now,
     )
     rows = flagged.values("policy_rule__name").annotate(flagged=Count("id"), last=Max("post_review__reviewed_at"))
     candidates = []
     for row in rows.order_by():
         name = row["policy_rule__name"]
         examples = list(
-            flagged.filter(policy_rule__name=name).order_by("-post_review__reviewed_at").values_list("id", flat=True)[
-                :MAX_EXAMPLES
-            ]
+            flagged.filter(policy_rule__name=name)
+            .order_by("-post_review__reviewed_at")
+            .values_list("id", flat=True)[:MAX_EXAMPLES]
         )
         candidates.append(
             {
@@ -181,8 +208,12 @@ def _back_to_pre_approval(rules: list[PolicyRule], *, version: PolicyVersion, si
                 "rule_name": name,
                 "change": {"mode": Mode.PRE_APPROVAL.value},
                 "evidence": _evidence(
-                    since, now, current_mode=by_name[name].mode, flagged_irreversible=row["flagged"],
-                    last_flagged_at=row["last"].isoformat(), proposal_ids=examples,
+                    since,
+                    now,
+                    current_mode=by_name[name].mode,
+                    flagged_irreversible=row["flagged"],
+                    last_flagged_at=row["last"].isoformat(),
+                    proposal_ids=examples,
                 ),
             }
         )

@@ -185,8 +185,7 @@ def qa_agreement(*, window: Window) -> dict:
     return {
         "window_days": window.days,
         "by_reviewer": [
-            {"reviewer": row.pop("first_reviewer__username")} | row
-            for row in by("first_reviewer__username")
+            {"reviewer": row.pop("first_reviewer__username")} | row for row in by("first_reviewer__username")
         ],
         "by_action_type": [
             {"action_type": row.pop("proposal__action_type")} | row for row in by("proposal__action_type")
@@ -215,10 +214,29 @@ def corrections_for(
             decision_rationale=Subquery(correcting.values("rationale")[:1]),
         )
         .values(
-            "id", "agent__name", "action_type", "status", "payload", "revised_payload", "summary", "reasoning",
-            "evidence", "confidence", "irreversible", "blast_radius", "compliance_exposure", "expected_impact",
-            "created_at", "decided_at", "policy_rule__name", "decision_verdict", "decision_rationale",
-            "post_review__state", "post_review__correction", "post_review__rationale", "post_review__reviewed_at",
+            "id",
+            "agent__name",
+            "action_type",
+            "status",
+            "payload",
+            "revised_payload",
+            "summary",
+            "reasoning",
+            "evidence",
+            "confidence",
+            "irreversible",
+            "blast_radius",
+            "compliance_exposure",
+            "expected_impact",
+            "created_at",
+            "decided_at",
+            "policy_rule__name",
+            "decision_verdict",
+            "decision_rationale",
+            "post_review__state",
+            "post_review__correction",
+            "post_review__rationale",
+            "post_review__reviewed_at",
         )
         .order_by("id")
     )
@@ -258,7 +276,9 @@ def corrections_for(
                 {
                     "proposal_id": row["id"],
                     "kind": "flagged",
-                    "original_payload": row["revised_payload"] if row["revised_payload"] is not None else row["payload"],
+                    "original_payload": row["revised_payload"]
+                    if row["revised_payload"] is not None
+                    else row["payload"],
                     "corrected_payload": row["post_review__correction"],
                     "verdict": PostActionReview.Verdict.FLAG.value,
                     "rationale": row["post_review__rationale"],
@@ -593,4 +613,3 @@ def _redacted(item: dict, keys: frozenset[str]) -> dict:
         "corrected_payload": redact_keys(item["corrected_payload"], keys),
         "context": redact_keys(item["context"], keys),
     }
-

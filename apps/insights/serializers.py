@@ -16,8 +16,19 @@ class RecommendationOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Recommendation
         fields = [
-            "id", "kind", "state", "rule_name", "change", "evidence", "policy_version", "draft_version", "draft_status",
-            "created_at", "decided_by", "decided_at", "note",
+            "id",
+            "kind",
+            "state",
+            "rule_name",
+            "change",
+            "evidence",
+            "policy_version",
+            "draft_version",
+            "draft_status",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "note",
         ]
 
 
@@ -61,9 +72,23 @@ class QaAssignmentOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = QaAssignment
         fields = [
-            "id", "state", "proposal", "decision", "action_type", "first_reviewer", "first_verdict", "assigned_to",
-            "sampled_by", "created_at", "second_reviewer", "second_verdict", "rationale", "agrees", "signer_name",
-            "signature_meaning", "reviewed_at",
+            "id",
+            "state",
+            "proposal",
+            "decision",
+            "action_type",
+            "first_reviewer",
+            "first_verdict",
+            "assigned_to",
+            "sampled_by",
+            "created_at",
+            "second_reviewer",
+            "second_verdict",
+            "rationale",
+            "agrees",
+            "signer_name",
+            "signature_meaning",
+            "reviewed_at",
         ]
 
 

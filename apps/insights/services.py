@@ -44,8 +44,12 @@ def figures_store(*, now=None) -> int:
     now = now or timezone.now()
     rows = [
         FigureSet(
-            computed_at=now, window_days=days, agent_id=figures["agent_id"], action_type=figures["action_type"],
-            rule_name=figures["rule"] or "", figures=figures,
+            computed_at=now,
+            window_days=days,
+            agent_id=figures["agent_id"],
+            action_type=figures["action_type"],
+            rule_name=figures["rule"] or "",
+            figures=figures,
         )
         for days in WINDOWS
         for figures in figures_for(window=window_for(days=days, now=now))
@@ -71,15 +75,23 @@ def recommendations_compute(*, now=None) -> list[Recommendation]:
         if Recommendation.objects.filter(fingerprint=fingerprint).exists():
             continue
         recommendation = Recommendation.objects.create(
-            kind=candidate["kind"], policy_version=version, rule_name=candidate["rule_name"],
-            change=candidate["change"], evidence=candidate["evidence"], fingerprint=fingerprint, created_at=now,
+            kind=candidate["kind"],
+            policy_version=version,
+            rule_name=candidate["rule_name"],
+            change=candidate["change"],
+            evidence=candidate["evidence"],
+            fingerprint=fingerprint,
+            created_at=now,
         )
         audit_record(
             action="recommendation.created",
             obj=recommendation,
             data={
-                "kind": recommendation.kind, "rule": recommendation.rule_name, "policy_version": version.number,
-                "change": recommendation.change, "evidence": recommendation.evidence,
+                "kind": recommendation.kind,
+                "rule": recommendation.rule_name,
+                "policy_version": version.number,
+                "change": recommendation.change,
+                "evidence": recommendation.evidence,
             },
         )
         created.append(recommendation)
@@ -117,7 +129,12 @@ def recommendation_accept(*, recommendation_id: int, actor, note: str = "") -> R
         action="recommendation.accepted",
         actor=actor,
         obj=recommendation,
-        data={"draft_version": draft.number, "rule": recommendation.rule_name, "change": recommendation.change, "note": note},
+        data={
+            "draft_version": draft.number,
+            "rule": recommendation.rule_name,
+            "change": recommendation.change,
+            "note": note,
+        },
     )
     return recommendation
 
@@ -176,7 +193,9 @@ def qa_assignments_sample(*, now=None) -> int:
     for start in range(0, len(sampled), QA_BATCH):
         with transaction.atomic():
             # The decision rows are locked, so a concurrent qa_assign of one of them waits, then sees it taken.
-            batch = list(Decision.objects.select_for_update().filter(pk__in=sampled[start : start + QA_BATCH]).order_by("pk"))
+            batch = list(
+                Decision.objects.select_for_update().filter(pk__in=sampled[start : start + QA_BATCH]).order_by("pk")
+            )
             taken = set(QaAssignment.objects.filter(decision__in=batch).values_list("decision_id", flat=True))
             for decision in batch:
                 if decision.pk not in taken:
@@ -190,7 +209,12 @@ def qa_assign(*, decision_id: int, actor, assigned_to=None) -> QaAssignment:
     """A compliance officer or admin sends one human decision to a blind second review."""
     if not user_has_role(actor, Role.ADMIN, Role.COMPLIANCE_OFFICER):
         raise Forbidden(_("Only compliance officers and administrators assign QA reviews."))
-    decision = Decision.objects.select_for_update().select_related("proposal", "proposal__agent").filter(pk=decision_id).first()
+    decision = (
+        Decision.objects.select_for_update()
+        .select_related("proposal", "proposal__agent")
+        .filter(pk=decision_id)
+        .first()
+    )
     if decision is None:
         raise InvalidInput(fields={"decision": [_("No such decision.")]})
     if decision.verdict not in VERDICTS:
@@ -209,7 +233,10 @@ def qa_review_record(*, assignment_id: int, reviewer, verdict: str, rationale: s
         raise InvalidInput(fields={"verdict": [_("Choose approve, modify or reject.")]})
     with transaction.atomic():
         assignment = (
-            QaAssignment.objects.select_for_update().select_related("decision", "proposal__agent").filter(pk=assignment_id).first()
+            QaAssignment.objects.select_for_update()
+            .select_related("decision", "proposal__agent")
+            .filter(pk=assignment_id)
+            .first()
         )
         if assignment is None or (assignment.assigned_to_id not in (None, signer.pk)):
             raise NotFound(_("No such QA assignment waiting for you."))
@@ -228,8 +255,11 @@ def qa_review_record(*, assignment_id: int, reviewer, verdict: str, rationale: s
             actor=signer,
             obj=assignment,
             data={
-                "proposal_id": assignment.proposal_id, "decision_id": assignment.decision_id, "verdict": verdict,
-                "rationale": rationale, "agrees": assignment.agrees,
+                "proposal_id": assignment.proposal_id,
+                "decision_id": assignment.decision_id,
+                "verdict": verdict,
+                "rationale": rationale,
+                "agrees": assignment.agrees,
                 "signature": {"name": assignment.signer_name, "meaning": assignment.signature_meaning},
             },
         )
@@ -238,16 +268,22 @@ def qa_review_record(*, assignment_id: int, reviewer, verdict: str, rationale: s
 
 def _qa_assignment_create(*, decision: Decision, sampled_by: str, actor, assigned_to=None) -> QaAssignment:
     assignment = QaAssignment.objects.create(
-        decision=decision, proposal_id=decision.proposal_id, first_reviewer_id=decision.reviewer_id,
-        assigned_to=assigned_to, sampled_by=sampled_by,
+        decision=decision,
+        proposal_id=decision.proposal_id,
+        first_reviewer_id=decision.reviewer_id,
+        assigned_to=assigned_to,
+        sampled_by=sampled_by,
     )
     audit_record(
         action="qa.assigned",
         actor=actor,
         obj=assignment,
         data={
-            "proposal_id": decision.proposal_id, "decision_id": decision.pk, "sampled_by": sampled_by,
-            "draw": repr(_qa_draw(decision.pk)), "share": repr(settings.INSIGHTS_QA_SHARE),
+            "proposal_id": decision.proposal_id,
+            "decision_id": decision.pk,
+            "sampled_by": sampled_by,
+            "draw": repr(_qa_draw(decision.pk)),
+            "share": repr(settings.INSIGHTS_QA_SHARE),
             "assigned_to": assigned_to.pk if assigned_to is not None else None,
         },
     )
@@ -309,5 +345,10 @@ def _supersede_stale(active: PolicyVersion | None) -> None:
 
 
 def _fingerprint(candidate: dict, version: PolicyVersion) -> str:
-    identity = {"kind": str(candidate["kind"]), "rule": candidate["rule_name"], "change": candidate["change"], "version": version.pk}
+    identity = {
+        "kind": str(candidate["kind"]),
+        "rule": candidate["rule_name"],
+        "change": candidate["change"],
+        "version": version.pk,
+    }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()

@@ -14,12 +14,20 @@ class SecondsBetween(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision", arg_joiner=" - ", **extra
+            compiler,
+            connection,
+            template="EXTRACT(EPOCH FROM (%(expressions)s))::double precision",
+            arg_joiner=" - ",
+            **extra,
         )
 
     def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template="((julianday(%(expressions)s)) * 86400.0)", arg_joiner=") - julianday(", **extra
+            compiler,
+            connection,
+            template="((julianday(%(expressions)s)) * 86400.0)",
+            arg_joiner=") - julianday(",
+            **extra,
         )
 
 

@@ -85,11 +85,16 @@ def recommendation_act(request, pk, action):
     except DomainError as error:
         messages.error(request, str(error.message))
     else:
-        messages.success(request, {
-            "accept": _("Accepted: a draft policy version was created. A different administrator must activate it."),
-            "activate": _("The policy version is active."),
-            "dismiss": _("Dismissed."),
-        }[action])
+        messages.success(
+            request,
+            {
+                "accept": _(
+                    "Accepted: a draft policy version was created. A different administrator must activate it."
+                ),
+                "activate": _("The policy version is active."),
+                "dismiss": _("Dismissed."),
+            }[action],
+        )
     return redirect("insights:index")
 
 
@@ -112,8 +117,11 @@ def qa_review(request, pk):
     if request.method == "POST":
         try:
             qa_review_record(
-                assignment_id=pk, reviewer=request.user, verdict=request.POST.get("verdict", ""),
-                rationale=request.POST.get("rationale", "").strip(), password=request.POST.get("password", ""),
+                assignment_id=pk,
+                reviewer=request.user,
+                verdict=request.POST.get("verdict", ""),
+                rationale=request.POST.get("rationale", "").strip(),
+                password=request.POST.get("password", ""),
             )
         except DomainError as failure:
             error = failure

@@ -26,8 +26,16 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "event_type", "channel", "proposal_id", "state", "attempts", "next_attempt_at",
-                     "delivered_at"]
+    list_display = [
+        "created_at",
+        "event_type",
+        "channel",
+        "proposal_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "delivered_at",
+    ]
     list_filter = ["state", "channel", "event_type"]
     search_fields = ["=event_id", "=proposal__id", "target"]
     date_hierarchy = "created_at"
@@ -55,8 +63,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
             count += 1
         self.message_user(
             request,
-            ngettext("%(count)d message queued to be sent again.", "%(count)d messages queued to be sent again.",
-                     count) % {"count": count},
+            ngettext("%(count)d message queued to be sent again.", "%(count)d messages queued to be sent again.", count)
+            % {"count": count},
             messages.SUCCESS,
         )
 

@@ -76,7 +76,9 @@ class ProposalSummary:
 
     @classmethod
     def of(cls, *, proposal: Proposal, event_type: str, queue, due_at: datetime | None) -> "ProposalSummary":
-        risk = _("confidence %(confidence).2f, %(reversibility)s, blast radius %(blast)s, compliance exposure %(exposure)s") % {
+        risk = _(
+            "confidence %(confidence).2f, %(reversibility)s, blast radius %(blast)s, compliance exposure %(exposure)s"
+        ) % {
             "confidence": proposal.confidence,
             "reversibility": _("irreversible") if proposal.irreversible else _("reversible"),
             "blast": proposal.blast_radius,
@@ -114,16 +116,22 @@ class ProposalSummary:
         return _json({"text": f"{self.headline}: <{self.link}|#{self.proposal_id} {self.summary}>\n{facts}"})
 
     def teams_body(self) -> str:
-        return _json({
-            "@type": "MessageCard",
-            "@context": "https://schema.org/extensions",
-            "summary": self.headline,
-            "title": f"{self.headline}: #{self.proposal_id}",
-            "sections": [{"facts": [{"name": label, "value": value} for label, value in self.lines()]}],
-            "potentialAction": [
-                {"@type": "OpenUri", "name": _("Open in hitlplatform"), "targets": [{"os": "default", "uri": self.link}]}
-            ],
-        })
+        return _json(
+            {
+                "@type": "MessageCard",
+                "@context": "https://schema.org/extensions",
+                "summary": self.headline,
+                "title": f"{self.headline}: #{self.proposal_id}",
+                "sections": [{"facts": [{"name": label, "value": value} for label, value in self.lines()]}],
+                "potentialAction": [
+                    {
+                        "@type": "OpenUri",
+                        "name": _("Open in hitlplatform"),
+                        "targets": [{"os": "default", "uri": self.link}],
+                    }
+                ],
+            }
+        )
 
 
 def _json(document) -> str:

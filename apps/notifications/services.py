@@ -38,7 +38,9 @@ ERROR_MAX_CHARS = 2000
 _batch: ContextVar[list | None] = ContextVar("outbox_batch", default=None)
 
 
-def outbox_enqueue_proposal_event(*, proposal: Proposal, event_type: str, queue=None, due_at=None) -> list[OutboxMessage]:
+def outbox_enqueue_proposal_event(
+    *, proposal: Proposal, event_type: str, queue=None, due_at=None
+) -> list[OutboxMessage]:
     """Write the messages of one event about `proposal` in the caller's transaction; deliver them after commit.
 
     `queue` and `due_at` name the work queue and its due time when they are not the proposal's own
@@ -52,8 +54,16 @@ def outbox_enqueue_proposal_event(*, proposal: Proposal, event_type: str, queue=
     if event_type in WEBHOOK_EVENTS:
         url = proposal.callback_url or proposal.agent.callback_url
         if url:
-            outbox.append(_message(event_id, event_type, proposal, Channel.WEBHOOK, url,
-                                   body=messages.webhook_body(event_id=event_id, event_type=event_type, proposal=proposal)))
+            outbox.append(
+                _message(
+                    event_id,
+                    event_type,
+                    proposal,
+                    Channel.WEBHOOK,
+                    url,
+                    body=messages.webhook_body(event_id=event_id, event_type=event_type, proposal=proposal),
+                )
+            )
     if event_type in QUEUE_EVENTS and queue is not None:
         outbox += _queue_messages(event_id, event_type, proposal, queue, due_at)
     if not outbox:
@@ -96,24 +106,36 @@ def outbox_messages_deliver(*, message_ids) -> dict[str, int]:
     lease_until = now + timedelta(seconds=seconds, microseconds=secrets.randbelow(10**6))
     with _bookkeeping():
         claimed = (
-            OutboxMessage.objects.filter(pk__in=message_ids, state=OutboxMessage.State.PENDING, next_attempt_at__lte=now)
+            OutboxMessage.objects.filter(
+                pk__in=message_ids, state=OutboxMessage.State.PENDING, next_attempt_at__lte=now
+            )
             .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
             .update(leased_until=lease_until, attempts=F("attempts") + 1)
         )
     outcomes = {"skipped": len(message_ids) - claimed} if claimed < len(message_ids) else {}
     if not claimed:
         return outcomes
-    messages = list(OutboxMessage.objects.select_related("proposal__agent").filter(pk__in=message_ids,
-                                                                                   leased_until=lease_until))
+    messages = list(
+        OutboxMessage.objects.select_related("proposal__agent").filter(pk__in=message_ids, leased_until=lease_until)
+    )
     results = []
     for message in messages:
         started_at, started = timezone.now(), time.monotonic()
         status_code, error = _send(message)
-        results.append((message, DeliveryAttempt(
-            message=message, number=message.attempts, started_at=started_at,
-            duration_ms=int((time.monotonic() - started) * 1000), succeeded=not error, status_code=status_code,
-            error=error[:ERROR_MAX_CHARS],
-        )))
+        results.append(
+            (
+                message,
+                DeliveryAttempt(
+                    message=message,
+                    number=message.attempts,
+                    started_at=started_at,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                    succeeded=not error,
+                    status_code=status_code,
+                    error=error[:ERROR_MAX_CHARS],
+                ),
+            )
+        )
     with _bookkeeping():
         DeliveryAttempt.objects.bulk_create([attempt for _message, attempt in results])
         delivered = [message.pk for message, attempt in results if attempt.succeeded]
@@ -159,15 +181,23 @@ def outbox_message_resend(*, message: OutboxMessage, actor) -> OutboxMessage:
     """Send a message again from now, whatever became of it (the admin's resend action)."""
     now = timezone.now()
     OutboxMessage.objects.filter(pk=message.pk).update(
-        state=OutboxMessage.State.PENDING, next_attempt_at=now, dispatched_at=now, leased_until=None,
+        state=OutboxMessage.State.PENDING,
+        next_attempt_at=now,
+        dispatched_at=now,
+        leased_until=None,
         give_up_at=now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS),
     )
     audit_record(
         action="notification.resent",
         actor=actor,
         obj=message,
-        data={"event_id": str(message.event_id), "event_type": message.event_type, "channel": message.channel,
-              "previous_state": message.state, "attempts": message.attempts},
+        data={
+            "event_id": str(message.event_id),
+            "event_type": message.event_type,
+            "channel": message.channel,
+            "previous_state": message.state,
+            "attempts": message.attempts,
+        },
     )
     transaction.on_commit(lambda: outbox_dispatch(message_ids=[message.pk]))
     message.refresh_from_db()
@@ -183,10 +213,13 @@ def outbox_dispatch(*, message_ids) -> None:
     chunk = settings.OUTBOX_DELIVERY_CHUNK
     for start in range(0, len(message_ids), chunk):
         try:
-            deliver.delay(message_ids[start:start + chunk])
+            deliver.delay(message_ids[start : start + chunk])
         except Exception:  # the broker is down: the API must keep answering; the sweep re-sends
-            logger.warning("outbox: the broker refused %d messages; the outbox sweep will re-send them",
-                           len(message_ids) - start, exc_info=True)
+            logger.warning(
+                "outbox: the broker refused %d messages; the outbox sweep will re-send them",
+                len(message_ids) - start,
+                exc_info=True,
+            )
             return
 
 
@@ -207,8 +240,13 @@ def _failed(message: OutboxMessage, error: str, lease_until) -> str:
         audit_record(
             action="notification.dead_lettered",
             obj=message,
-            data={"event_id": str(message.event_id), "event_type": message.event_type, "channel": message.channel,
-                  "attempts": message.attempts, "error": error[:200]},
+            data={
+                "event_id": str(message.event_id),
+                "event_type": message.event_type,
+                "channel": message.channel,
+                "attempts": message.attempts,
+                "error": error[:200],
+            },
         )
     return "dead"
 
@@ -222,8 +260,15 @@ def _outbox_insert(outbox: list[OutboxMessage]) -> None:
 
 
 def _message(event_id, event_type, proposal, channel, target, *, body, subject="") -> OutboxMessage:
-    return OutboxMessage(event_id=event_id, event_type=event_type, channel=channel, proposal=proposal,
-                         target=target, subject=subject, body=body)
+    return OutboxMessage(
+        event_id=event_id,
+        event_type=event_type,
+        channel=channel,
+        proposal=proposal,
+        target=target,
+        subject=subject,
+        body=body,
+    )
 
 
 def _queue_messages(event_id, event_type, proposal, queue, due_at) -> list[OutboxMessage]:
@@ -236,8 +281,17 @@ def _queue_messages(event_id, event_type, proposal, queue, due_at) -> list[Outbo
     summary = messages.ProposalSummary.of(proposal=proposal, event_type=event_type, queue=queue, due_at=due_at)
     outbox = []
     if recipients:
-        outbox.append(_message(event_id, event_type, proposal, Channel.EMAIL, "\n".join(recipients),
-                               subject=summary.subject(), body=summary.email_text()))
+        outbox.append(
+            _message(
+                event_id,
+                event_type,
+                proposal,
+                Channel.EMAIL,
+                "\n".join(recipients),
+                subject=summary.subject(),
+                body=summary.email_text(),
+            )
+        )
     if slack:
         outbox.append(_message(event_id, event_type, proposal, Channel.SLACK, slack, body=summary.slack_body()))
     if teams:
@@ -272,8 +326,12 @@ def _send(message: OutboxMessage) -> tuple[int | None, str]:
     """(HTTP status or None, error text or "")."""
     try:
         if message.channel == Channel.EMAIL:
-            EmailMessage(subject=message.subject, body=message.body, from_email=settings.DEFAULT_FROM_EMAIL,
-                         to=message.target.split("\n")).send()
+            EmailMessage(
+                subject=message.subject,
+                body=message.body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=message.target.split("\n"),
+            ).send()
             return None, ""
         body = message.body.encode()
         headers = {"Content-Type": "application/json", "User-Agent": "hitlplatform-webhooks/1"}
@@ -282,8 +340,9 @@ def _send(message: OutboxMessage) -> tuple[int | None, str]:
             headers["X-HITL-Signature"] = messages.webhook_signature(
                 secret=message.proposal.agent.webhook_secret, timestamp=int(time.time()), body=body
             )
-        response = _http().post(message.target, data=body, headers=headers,
-                                timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False)
+        response = _http().post(
+            message.target, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS, allow_redirects=False
+        )
         if 200 <= response.status_code < 300:
             return response.status_code, ""
         return response.status_code, f"HTTP {response.status_code}: {response.text[:500]}"

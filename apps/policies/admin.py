@@ -20,8 +20,22 @@ from .definitions import format_duration
 from .models import PolicyRule, PolicyVersion
 from .services import policy_load_yaml, policy_version_activate
 
-RULE_FIELDS = ("name", "action_type", "agent", "when", "mode", "min_confidence", "approvals_required", "queue", "sla",
-               "escalation", "on_expiry", "sample_rate", "min_samples_per_day", "required_authorization_level")
+RULE_FIELDS = (
+    "name",
+    "action_type",
+    "agent",
+    "when",
+    "mode",
+    "min_confidence",
+    "approvals_required",
+    "queue",
+    "sla",
+    "escalation",
+    "on_expiry",
+    "sample_rate",
+    "min_samples_per_day",
+    "required_authorization_level",
+)
 
 
 class PolicyDraftForm(forms.Form):
@@ -34,8 +48,21 @@ class PolicyDraftForm(forms.Form):
 
 class PolicyRuleInline(admin.TabularInline):
     model = PolicyRule
-    fields = ["priority", "name", "agent", "action_type", "when", "mode", "min_confidence", "approvals_required", "queue",
-              "sla", "escalation", "sample_rate", "required_authorization_level"]
+    fields = [
+        "priority",
+        "name",
+        "agent",
+        "action_type",
+        "when",
+        "mode",
+        "min_confidence",
+        "approvals_required",
+        "queue",
+        "sla",
+        "escalation",
+        "sample_rate",
+        "required_authorization_level",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -52,7 +79,16 @@ class PolicyRuleInline(admin.TabularInline):
 class PolicyVersionAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "comment", "created_by", "created_at", "activated_by", "activated_at"]
     list_filter = ["status"]
-    readonly_fields = ["number", "status", "comment", "source", "created_by", "created_at", "activated_by", "activated_at"]
+    readonly_fields = [
+        "number",
+        "status",
+        "comment",
+        "source",
+        "created_by",
+        "created_at",
+        "activated_by",
+        "activated_at",
+    ]
     inlines = [PolicyRuleInline]
     actions = ["activate"]
     change_form_template = "admin/policies/policyversion/change_form.html"
@@ -69,7 +105,11 @@ class PolicyVersionAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path("draft/", self.admin_site.admin_view(self.draft_view), name="policies_policyversion_draft"),
-            path("<int:version_id>/draft/", self.admin_site.admin_view(self.draft_view), name="policies_policyversion_draft_from"),
+            path(
+                "<int:version_id>/draft/",
+                self.admin_site.admin_view(self.draft_view),
+                name="policies_policyversion_draft_from",
+            ),
             *super().get_urls(),
         ]
 
@@ -85,7 +125,10 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 draft = policy_load_yaml(
-                    text=form.cleaned_data["source"], comment=form.cleaned_data["comment"], actor=request.user, activate=False
+                    text=form.cleaned_data["source"],
+                    comment=form.cleaned_data["comment"],
+                    actor=request.user,
+                    activate=False,
                 )
             except DomainError as error:
                 form.add_error("source", str(error.message))
@@ -95,7 +138,8 @@ class PolicyVersionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    _("Draft version %(number)s saved. A different administrator must activate it.") % {"number": draft.number},
+                    _("Draft version %(number)s saved. A different administrator must activate it.")
+                    % {"number": draft.number},
                     messages.SUCCESS,
                 )
                 return redirect(reverse("admin:policies_policyversion_change", args=[draft.pk]))
@@ -124,7 +168,9 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         except DomainError as error:
             self.message_user(request, str(error.message), messages.ERROR)
         else:
-            self.message_user(request, _("Policy version %(number)s is active.") % {"number": version.number}, messages.SUCCESS)
+            self.message_user(
+                request, _("Policy version %(number)s is active.") % {"number": version.number}, messages.SUCCESS
+            )
 
 
 def _source_of(version) -> str:

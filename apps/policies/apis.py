@@ -35,7 +35,12 @@ class PolicySimulateApi(APIView):
             OpenApiExample(
                 "Refund",
                 request_only=True,
-                value={"action_type": "payments.refund", "payload": {"amount": "10.00"}, "confidence": 0.95, "blast_radius": 1},
+                value={
+                    "action_type": "payments.refund",
+                    "payload": {"amount": "10.00"},
+                    "confidence": 0.95,
+                    "blast_radius": 1,
+                },
             )
         ],
         summary="Simulate the routing of a proposal",

@@ -14,8 +14,20 @@ from .routing import CONDITION_KEYS, EXPOSURE_LEVELS
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 RULE_KEYS = {
-    "name", "action_type", "agent", "when", "mode", "min_confidence", "approvals_required", "queue", "sla",
-    "escalation", "on_expiry", "sample_rate", "min_samples_per_day", "required_authorization_level",
+    "name",
+    "action_type",
+    "agent",
+    "when",
+    "mode",
+    "min_confidence",
+    "approvals_required",
+    "queue",
+    "sla",
+    "escalation",
+    "on_expiry",
+    "sample_rate",
+    "min_samples_per_day",
+    "required_authorization_level",
 }
 
 
@@ -42,7 +54,9 @@ def policy_rules_from_yaml(text: str) -> list[dict]:
     except yaml.YAMLError as error:
         raise InvalidInput(_("The policy is not valid YAML: %(error)s") % {"error": error}) from error
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list) or not document["rules"]:
-        raise InvalidInput(_("A policy is a mapping with a non-empty list of rules."), fields={"rules": [_("Required.")]})
+        raise InvalidInput(
+            _("A policy is a mapping with a non-empty list of rules."), fields={"rules": [_("Required.")]}
+        )
     return policy_rules_validate(document["rules"])
 
 
@@ -139,7 +153,9 @@ def _number(rule, key, default, low, high, problems):
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        problems.append(_("%(key)s must be a number from %(low)s to %(high)s.") % {"key": key, "low": low, "high": high})
+        problems.append(
+            _("%(key)s must be a number from %(low)s to %(high)s.") % {"key": key, "low": low, "high": high}
+        )
         return default
     return float(value)
 
@@ -147,6 +163,8 @@ def _number(rule, key, default, low, high, problems):
 def _integer(rule, key, default, low, high, problems):
     value = rule.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(_("%(key)s must be a whole number from %(low)s to %(high)s.") % {"key": key, "low": low, "high": high})
+        problems.append(
+            _("%(key)s must be a whole number from %(low)s to %(high)s.") % {"key": key, "low": low, "high": high}
+        )
         return default
     return value

@@ -90,11 +90,20 @@ def _decide(rule: RuleSpec, proposal: RoutingInput, evaluated: list) -> RoutingD
 def _rule_checks(rule: RuleSpec, proposal: RoutingInput) -> list[dict]:
     checks = [
         _check("agent", rule.agent, proposal.agent, rule.agent == "*" or rule.agent == proposal.agent),
-        _check("action_type", rule.action_type, proposal.action_type, fnmatchcase(proposal.action_type, rule.action_type)),
+        _check(
+            "action_type", rule.action_type, proposal.action_type, fnmatchcase(proposal.action_type, rule.action_type)
+        ),
     ]
     when = rule.when or {}
     if "irreversible" in when:
-        checks.append(_check("irreversible", when["irreversible"], proposal.irreversible, proposal.irreversible == when["irreversible"]))
+        checks.append(
+            _check(
+                "irreversible",
+                when["irreversible"],
+                proposal.irreversible,
+                proposal.irreversible == when["irreversible"],
+            )
+        )
     if "max_blast_radius" in when:
         limit = when["max_blast_radius"]
         checks.append(_check("max_blast_radius", f"<= {limit}", proposal.blast_radius, proposal.blast_radius <= limit))
@@ -104,7 +113,11 @@ def _rule_checks(rule: RuleSpec, proposal: RoutingInput) -> list[dict]:
     if "compliance_exposure" in when:
         allowed = when["compliance_exposure"]
         allowed = [allowed] if isinstance(allowed, str) else list(allowed)
-        checks.append(_check("compliance_exposure", allowed, proposal.compliance_exposure, proposal.compliance_exposure in allowed))
+        checks.append(
+            _check(
+                "compliance_exposure", allowed, proposal.compliance_exposure, proposal.compliance_exposure in allowed
+            )
+        )
     return checks
 
 

@@ -75,10 +75,25 @@ def _activate(version: PolicyVersion, actor) -> None:
 def _as_definition(rule) -> dict:
     """A rule (dict or PolicyRule) in the YAML shape, so it can be validated and audited."""
     if isinstance(rule, PolicyRule):
-        rule = {field: getattr(rule, field) for field in (
-            "name", "action_type", "agent", "when", "mode", "min_confidence", "approvals_required", "queue", "sla",
-            "escalation", "on_expiry", "sample_rate", "min_samples_per_day", "required_authorization_level",
-        )}
+        rule = {
+            field: getattr(rule, field)
+            for field in (
+                "name",
+                "action_type",
+                "agent",
+                "when",
+                "mode",
+                "min_confidence",
+                "approvals_required",
+                "queue",
+                "sla",
+                "escalation",
+                "on_expiry",
+                "sample_rate",
+                "min_samples_per_day",
+                "required_authorization_level",
+            )
+        }
     definition = {key: value for key, value in rule.items() if key != "priority"}
     if "sla" in definition and not isinstance(definition["sla"], str | None):
         definition["sla"] = format_duration(definition["sla"])

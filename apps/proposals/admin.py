@@ -39,7 +39,17 @@ class DecisionInline(admin.TabularInline):
 
 @admin.register(Proposal)
 class ProposalAdmin(ReadOnlyAdmin):
-    list_display = ["id", "action_type", "agent", "status", "mode", "queue", "escalation_level", "sla_due_at", "created_at"]
+    list_display = [
+        "id",
+        "action_type",
+        "agent",
+        "status",
+        "mode",
+        "queue",
+        "escalation_level",
+        "sla_due_at",
+        "created_at",
+    ]
     list_filter = ["status", "mode", "queue"]
     search_fields = ["=id", "action_type", "summary", "external_id", "agent__name"]
     list_select_related = ["agent", "queue"]

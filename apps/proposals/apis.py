@@ -140,7 +140,9 @@ class ProposalExecutionApi(APIView):
     @extend_schema(
         request=InputSerializer,
         responses=ProposalOutputSerializer,
-        examples=[OpenApiExample("Done", value={"status": "succeeded", "detail": {"refund_id": "re_123"}}, request_only=True)],
+        examples=[
+            OpenApiExample("Done", value={"status": "succeeded", "detail": {"refund_id": "re_123"}}, request_only=True)
+        ],
         summary="Report the execution of an approved action",
     )
     def post(self, request, pk):
@@ -163,7 +165,9 @@ class DecisionCreateApi(APIView):
 
         def validate(self, attrs):
             if attrs["verdict"] == Verdict.MODIFY and not isinstance(attrs.get("payload"), dict):
-                raise serializers.ValidationError({"payload": _("A modification needs the changed payload as an object.")})
+                raise serializers.ValidationError(
+                    {"payload": _("A modification needs the changed payload as an object.")}
+                )
             return attrs
 
     @extend_schema(
@@ -203,7 +207,9 @@ class PostActionReviewApi(APIView):
         correction = serializers.DictField(required=False)
         password = serializers.CharField(write_only=True, trim_whitespace=False)
 
-    @extend_schema(request=InputSerializer, responses=ProposalOutputSerializer, summary="Post-action review of a sampled execution")
+    @extend_schema(
+        request=InputSerializer, responses=ProposalOutputSerializer, summary="Post-action review of a sampled execution"
+    )
     def post(self, request, pk):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -36,15 +36,25 @@ def proposal_payloads_purge(*, before: date, reason: str, actor=None) -> int:
     )
     ids = list(purgeable.values_list("id", flat=True))
     purged = Proposal.objects.filter(id__in=ids).update(
-        payload=PURGED, revised_payload=None, final_payload=None, evidence=[], reasoning="",
-        execution_detail=None, payload_purged_at=timezone.now(),
+        payload=PURGED,
+        revised_payload=None,
+        final_payload=None,
+        evidence=[],
+        reasoning="",
+        execution_detail=None,
+        payload_purged_at=timezone.now(),
     )
     audit_record(
         action="proposal.payloads_purged",
         actor=actor,
         object_type="proposals.proposal",
         object_id="",
-        data={"before": before.isoformat(), "reason": reason, "count": purged,
-              "first_id": min(ids) if ids else None, "last_id": max(ids) if ids else None},
+        data={
+            "before": before.isoformat(),
+            "reason": reason,
+            "count": purged,
+            "first_id": min(ids) if ids else None,
+            "last_id": max(ids) if ids else None,
+        },
     )
     return purged

@@ -17,7 +17,9 @@ _per_thread = threading.local()
 def proposal_input_validate(data) -> dict:
     """The validated fields of a submission; a ValidationError names every bad field."""
     if data is None:  # a JSON null body, worded as Serializer.is_valid words it
-        raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]})
+        raise serializers.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [ErrorDetail("No data provided", code="null")]}
+        )
     return _shared(ProposalInputSerializer).run_validation(data)
 
 
@@ -68,7 +70,9 @@ class ProposalInputSerializer(serializers.Serializer):
         try:
             too_large = payload_too_large(payload)
         except Exception as error:  # rfc8785 refuses values I-JSON cannot carry (huge ints, NaN)
-            raise serializers.ValidationError(_("The payload cannot be canonicalized: %(error)s") % {"error": error}) from error
+            raise serializers.ValidationError(
+                _("The payload cannot be canonicalized: %(error)s") % {"error": error}
+            ) from error
         if too_large:
             raise serializers.ValidationError(_("The payload is larger than the allowed size."))
         return payload
@@ -77,7 +81,9 @@ class ProposalInputSerializer(serializers.Serializer):
         try:
             payload_too_large(evidence)
         except Exception as error:
-            raise serializers.ValidationError(_("The evidence cannot be canonicalized: %(error)s") % {"error": error}) from error
+            raise serializers.ValidationError(
+                _("The evidence cannot be canonicalized: %(error)s") % {"error": error}
+            ) from error
         return evidence
 
 
@@ -140,7 +146,11 @@ class ProposalOutputSerializer(serializers.Serializer):
     def get_execution(self, proposal) -> dict | None:
         if not proposal.execution_status:
             return None
-        return {"status": proposal.execution_status, "detail": proposal.execution_detail, "reported_at": proposal.executed_at}
+        return {
+            "status": proposal.execution_status,
+            "detail": proposal.execution_detail,
+            "reported_at": proposal.executed_at,
+        }
 
     def get_review(self, proposal) -> dict | None:
         review = getattr(proposal, "post_review", None)

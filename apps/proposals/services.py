@@ -92,7 +92,9 @@ def proposal_decide(
         ensure_may_decide(proposal=proposal, reviewer=signer)
         if payload_version_seen and payload_version_seen != proposal.payload_version:
             raise Conflict(_("The payload changed since you opened it; review the new version."), code="stale_payload")
-        decision = _decision_record(proposal=proposal, reviewer=signer, verdict=verdict, rationale=rationale, payload=payload)
+        decision = _decision_record(
+            proposal=proposal, reviewer=signer, verdict=verdict, rationale=rationale, payload=payload
+        )
     return decision
 
 
@@ -166,9 +168,17 @@ def proposal_post_review(
 def signature_verify(*, user, password: str, username: str | None = None):
     """21 CFR 11.200: a signature is the signer's password, re-entered (and the username when asked)."""
     if username is not None and username != user.get_username():
-        raise InvalidInput(_("The signature does not match the signed-in user."), fields={"username": [_("Wrong username.")]}, code="signature_invalid")
+        raise InvalidInput(
+            _("The signature does not match the signed-in user."),
+            fields={"username": [_("Wrong username.")]},
+            code="signature_invalid",
+        )
     if not password or not user.check_password(password):
-        raise InvalidInput(_("The signature failed: wrong password."), fields={"password": [_("Wrong password.")]}, code="signature_invalid")
+        raise InvalidInput(
+            _("The signature failed: wrong password."),
+            fields={"password": [_("Wrong password.")]},
+            code="signature_invalid",
+        )
     return user
 
 
@@ -183,11 +193,15 @@ def ensure_may_decide(*, proposal: Proposal, reviewer) -> None:
     if rule is not None and rule.required_authorization_level:
         profile = getattr(reviewer, "reviewer_profile", None)
         if profile is None or profile.authorization_level < rule.required_authorization_level:
-            raise Forbidden(_("This proposal needs authorization level %(level)s.") % {"level": rule.required_authorization_level})
+            raise Forbidden(
+                _("This proposal needs authorization level %(level)s.") % {"level": rule.required_authorization_level}
+            )
         if not profile.licence_valid_on(timezone.localdate()):
             raise Forbidden(_("Your licence has expired."))
     if proposal.is_final:
-        raise Conflict(_("The proposal is already %(status)s.") % {"status": proposal.get_status_display()}, code="final")
+        raise Conflict(
+            _("The proposal is already %(status)s.") % {"status": proposal.get_status_display()}, code="final"
+        )
 
 
 def _proposal_create(*, agent: Agent, fields: dict, idempotency_key: str, request_hash: str) -> Proposal:
@@ -252,9 +266,13 @@ def _proposal_create(*, agent: Agent, fields: dict, idempotency_key: str, reques
 
 def _decision_record(*, proposal: Proposal, reviewer, verdict: str, rationale: str, payload) -> Decision:
     if verdict in (Verdict.APPROVE, Verdict.MODIFY) and proposal.agent.is_suspended:
-        raise Conflict(_("The agent is suspended; its proposals cannot be approved until it is resumed."), code="agent_suspended")
+        raise Conflict(
+            _("The agent is suspended; its proposals cannot be approved until it is resumed."), code="agent_suspended"
+        )
     if verdict == Verdict.APPROVE and reviewer.pk in proposal_approvals_of_current_version(proposal):
-        raise Conflict(_("You already approved this version; another reviewer must approve it."), code="already_approved")
+        raise Conflict(
+            _("You already approved this version; another reviewer must approve it."), code="already_approved"
+        )
     if verdict == Verdict.MODIFY:
         _ensure_modification_valid(proposal, payload)
     if verdict == Verdict.ESCALATE and _next_escalation_queue(proposal) is None:
@@ -317,7 +335,11 @@ def _apply(proposal: Proposal, decision: Decision) -> None:
         action="proposal.decided",
         actor=decision.reviewer,
         obj=proposal,
-        data={"status": proposal.status, "approved_by": proposal.approved_by, "payload_version": proposal.payload_version},
+        data={
+            "status": proposal.status,
+            "approved_by": proposal.approved_by,
+            "payload_version": proposal.payload_version,
+        },
     )
     outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.decided")
 
@@ -370,8 +392,9 @@ def proposals_escalate_overdue(*, proposals: list[Proposal], now: datetime, queu
         for proposal in group:
             if proposal.pk in won:
                 reason = f"SLA overdue since {proposal.sla_due_at.isoformat()}"
-                events.append(_escalated(proposal, actor=None, reason=reason, queue=queue, due_at=due_at,
-                                         remind_at=remind_at))
+                events.append(
+                    _escalated(proposal, actor=None, reason=reason, queue=queue, due_at=due_at, remind_at=remind_at)
+                )
                 escalated.append(proposal)
     audit_record_many(events=events)
     return escalated
@@ -382,8 +405,13 @@ def proposal_next_escalation_queue(proposal: Proposal) -> str | None:
 
 
 def _escalation_changes(proposal: Proposal, *, queue: Queue, due_at: datetime, remind_at: datetime) -> dict:
-    return {"queue": queue, "escalation_level": proposal.escalation_level + 1, "sla_due_at": due_at,
-            "remind_at": remind_at, "reminded_at": None}
+    return {
+        "queue": queue,
+        "escalation_level": proposal.escalation_level + 1,
+        "sla_due_at": due_at,
+        "remind_at": remind_at,
+        "reminded_at": None,
+    }
 
 
 def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: datetime, remind_at: datetime) -> dict:
@@ -397,17 +425,21 @@ def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: 
         "action": "proposal.escalated",
         "actor": actor,
         "obj": proposal,
-        "data": {"from_queue": previous, "to_queue": queue.slug, "level": proposal.escalation_level, "reason": reason,
-                 "sla_due_at": due_at.isoformat(), "by": "sla" if actor is None else "reviewer"},
+        "data": {
+            "from_queue": previous,
+            "to_queue": queue.slug,
+            "level": proposal.escalation_level,
+            "reason": reason,
+            "sla_due_at": due_at.isoformat(),
+            "by": "sla" if actor is None else "reviewer",
+        },
     }
 
 
 def _compare_and_set(*, proposal_ids: list[int], expected: dict, changes: dict) -> set[int]:
     """The conditional update of many rows: the ids whose row is still in the `expected` state,
     locked, then given the `changes`; per row the answer of a conditional update: who won."""
-    won = set(
-        Proposal.objects.select_for_update().filter(pk__in=proposal_ids, **expected).values_list("pk", flat=True)
-    )
+    won = set(Proposal.objects.select_for_update().filter(pk__in=proposal_ids, **expected).values_list("pk", flat=True))
     if won:
         Proposal.objects.filter(pk__in=won).update(**changes)
     return won
@@ -439,9 +471,16 @@ def _post_review_draw(proposal: Proposal) -> None:
         action="review.sampled" if sampled else "review.not_sampled",
         actor=None,
         obj=proposal,
-        data={"draw": repr(draw), "sample_rate": repr(rate), "method": "HMAC-SHA256(sampling key, proposal id)",
-              "message": str(proposal.pk), "key_id": sampling_key_id(), "sampled": sampled, "sampled_by": review.sampled_by,
-              "queue": review.queue.slug if review.queue else None},
+        data={
+            "draw": repr(draw),
+            "sample_rate": repr(rate),
+            "method": "HMAC-SHA256(sampling key, proposal id)",
+            "message": str(proposal.pk),
+            "key_id": sampling_key_id(),
+            "sampled": sampled,
+            "sampled_by": review.sampled_by,
+            "queue": review.queue.slug if review.queue else None,
+        },
     )
 
 

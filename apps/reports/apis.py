@@ -28,8 +28,22 @@ class ReportOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Report
         fields = [
-            "id", "status", "progress", "sha256", "size", "period_start", "period_end", "agent", "action_type",
-            "language", "created_at", "started_at", "finished_at", "error", "url", "download_url",
+            "id",
+            "status",
+            "progress",
+            "sha256",
+            "size",
+            "period_start",
+            "period_end",
+            "agent",
+            "action_type",
+            "language",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "url",
+            "download_url",
         ]
 
     def get_url(self, report) -> str:
@@ -84,7 +98,9 @@ class ReportDownloadApi(APIView):
 
 def report_file_response(report: Report) -> FileResponse:
     response = FileResponse(
-        report.file.open("rb"), as_attachment=True, filename=report.file.name.rsplit("/", 1)[-1],
+        report.file.open("rb"),
+        as_attachment=True,
+        filename=report.file.name.rsplit("/", 1)[-1],
         content_type="application/pdf",
     )
     response["X-Content-SHA256"] = report.sha256
@@ -132,7 +148,9 @@ class DecisionJsonlExportApi(_ExportApi):
     content_type = "application/x-ndjson; charset=utf-8"
     lines = decision_jsonl_lines
 
-    @extend_schema(parameters=[_ExportApi.FilterSerializer], responses={(200, "application/x-ndjson"): OpenApiTypes.STR})
+    @extend_schema(
+        parameters=[_ExportApi.FilterSerializer], responses={(200, "application/x-ndjson"): OpenApiTypes.STR}
+    )
     def get(self, request):
         return super().get(request)
 
@@ -142,7 +160,9 @@ class AuditJsonlExportApi(_ExportApi):
     content_type = "application/x-ndjson; charset=utf-8"
     lines = audit_jsonl_lines
 
-    @extend_schema(parameters=[_ExportApi.FilterSerializer], responses={(200, "application/x-ndjson"): OpenApiTypes.STR})
+    @extend_schema(
+        parameters=[_ExportApi.FilterSerializer], responses={(200, "application/x-ndjson"): OpenApiTypes.STR}
+    )
     def get(self, request):
         return super().get(request)
 

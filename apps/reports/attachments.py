@@ -53,7 +53,12 @@ class EmbeddedFile:
 
 
 def embedded_file_build(
-    *, name: str, description: str, lines: Iterable[str], folder: Path, mime_type: str = "application/x-ndjson",
+    *,
+    name: str,
+    description: str,
+    lines: Iterable[str],
+    folder: Path,
+    mime_type: str = "application/x-ndjson",
     batch: int = 2000,
 ) -> EmbeddedFile:
     """Compress `lines` into a file as they stream: memory holds one batch, at any volume."""
@@ -73,7 +78,12 @@ def embedded_file_build(
         size += _feed(pending, compressor, output, sha256)
         output.write(compressor.flush())
     return EmbeddedFile(
-        name=name, description=description, mime_type=mime_type, path=path, size=size, lines=count,
+        name=name,
+        description=description,
+        mime_type=mime_type,
+        path=path,
+        size=size,
+        lines=count,
         sha256=sha256.hexdigest(),
     )
 

@@ -90,7 +90,12 @@ def confidence_svg(bins: list[dict]) -> str:
         label = f"{formats.number_format(index / 10, 1)}–{formats.number_format((index + 1) / 10, 1)}"
         parts.append(_text(x + step / 2, TOP + plot_height + 14, label, anchor="middle"))
         parts.append(
-            _text(x + step / 2, TOP + plot_height + 26, f"n={formats.number_format(confidence_bin['total'], force_grouping=True)}", anchor="middle")
+            _text(
+                x + step / 2,
+                TOP + plot_height + 26,
+                f"n={formats.number_format(confidence_bin['total'], force_grouping=True)}",
+                anchor="middle",
+            )
         )
         if confidence_bin["approval_rate"] is None:
             continue
@@ -121,7 +126,9 @@ def _axes(peak: float, plot_height: float, *, percent: bool = False) -> str:
             if percent
             else formats.number_format(round(value), force_grouping=True)
         )
-        lines.append(f'<line x1="{LEFT}" y1="{y:.2f}" x2="{WIDTH - RIGHT}" y2="{y:.2f}" stroke="#dddddd" stroke-width="0.6"/>')
+        lines.append(
+            f'<line x1="{LEFT}" y1="{y:.2f}" x2="{WIDTH - RIGHT}" y2="{y:.2f}" stroke="#dddddd" stroke-width="0.6"/>'
+        )
         lines.append(_text(LEFT - 4, y + 3, label, anchor="end"))
     return "".join(lines)
 

@@ -181,7 +181,15 @@ class _FileBackedStream(generic.StreamObject):
 
 
 def _appendix_header() -> str:
-    titles = (_("Signed (UTC)"), _("Proposal"), _("Agent"), _("Action type"), _("Signed by"), _("Verdict"), _("Meaning"))
+    titles = (
+        _("Signed (UTC)"),
+        _("Proposal"),
+        _("Agent"),
+        _("Action type"),
+        _("Signed by"),
+        _("Verdict"),
+        _("Meaning"),
+    )
     return _line(titles)
 
 
@@ -190,7 +198,17 @@ def _appendix_lines(rows: list[tuple]) -> list[str]:
 
     verdicts = dict(Verdict.choices)
     return [
-        _line((when(signed_at), f"#{proposal_id}", agent, action_type, signer, str(verdicts.get(verdict, verdict)), meaning))
+        _line(
+            (
+                when(signed_at),
+                f"#{proposal_id}",
+                agent,
+                action_type,
+                signer,
+                str(verdicts.get(verdict, verdict)),
+                meaning,
+            )
+        )
         for signed_at, proposal_id, agent, action_type, signer, verdict, meaning in rows
     ]
 

@@ -15,7 +15,10 @@ class _DateInput(forms.DateInput):
 
 
 def _agent_choices():
-    return [("", _("All agents")), *((name, name) for name in Agent.objects.order_by("name").values_list("name", flat=True))]
+    return [
+        ("", _("All agents")),
+        *((name, name) for name in Agent.objects.order_by("name").values_list("name", flat=True)),
+    ]
 
 
 class PeriodForm(forms.Form):
@@ -23,7 +26,10 @@ class PeriodForm(forms.Form):
     period_end = forms.DateField(label=_("To (inclusive)"), widget=_DateInput)
     agent = forms.ChoiceField(label=_("Agent"), required=False)
     action_type = forms.CharField(
-        label=_("Action type"), required=False, max_length=200, help_text=_("Exact, or a prefix ending in *, e.g. payments.*")
+        label=_("Action type"),
+        required=False,
+        max_length=200,
+        help_text=_("Exact, or a prefix ending in *, e.g. payments.*"),
     )
 
     def __init__(self, *args, **kwargs):

@@ -16,7 +16,11 @@ class Report(models.Model):
         FAILED = "failed", _("Failed")
 
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("requested by"),
     )
     period_start = models.DateField(_("period start"))
@@ -42,7 +46,9 @@ class Report(models.Model):
         verbose_name = _("compliance report")
         verbose_name_plural = _("compliance reports")
         constraints = [
-            models.CheckConstraint(condition=models.Q(period_end__gte=models.F("period_start")), name="report_period_ordered"),
+            models.CheckConstraint(
+                condition=models.Q(period_end__gte=models.F("period_start")), name="report_period_ordered"
+            ),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="report_progress_percent"),
         ]
 

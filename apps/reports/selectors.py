@@ -46,9 +46,22 @@ from .models import Report
 GROUP_MAX_ROWS = 200
 # The per-day counters summed into the summary (their names there: see report_summary).
 _SUMMARY_COUNTS = (
-    "total", "autonomous", "post_review", "pre_approval", "pending", "cancelled", "human_approved", "modified",
-    "pre_rejected", "pre_expired", "approved_on_expiry", "rejected_high_risk", "sla_met", "sla_measured",
-    "escalated", "escalations",
+    "total",
+    "autonomous",
+    "post_review",
+    "pre_approval",
+    "pending",
+    "cancelled",
+    "human_approved",
+    "modified",
+    "pre_rejected",
+    "pre_expired",
+    "approved_on_expiry",
+    "rejected_high_risk",
+    "sla_met",
+    "sla_measured",
+    "escalated",
+    "escalations",
 )
 CONFIDENCE_BINS = 10
 
@@ -126,7 +139,10 @@ def reports_recent(*, limit: int = 50) -> QuerySet[Report]:
 
 def report_scope_of(report: Report) -> ReportScope:
     return ReportScope(
-        period_start=report.period_start, period_end=report.period_end, agent=report.agent, action_type=report.action_type
+        period_start=report.period_start,
+        period_end=report.period_end,
+        agent=report.agent,
+        action_type=report.action_type,
     )
 
 
@@ -179,7 +195,9 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
     counts = {key: sum(row[key] for row in outcomes) for key in _SUMMARY_COUNTS}
     # In the summary, approved / rejected / expired are the pre-approval outcomes.
     counts["approved"], counts["rejected"], counts["expired"] = (
-        counts.pop("human_approved"), counts.pop("pre_rejected"), counts.pop("pre_expired")
+        counts.pop("human_approved"),
+        counts.pop("pre_rejected"),
+        counts.pop("pre_expired"),
     )
     sampling = scope_post_reviews(scope).aggregate(
         executed=Count("id"),
@@ -226,7 +244,9 @@ def decision_time_percentiles(scope: ReportScope, *, percents: tuple[float, ...]
     # The SQL is built from constants and the quoted table name only.
     seconds = RawSQL(_seconds_to_decision_sql(), (), output_field=FloatField())  # noqa: S611
     if connection.vendor == "postgresql":
-        figures = decided.aggregate(**{f"p{index}": _PercentileDisc(seconds, percent) for index, percent in enumerate(percents)})
+        figures = decided.aggregate(
+            **{f"p{index}": _PercentileDisc(seconds, percent) for index, percent in enumerate(percents)}
+        )
         return {percent: figures[f"p{index}"] for index, percent in enumerate(percents)}
     total = decided.count()
     if not total:
@@ -260,8 +280,17 @@ def _seconds_to_decision_sql() -> str:
 def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> tuple[list[dict], int]:
     """One row per agent and action type (at most GROUP_MAX_ROWS, by name), and how many there are."""
     outcomes = report_outcomes(scope) if outcomes is None else outcomes
-    keys = ("total", "autonomous", "post_review", "pre_approval", "human_approved", "modified", "pre_rejected",
-            "pre_expired", "approved_on_expiry")
+    keys = (
+        "total",
+        "autonomous",
+        "post_review",
+        "pre_approval",
+        "human_approved",
+        "modified",
+        "pre_rejected",
+        "pre_expired",
+        "approved_on_expiry",
+    )
     groups: dict[tuple, dict] = {}
     for row in outcomes:
         group = groups.setdefault((row["agent_id"], row["action_type"]), dict.fromkeys(keys, 0))
@@ -274,10 +303,16 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
         decided = group["human_approved"] + group["pre_rejected"] + expired
         rows.append(
             {
-                "agent__name": names.get(agent_id, ""), "action_type": action_type, "total": group["total"],
-                "autonomous": group["autonomous"], "post_review": group["post_review"],
-                "pre_approval": group["pre_approval"], "approved": group["human_approved"],
-                "modified": group["modified"], "rejected": group["pre_rejected"], "expired": expired,
+                "agent__name": names.get(agent_id, ""),
+                "action_type": action_type,
+                "total": group["total"],
+                "autonomous": group["autonomous"],
+                "post_review": group["post_review"],
+                "pre_approval": group["pre_approval"],
+                "approved": group["human_approved"],
+                "modified": group["modified"],
+                "rejected": group["pre_rejected"],
+                "expired": expired,
                 "approval_rate": _ratio(group["human_approved"], decided),
             }
         )
@@ -289,14 +324,22 @@ def report_signoffs(scope: ReportScope) -> list[dict]:
     """Each reviewer who signed in the period: printed name, licence, decisions, and what their
     signatures meant (21 CFR 11.50), pre-approval decisions and post-action reviews together."""
     reviewers: dict[int, dict] = {}
-    decision_groups = scope_decisions(scope).values("reviewer_id", "signature_meaning").annotate(
-        signatures=Count("id"),
-        printed_name=Max("signer_name"),
-        first=Min("signed_at"),
-        last=Max("signed_at"),
+    decision_groups = (
+        scope_decisions(scope)
+        .values("reviewer_id", "signature_meaning")
+        .annotate(
+            signatures=Count("id"),
+            printed_name=Max("signer_name"),
+            first=Min("signed_at"),
+            last=Max("signed_at"),
+        )
     )
     review_groups = (
-        _narrowed(PostActionReview.objects.filter(reviewed_at__gte=scope.since, reviewed_at__lt=scope.until), scope, prefix="proposal__")
+        _narrowed(
+            PostActionReview.objects.filter(reviewed_at__gte=scope.since, reviewed_at__lt=scope.until),
+            scope,
+            prefix="proposal__",
+        )
         .filter(reviewer__isnull=False)
         .values("reviewer_id", "signature_meaning")
         .annotate(
@@ -347,14 +390,17 @@ def report_exceptions(scope: ReportScope, *, summary: dict | None = None) -> dic
     cap = settings.REPORT_EXCEPTION_MAX_ROWS
     proposals = scope_proposals(scope).select_related("agent").order_by("created_at", "id")
     high_risk = (
-        Q(compliance_exposure="high") | Q(irreversible=True) | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+        Q(compliance_exposure="high")
+        | Q(irreversible=True)
+        | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
     )
     kinds = {
         "expired": (proposals.filter(_EXPIRED), summary["expired"]),
         "approved_on_expiry": (proposals.filter(_APPROVED_ON_EXPIRY), summary["approved_on_expiry"]),
         "modified": (proposals.filter(_MODIFIED), summary["modified"]),
         "rejected_high_risk": (
-            proposals.filter(_PRE & Q(status=Status.REJECTED) & high_risk), summary["rejected_high_risk"]
+            proposals.filter(_PRE & Q(status=Status.REJECTED) & high_risk),
+            summary["rejected_high_risk"],
         ),
     }
     exceptions = {name: {"count": count, "rows": list(rows[:cap])} for name, (rows, count) in kinds.items()}
@@ -384,13 +430,17 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
     At most days x agents x action types x 10 rows: bounded by the scope, never by the volume.
     """
     high_risk = (
-        Q(compliance_exposure="high") | Q(irreversible=True) | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+        Q(compliance_exposure="high")
+        | Q(irreversible=True)
+        | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
     )
     return list(
         scope_proposals(scope)
         .annotate(
             day=_UtcDay("created_at"),
-            bin=Least(_Floor(F("confidence") * CONFIDENCE_BINS), Value(CONFIDENCE_BINS - 1.0), output_field=FloatField()),
+            bin=Least(
+                _Floor(F("confidence") * CONFIDENCE_BINS), Value(CONFIDENCE_BINS - 1.0), output_field=FloatField()
+            ),
         )
         .values("day", "agent_id", "action_type", "bin")
         .annotate(
@@ -458,8 +508,13 @@ def report_appendix(scope: ReportScope, *, limit: int) -> list[tuple]:
         scope_decisions(scope)
         .order_by("signed_at", "id")
         .values_list(
-            "signed_at", "proposal_id", "proposal__agent__name", "proposal__action_type", "signer_name",
-            "verdict", "signature_meaning",
+            "signed_at",
+            "proposal_id",
+            "proposal__agent__name",
+            "proposal__action_type",
+            "signer_name",
+            "verdict",
+            "signature_meaning",
         )[:limit]
     )
 
@@ -472,13 +527,36 @@ def report_audit_period(scope: ReportScope) -> dict:
 # --- streamed rows (exports and attachments) -----------------------------------------------------
 
 DECISION_COLUMNS = (
-    "id", "proposal_id", "agent", "action_type", "reviewer", "signer_name", "licence_number", "verdict",
-    "signature_meaning", "rationale", "payload_version", "escalation_level", "signed_at", "proposal_status",
+    "id",
+    "proposal_id",
+    "agent",
+    "action_type",
+    "reviewer",
+    "signer_name",
+    "licence_number",
+    "verdict",
+    "signature_meaning",
+    "rationale",
+    "payload_version",
+    "escalation_level",
+    "signed_at",
+    "proposal_status",
     "modified_payload",
 )
 AUDIT_COLUMNS = (
-    "seq", "timestamp", "actor_type", "actor_id", "action", "object_type", "object_id", "data_hash",
-    "prev_hash", "hash", "schema_version", "salt", "data",
+    "seq",
+    "timestamp",
+    "actor_type",
+    "actor_id",
+    "action",
+    "object_type",
+    "object_id",
+    "data_hash",
+    "prev_hash",
+    "hash",
+    "schema_version",
+    "salt",
+    "data",
 )
 
 
@@ -487,9 +565,21 @@ def decision_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[tup
     return (
         _decisions_ordered(scope)
         .values_list(
-            "id", "proposal_id", "proposal__agent__name", "proposal__action_type", "reviewer__username",
-            "signer_name", "reviewer__reviewer_profile__licence_number", "verdict", "signature_meaning",
-            "rationale", "payload_version", "escalation_level", "signed_at", "proposal__status", "payload",
+            "id",
+            "proposal_id",
+            "proposal__agent__name",
+            "proposal__action_type",
+            "reviewer__username",
+            "signer_name",
+            "reviewer__reviewer_profile__licence_number",
+            "verdict",
+            "signature_meaning",
+            "rationale",
+            "payload_version",
+            "escalation_level",
+            "signed_at",
+            "proposal__status",
+            "payload",
         )
         .iterator(chunk_size=chunk_size)
     )
@@ -502,11 +592,20 @@ def decision_json_lines(scope: ReportScope, *, chunk_size: int = 5000) -> Iterat
     passes the strings on, which is what keeps a million rows within the report's time budget.
     """
     line = JSONObject(
-        id="id", proposal_id="proposal_id", agent="proposal__agent__name", action_type="proposal__action_type",
-        reviewer="reviewer__username", signer_name="signer_name",
-        licence_number="reviewer__reviewer_profile__licence_number", verdict="verdict",
-        signature_meaning="signature_meaning", rationale="rationale", payload_version="payload_version",
-        escalation_level="escalation_level", signed_at=_IsoUtc("signed_at"), proposal_status="proposal__status",
+        id="id",
+        proposal_id="proposal_id",
+        agent="proposal__agent__name",
+        action_type="proposal__action_type",
+        reviewer="reviewer__username",
+        signer_name="signer_name",
+        licence_number="reviewer__reviewer_profile__licence_number",
+        verdict="verdict",
+        signature_meaning="signature_meaning",
+        rationale="rationale",
+        payload_version="payload_version",
+        escalation_level="escalation_level",
+        signed_at=_IsoUtc("signed_at"),
+        proposal_status="proposal__status",
         modified_payload=_JsonValue("payload"),
     )
     return (
@@ -524,9 +623,18 @@ def audit_json_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[t
     it in unchanged, and the timestamp is the hashed text, so the hashes can be recomputed offline.
     """
     head = JSONObject(
-        seq="seq", timestamp=_IsoUtc("timestamp"), actor_type="actor_type", actor_id="actor_id", action="action",
-        object_type="object_type", object_id="object_id", data_hash="data_hash", prev_hash="prev_hash",
-        hash="hash", schema_version="schema_version", salt="data_record__salt",
+        seq="seq",
+        timestamp=_IsoUtc("timestamp"),
+        actor_type="actor_type",
+        actor_id="actor_id",
+        action="action",
+        object_type="object_type",
+        object_id="object_id",
+        data_hash="data_hash",
+        prev_hash="prev_hash",
+        hash="hash",
+        schema_version="schema_version",
+        salt="data_record__salt",
     )
     return (
         scope_audit_events(scope)
@@ -595,8 +703,14 @@ class _JsonValue(Func):
 
 
 def audit_events_filtered(
-    *, action: str = "", actor_id: str = "", object_type: str = "", since: datetime | None = None,
-    until: datetime | None = None, before_seq: int | None = None, limit: int = 50,
+    *,
+    action: str = "",
+    actor_id: str = "",
+    object_type: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_seq: int | None = None,
+    limit: int = 50,
 ) -> list[AuditEvent]:
     """The newest events matching the filters (the compliance pages), paged by seq."""
     events = AuditEvent.objects.select_related("data_record").order_by("-seq")

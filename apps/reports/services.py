@@ -27,8 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 def report_request(
-    *, requested_by, period_start: date, period_end: date, agent: str = "", action_type: str = "",
-    language: str = "en", dispatch: bool = True,
+    *,
+    requested_by,
+    period_start: date,
+    period_end: date,
+    agent: str = "",
+    action_type: str = "",
+    language: str = "en",
+    dispatch: bool = True,
 ) -> Report:
     """Validate the scope, store the request and queue its generation after commit."""
     language = language or settings.LANGUAGE_CODE
@@ -89,7 +95,9 @@ def report_download(*, report_id: int, user) -> Report:
     """The report to hand out; the download is recorded as `report.downloaded`."""
     report = report_get(report_id=report_id)
     if not report.is_ready:
-        raise Conflict(_("The report is %(status)s, not ready.") % {"status": report.get_status_display()}, code="not_ready")
+        raise Conflict(
+            _("The report is %(status)s, not ready.") % {"status": report.get_status_display()}, code="not_ready"
+        )
     audit_record(action="report.downloaded", actor=user, obj=report, data={"sha256": report.sha256})
     return report
 
@@ -136,7 +144,11 @@ def _render_and_store(report: Report, *, started_at) -> None:
             report.file.save(name, File(content), save=False)
     with transaction.atomic():
         won = Report.objects.filter(pk=report.pk, status=Report.Status.RUNNING, started_at=started_at).update(
-            status=Report.Status.READY, progress=100, file=report.file.name, sha256=sha256, size=size,
+            status=Report.Status.READY,
+            progress=100,
+            file=report.file.name,
+            sha256=sha256,
+            size=size,
             finished_at=timezone.now(),
         )
         if not won:  # marked failed or re-claimed meanwhile: this file is nobody's
@@ -145,7 +157,12 @@ def _render_and_store(report: Report, *, started_at) -> None:
         audit_record(
             action="report.generated",
             obj=report,
-            data={"sha256": sha256, "size": size, "file": report.file.name, **_scope_data(document.scope, report.language)},
+            data={
+                "sha256": sha256,
+                "size": size,
+                "file": report.file.name,
+                **_scope_data(document.scope, report.language),
+            },
         )
 
 

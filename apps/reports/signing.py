@@ -42,9 +42,7 @@ def signing_certificate() -> x509.Certificate:
     return x509.load_pem_x509_certificate(cert_file.read_bytes())
 
 
-def pdf_sign(
-    *, source: Path, target: Path, reason: str, location: str, before_signing: Callable | None = None
-) -> None:
+def pdf_sign(*, source: Path, target: Path, reason: str, location: str, before_signing: Callable | None = None) -> None:
     """Sign `source` (PAdES B-B, SHA-256) into `target` as an incremental update.
 
     `before_signing(writer)` may add objects (the attachments): they land in the signed revision.
@@ -112,8 +110,15 @@ def _write_development_pair(folder: Path, key_file: Path, cert_file: Path) -> No
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=True, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=False, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )

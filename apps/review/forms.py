@@ -65,7 +65,10 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         facets = facets or {"action_types": [], "agents": []}
         self.fields["queue"].choices = [("", _("All my queues")), *[(queue.slug, str(queue)) for queue in queues]]
-        self.fields["action_type"].widget.choices = [("", _("Any action type")), *[(t, t) for t in facets["action_types"]]]
+        self.fields["action_type"].widget.choices = [
+            ("", _("Any action type")),
+            *[(t, t) for t in facets["action_types"]],
+        ]
         self.fields["agent"].widget.choices = [("", _("Any agent")), *[(a, a) for a in facets["agents"]]]
 
     def filters(self) -> QueueFilters:
@@ -180,9 +183,13 @@ class BatchDecisionForm(SignatureFormMixin):
         error_messages={"required": _("A rationale is required.")},
         max_length=5000,
     )
-    proposals = forms.TypedMultipleChoiceField(coerce=int, required=True, error_messages={
-        "required": _("Select at least one proposal."),
-    })
+    proposals = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=True,
+        error_messages={
+            "required": _("Select at least one proposal."),
+        },
+    )
 
     field_order = ["verdict", "rationale", "username", "password"]
 
@@ -221,13 +228,19 @@ class PostReviewForm(SignatureFormMixin):
 
     def clean(self):
         data = super().clean()
-        if data.get("verdict") == PostActionReview.Verdict.FLAG and not data.get("correction") and "correction" not in self.errors:
+        if (
+            data.get("verdict") == PostActionReview.Verdict.FLAG
+            and not data.get("correction")
+            and "correction" not in self.errors
+        ):
             self.add_error("correction", _("A flag needs a correction."))
         return data
 
 
 class HistoryFilterForm(forms.Form):
-    verdict = forms.ChoiceField(label=_("Decision"), choices=[("", _("Any decision")), *Verdict.choices], required=False)
+    verdict = forms.ChoiceField(
+        label=_("Decision"), choices=[("", _("Any decision")), *Verdict.choices], required=False
+    )
     action_type = forms.ChoiceField(label=_("Action type"), required=False)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))

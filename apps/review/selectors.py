@@ -50,11 +50,7 @@ def review_queue_proposals(*, user, queues: list[Queue], filters: QueueFilters =
     queue scope. Proposals of agents the user owns, above the user's authorization level, or
     whose current version the user already approved are left out: the user cannot act on them.
     """
-    proposals = (
-        _decidable_by(user, queues)
-        .select_related("agent", "queue", "policy_rule")
-        .order_by("sla_due_at", "id")
-    )
+    proposals = _decidable_by(user, queues).select_related("agent", "queue", "policy_rule").order_by("sla_due_at", "id")
     return _filtered(proposals, filters)
 
 
@@ -87,9 +83,13 @@ def review_queue_facets(*, queues: list[Queue]) -> dict[str, list[str]]:
     if facets is None:
         pending = Proposal.objects.filter(status=Status.PENDING, queue_id__in=ids).order_by()
         facets = {
-            "action_types": list(pending.values_list("action_type", flat=True).distinct().order_by("action_type")[:200]),
+            "action_types": list(
+                pending.values_list("action_type", flat=True).distinct().order_by("action_type")[:200]
+            ),
             "agents": list(
-                Agent.objects.filter(id__in=pending.values("agent_id")).order_by("name").values_list("name", flat=True)[:200]
+                Agent.objects.filter(id__in=pending.values("agent_id"))
+                .order_by("name")
+                .values_list("name", flat=True)[:200]
             ),
         }
         cache.set(key, facets, settings.REVIEW_FACETS_CACHE_SECONDS)
@@ -191,7 +191,11 @@ def similar_proposals(*, user, proposal: Proposal) -> list[Proposal]:
 
 
 def decisions_of(*, user, verdict: str = "", action_type: str = "", since=None, until=None) -> QuerySet[Decision]:
-    decisions = Decision.objects.filter(reviewer=user).select_related("proposal", "proposal__agent").order_by("-signed_at", "-id")
+    decisions = (
+        Decision.objects.filter(reviewer=user)
+        .select_related("proposal", "proposal__agent")
+        .order_by("-signed_at", "-id")
+    )
     if verdict in Verdict.values:
         decisions = decisions.filter(verdict=verdict)
     if action_type:
@@ -248,7 +252,11 @@ def _exclusions_of(user) -> tuple[list[int], list[int]]:
         profile = getattr(user, "reviewer_profile", None)
         level = profile.authorization_level if profile is not None else 0
         cached = (
-            list(PolicyRule.objects.filter(required_authorization_level__gt=level).order_by().values_list("id", flat=True)),
+            list(
+                PolicyRule.objects.filter(required_authorization_level__gt=level)
+                .order_by()
+                .values_list("id", flat=True)
+            ),
             list(Agent.objects.filter(owner=user).order_by().values_list("id", flat=True)),
         )
         user._review_exclusions = cached
@@ -269,7 +277,9 @@ def _filtered(proposals: QuerySet[Proposal], filters: QueueFilters) -> QuerySet[
     elif filters.risk == "wide":
         proposals = proposals.filter(blast_radius__gte=WIDE_BLAST_RADIUS)
     if filters.due_soon:
-        proposals = proposals.filter(sla_due_at__lte=timezone.now() + timedelta(seconds=settings.REVIEW_DUE_SOON_SECONDS))
+        proposals = proposals.filter(
+            sla_due_at__lte=timezone.now() + timedelta(seconds=settings.REVIEW_DUE_SOON_SECONDS)
+        )
     if filters.search:
         term = filters.search.strip().lstrip("#")
         match = Q(summary__icontains=term) | Q(action_type__icontains=term) | Q(external_id=term)

@@ -61,7 +61,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("review:profile")
 
     def form_valid(self, form):
-        user_password_change(user=self.request.user, password=form.cleaned_data["new_password1"], actor=self.request.user)
+        user_password_change(
+            user=self.request.user, password=form.cleaned_data["new_password1"], actor=self.request.user
+        )
         # Keep this session signed in; every other session of the user ends with the old hash.
         auth_views.update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, _("Your password was changed."))
@@ -98,7 +100,8 @@ def batch_decide(request):
     if decided:
         messages.success(
             request,
-            ngettext("Signed %(count)s decision.", "Signed %(count)s decisions.", len(decided)) % {"count": len(decided)},
+            ngettext("Signed %(count)s decision.", "Signed %(count)s decisions.", len(decided))
+            % {"count": len(decided)},
         )
     for outcome in outcomes:
         if outcome.error:
@@ -134,7 +137,9 @@ def _queue_page(request, *, batch_form=None, selected=(), status=200):
         "batch_form": batch_form or BatchDecisionForm(username_required=_username_required(request)),
         "selected": set(selected),
     }
-    template = "review/_queue_results.html" if request.htmx and request.htmx.target == "queue-results" else "review/queue.html"
+    template = (
+        "review/_queue_results.html" if request.htmx and request.htmx.target == "queue-results" else "review/queue.html"
+    )
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response
@@ -175,7 +180,9 @@ def detail(request, proposal_id: int):
     else:
         status = 200
         proposal_view_record(proposal=proposal, user=request.user)
-    return render(request, "review/detail.html", _detail_context(request, proposal, queues, form, decide_blocked), status=status)
+    return render(
+        request, "review/detail.html", _detail_context(request, proposal, queues, form, decide_blocked), status=status
+    )
 
 
 @login_required
@@ -313,4 +320,3 @@ def _query_without_page(request) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
-

@@ -39,7 +39,9 @@ def sampling_top_up(*, rule: PolicyRule, day, now: datetime) -> int:
     rule = PolicyRule.objects.select_for_update().get(pk=rule.pk)
     start = timezone.make_aware(datetime.combine(day, time.min))
     executions = PostActionReview.objects.filter(
-        proposal__policy_rule=rule, proposal__executed_at__gte=start, proposal__executed_at__lt=start + timedelta(days=1)
+        proposal__policy_rule=rule,
+        proposal__executed_at__gte=start,
+        proposal__executed_at__lt=start + timedelta(days=1),
     )
     shortfall = rule.min_samples_per_day - executions.exclude(state=ReviewState.NOT_SAMPLED).count()
     if shortfall <= 0:
@@ -60,9 +62,15 @@ def sampling_top_up(*, rule: PolicyRule, day, now: datetime) -> int:
             actor=None,
             obj=review.proposal,
             data={
-                "draw": repr(review.draw), "sample_rate": repr(review.sample_rate), "method": TOP_UP_METHOD,
-                "message": str(review.proposal_id), "key_id": sampling_key_id(), "sampled": True,
-                "sampled_by": DAILY_MINIMUM, "day": day.isoformat(), "min_samples_per_day": rule.min_samples_per_day,
+                "draw": repr(review.draw),
+                "sample_rate": repr(review.sample_rate),
+                "method": TOP_UP_METHOD,
+                "message": str(review.proposal_id),
+                "key_id": sampling_key_id(),
+                "sampled": True,
+                "sampled_by": DAILY_MINIMUM,
+                "day": day.isoformat(),
+                "min_samples_per_day": rule.min_samples_per_day,
                 "queue": queue.slug,
             },
         )

@@ -1,6 +1,6 @@
 """One error shape for every API error:
 
-    {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"confidence": ["..."]}}}
+{"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"confidence": ["..."]}}}
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -21,7 +21,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_fields(exc))
     elif isinstance(exc, RequestDataTooBig):
-        return _error_response(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", _("The request body is too large."), {})
+        return _error_response(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", _("The request body is too large."), {}
+        )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

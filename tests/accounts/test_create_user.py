@@ -14,8 +14,20 @@ pytestmark = pytest.mark.django_db
 
 def test_create_user_with_queues_and_token(capsys):
     call_command(
-        "create_user", "rita", "--password", "a-long-passphrase-1", "--role", "reviewer",
-        "--queue", "finance", "--queue", "support", "--authorization-level", "3", "--token", "--json",
+        "create_user",
+        "rita",
+        "--password",
+        "a-long-passphrase-1",
+        "--role",
+        "reviewer",
+        "--queue",
+        "finance",
+        "--queue",
+        "support",
+        "--authorization-level",
+        "3",
+        "--token",
+        "--json",
     )
     result = json.loads(capsys.readouterr().out)
 

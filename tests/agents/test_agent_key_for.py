@@ -19,7 +19,10 @@ def test_the_key_comes_with_its_agent_as_stored(agent_and_key, agent_owner, djan
         found = agent_key_for(prefix)
         assert credential_matches(key, found.key_hash) and found.prefix == prefix
         assert (found.agent.pk, found.agent.name, found.agent.owner_id, found.agent.callback_url) == (
-            agent.pk, "refund-bot", agent_owner.pk, "https://example.invalid/hook"
+            agent.pk,
+            "refund-bot",
+            agent_owner.pk,
+            "https://example.invalid/hook",
         )
         assert found.agent.webhook_secret == agent.webhook_secret and not found.agent.is_suspended
     assert found.pk == AgentKey.objects.get(prefix=prefix).pk

@@ -29,11 +29,15 @@ def test_pending_proposals_of_a_suspended_agent_cannot_be_approved_until_resumed
     agent_suspend(agent=agent, reason="incident 42", actor=admin)
 
     with pytest.raises(Conflict):
-        proposal_decide(proposal_id=proposal.pk, reviewer=reviewer, verdict="approve", rationale="ok", password=password)
+        proposal_decide(
+            proposal_id=proposal.pk, reviewer=reviewer, verdict="approve", rationale="ok", password=password
+        )
 
     agent_resume(agent=agent, reason="fixed", actor=admin)
     proposal_decide(proposal_id=proposal.pk, reviewer=reviewer, verdict="approve", rationale="ok", password=password)
-    proposal_decide(proposal_id=proposal.pk, reviewer=second_reviewer, verdict="approve", rationale="ok", password=password)
+    proposal_decide(
+        proposal_id=proposal.pk, reviewer=second_reviewer, verdict="approve", rationale="ok", password=password
+    )
     proposal.refresh_from_db()
     assert proposal.status == Status.APPROVED
     assert AuditEvent.objects.filter(action="agent.resumed").count() == 1
@@ -42,7 +46,9 @@ def test_pending_proposals_of_a_suspended_agent_cannot_be_approved_until_resumed
 def test_a_suspended_agents_proposal_can_still_be_rejected(agent, submit, reviewer, admin, password):
     proposal = submit(blast_radius=5)
     agent_suspend(agent=agent, reason="incident", actor=admin)
-    proposal_decide(proposal_id=proposal.pk, reviewer=reviewer, verdict="reject", rationale="stop it", password=password)
+    proposal_decide(
+        proposal_id=proposal.pk, reviewer=reviewer, verdict="reject", rationale="stop it", password=password
+    )
     assert Proposal.objects.get(pk=proposal.pk).status == Status.REJECTED
 
 

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_agent_json_prints_the_key_once_and_stores_only_its_hash(capsys, agent_owner):
-    call_command("create_agent", "mail-bot", "--owner", "agent_owner", "--callback-url", "https://example.invalid/h", "--json")
+    call_command(
+        "create_agent", "mail-bot", "--owner", "agent_owner", "--callback-url", "https://example.invalid/h", "--json"
+    )
     result = json.loads(capsys.readouterr().out)
 
     assert set(result) == {"id", "name", "key", "webhook_secret"}

@@ -75,8 +75,13 @@ def _fresh_policy_cache():
 
 def use_broker(url: str, queue: str) -> None:
     """Point this (test) process's Celery app at a broker, not eager, dropping pooled connections."""
-    celery_app.conf.update(broker_url=url, broker_write_url=None, task_default_queue=queue, task_always_eager=False,
-                           broker_transport_options={})
+    celery_app.conf.update(
+        broker_url=url,
+        broker_write_url=None,
+        task_default_queue=queue,
+        task_always_eager=False,
+        broker_transport_options={},
+    )
     # app.pool is kombu's process-wide pool for the broker URL: closing it alone would leave the
     # closed pool registered, and the next test on that URL could not publish ("Acquire on closed pool").
     pools.reset()
@@ -109,14 +114,34 @@ class Worker:
         self.log = self.log_dir / f"worker-{self.starts}.log"
         env = os.environ | self.environment | {name: str(value) for name, value in extra_environment.items()}
         command = [
-            sys.executable, "-m", "celery", "-A", "hitlplatform", "worker", "-B", "--loglevel=INFO",
-            "--concurrency=2", "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-Q", self.queue, "-n", f"{self.queue}-{self.starts}@%h",
-            "--schedule", str(self.log_dir / f"beat-{self.starts}"),
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "hitlplatform",
+            "worker",
+            "-B",
+            "--loglevel=INFO",
+            "--concurrency=2",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            self.queue,
+            "-n",
+            f"{self.queue}-{self.starts}@%h",
+            "--schedule",
+            str(self.log_dir / f"beat-{self.starts}"),
         ]
         with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(command, cwd=django_settings.BASE_DIR, env=env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                command,
+                cwd=django_settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + WORKER_READY_SECONDS
         while b" ready." not in self.log.read_bytes():
             if self.process.poll() is not None or time.monotonic() > deadline:
@@ -150,8 +175,16 @@ class Worker:
 def worker(transactional_db, broker_url, tmp_path):
     """A worker on its own queue (other engineers share the brokers); the test process publishes there too."""
     queue = f"hitl-test-{uuid.uuid4().hex[:12]}"
-    saved = {name: celery_app.conf[name] for name in
-             ("broker_url", "broker_write_url", "task_default_queue", "task_always_eager", "broker_transport_options")}
+    saved = {
+        name: celery_app.conf[name]
+        for name in (
+            "broker_url",
+            "broker_write_url",
+            "task_default_queue",
+            "task_always_eager",
+            "broker_transport_options",
+        )
+    }
     use_broker(broker_url, queue)
     environment = {
         "DATABASE_URL": database_url(),

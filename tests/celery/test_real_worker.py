@@ -55,11 +55,16 @@ def test_escalation_and_expiry_happen_with_no_manual_command(worker):
     wait_for(lambda: Proposal.objects.get(pk=refund.pk).status == "expired", timeout=60, what="expiry", worker=worker)
     refund.refresh_from_db()
     assert refund.escalation_level == 1 and refund.queue.slug == "finance-senior"
-    actions = list(AuditEvent.objects.filter(object_id=str(refund.pk), object_type="proposals.proposal")
-                   .values_list("action", flat=True).order_by("seq"))
+    actions = list(
+        AuditEvent.objects.filter(object_id=str(refund.pk), object_type="proposals.proposal")
+        .values_list("action", flat=True)
+        .order_by("seq")
+    )
     # (an 80 % reminder may or may not fall between two beat ticks of a 2 s SLA)
     assert [action for action in actions if action != "proposal.reminded"] == [
-        "proposal.submitted", "proposal.escalated", "proposal.expired"
+        "proposal.submitted",
+        "proposal.escalated",
+        "proposal.expired",
     ]
 
 
@@ -73,29 +78,49 @@ def test_kill_9_in_the_middle_of_a_sweep_escalates_each_proposal_exactly_once(wo
     finance = Queue.objects.get(slug="finance")
     overdue = timezone.now() - timedelta(minutes=1)
     Proposal.objects.bulk_create(
-        Proposal(agent=agent, action_type="payments.refund", payload={"order": f"B-{n}"}, payload_version=f"v{n}",
-                 confidence=0.5, mode="pre_approval", status="pending", policy_version=version, policy_rule=rule,
-                 queue=finance, sla_due_at=overdue, remind_at=overdue)
+        Proposal(
+            agent=agent,
+            action_type="payments.refund",
+            payload={"order": f"B-{n}"},
+            payload_version=f"v{n}",
+            confidence=0.5,
+            mode="pre_approval",
+            status="pending",
+            policy_version=version,
+            policy_rule=rule,
+            queue=finance,
+            sla_due_at=overdue,
+            remind_at=overdue,
+        )
         for n in range(2000)
     )
     escalated = Proposal.objects.filter(escalation_level=1)
 
     # when the worker is killed -9 in the middle of the sweep, then started again
     worker.start(SLA_SWEEP_BATCH_SIZE=50)
-    at_kill = wait_for(lambda: escalated.count() >= 100 and escalated.count(), timeout=90, what="the sweep to start",
-                       worker=worker)
+    at_kill = wait_for(
+        lambda: escalated.count() >= 100 and escalated.count(), timeout=90, what="the sweep to start", worker=worker
+    )
     worker.kill9()
     at_kill = escalated.count()
     worker.start(SLA_SWEEP_BATCH_SIZE=200)
-    wait_for(lambda: not Proposal.objects.filter(escalation_level=0).exists(), timeout=180, what="the sweep to finish",
-             worker=worker)
+    wait_for(
+        lambda: not Proposal.objects.filter(escalation_level=0).exists(),
+        timeout=180,
+        what="the sweep to finish",
+        worker=worker,
+    )
     worker.stop()
 
     # then it was mid-sweep, and every refund was escalated exactly once, with one audit event each
     assert 0 < at_kill < 2000
     assert set(Proposal.objects.values_list("escalation_level", flat=True)) == {1}
-    per_proposal = (AuditEvent.objects.filter(action="proposal.escalated").values("object_id")
-                    .annotate(n=Count("seq")).values_list("n", flat=True))
+    per_proposal = (
+        AuditEvent.objects.filter(action="proposal.escalated")
+        .values("object_id")
+        .annotate(n=Count("seq"))
+        .values_list("n", flat=True)
+    )
     assert len(per_proposal) == 2000 and set(per_proposal) == {1}
     call_command("verify_audit")  # raises CommandError (exit 1) on a broken chain
 
@@ -108,15 +133,20 @@ def test_webhooks_decided_while_the_broker_is_down_arrive_exactly_once(
     policy_load_yaml(text=TEST_POLICY, comment="test policy")
     agent, _key = agent_create(name="crm-bot", callback_url=integrator.url)
     reviewer = UserFactory(username="crm_reviewer", role="reviewer", queues=["support"])
-    changes = [proposal_submit(agent=agent, fields=proposal_body(action_type="crm.update", external_id=f"C-{n}")).proposal
-               for n in range(5)]
+    changes = [
+        proposal_submit(agent=agent, fields=proposal_body(action_type="crm.update", external_id=f"C-{n}")).proposal
+        for n in range(5)
+    ]
 
     # when they are decided through the API while the broker is down
     use_broker(dead_broker_url, worker.queue)
     api = client_for(reviewer)
     for change in changes:
-        response = api.post(f"/api/v1/proposals/{change.pk}/decisions/",
-                            {"verdict": "approve", "rationale": "fine", "password": password}, format="json")
+        response = api.post(
+            f"/api/v1/proposals/{change.pk}/decisions/",
+            {"verdict": "approve", "rationale": "fine", "password": password},
+            format="json",
+        )
         assert response.status_code == 201, response.content
     assert not integrator.requests
 
@@ -154,12 +184,19 @@ def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt(wor
 
     # then it is retried with backoff until delivered, every attempt logged
     message = OutboxMessage.objects.get(proposal=change, channel="webhook")
-    wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).state == "delivered", timeout=60, what="delivery",
-             worker=worker)
+    wait_for(
+        lambda: OutboxMessage.objects.get(pk=message.pk).state == "delivered",
+        timeout=60,
+        what="delivery",
+        worker=worker,
+    )
     worker.stop()
     attempts = list(DeliveryAttempt.objects.filter(message=message).order_by("number"))
     assert [(a.number, a.succeeded, a.status_code) for a in attempts] == [
-        (1, False, 500), (2, False, 500), (3, False, 500), (4, True, 200)
+        (1, False, 500),
+        (2, False, 500),
+        (3, False, 500),
+        (4, True, 200),
     ]
     assert [request["status"] for request in flaky.requests] == [500, 500, 500, 200]
     assert len({request["event_id"] for request in flaky.requests}) == 1

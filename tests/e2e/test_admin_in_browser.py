@@ -17,7 +17,10 @@ def site_admin(transactional_db):
 def test_an_admin_suspends_an_agent_from_the_changelist(page, site_admin, agent, screenshot):
     # given
     csp_violations = []
-    page.on("console", lambda message: csp_violations.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     page.goto("/admin/login/?next=/admin/agents/agent/")
     page.get_by_label("Username").fill("site_admin")
     page.get_by_label("Password").fill(PASSWORD)

@@ -64,7 +64,9 @@ def audit_head():
     return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
 
 
-def test_login_shows_only_the_permitted_proposals(page, login, reviewer, crm_changes, refund, hidden_proposal, screenshot):
+def test_login_shows_only_the_permitted_proposals(
+    page, login, reviewer, crm_changes, refund, hidden_proposal, screenshot
+):
     # given
     crm_changes(2)
     # when
@@ -223,14 +225,18 @@ def test_a_batch_of_three_is_signed_once_and_decided_one_by_one(page, login, rev
     batch.get_by_role("button", name="Sign batch decision").click()
     # then
     expect(page.get_by_text("Signed 3 decisions.")).to_be_visible()
-    assert set(Proposal.objects.filter(pk__in=[c.pk for c in changes]).values_list("status", flat=True)) == {Status.APPROVED}
+    assert set(Proposal.objects.filter(pk__in=[c.pk for c in changes]).values_list("status", flat=True)) == {
+        Status.APPROVED
+    }
     assert Decision.objects.filter(proposal__in=changes).count() == 3
     assert AuditEvent.objects.filter(action="decision.recorded").count() == 3
     refund.refresh_from_db()
     assert refund.status == Status.PENDING
 
 
-def test_an_outsider_sees_an_empty_queue_and_404_on_a_direct_url(page, login, outsider, crm_changes, refund, screenshot):
+def test_an_outsider_sees_an_empty_queue_and_404_on_a_direct_url(
+    page, login, outsider, crm_changes, refund, screenshot
+):
     # given
     (change,) = crm_changes(1)
     page.goto("/accounts/login/")

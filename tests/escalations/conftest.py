@@ -47,5 +47,6 @@ def expiry_policy(policy):
 
 @pytest.fixture
 def finance_senior_reviewer(db):
-    return UserFactory(username="finance_senior", role="senior_reviewer", queues=["finance-senior"],
-                       email="senior@example.org")
+    return UserFactory(
+        username="finance_senior", role="senior_reviewer", queues=["finance-senior"], email="senior@example.org"
+    )

@@ -8,7 +8,9 @@ from apps.escalations.calendars import business_time_add, sla_deadlines
 from apps.escalations.models import QueueCalendar
 from tests.factories import QueueFactory
 
-BERLIN_OFFICE = QueueCalendar(timezone="Europe/Berlin", working_days=[0, 1, 2, 3, 4], opens_at=time(9), closes_at=time(17))
+BERLIN_OFFICE = QueueCalendar(
+    timezone="Europe/Berlin", working_days=[0, 1, 2, 3, 4], opens_at=time(9), closes_at=time(17)
+)
 
 
 def test_time_inside_business_hours_runs_like_the_wall_clock():
@@ -41,8 +43,9 @@ def test_a_queue_without_calendar_uses_the_wall_clock_and_reminds_at_80_percent(
 @pytest.mark.django_db
 def test_a_queue_with_a_calendar_counts_business_hours():
     queue = QueueFactory(slug="office")
-    QueueCalendar.objects.create(queue=queue, timezone="UTC", working_days=[0, 1, 2, 3, 4], opens_at=time(9),
-                                 closes_at=time(17))
+    QueueCalendar.objects.create(
+        queue=queue, timezone="UTC", working_days=[0, 1, 2, 3, 4], opens_at=time(9), closes_at=time(17)
+    )
     saturday = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
     _remind_at, due_at = sla_deadlines(queue=queue, start=saturday, sla=timedelta(hours=10))
     assert due_at == datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # Monday 8 h, Tuesday 2 h

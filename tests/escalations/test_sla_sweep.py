@@ -42,10 +42,13 @@ def test_an_overdue_proposal_is_escalated_to_the_next_tier(submit, senior_review
     assert escalated.actor_type == "system"
     email = OutboxMessage.objects.get(proposal=refund, event_type="proposal.escalated", channel=Channel.EMAIL)
     assert email.target == "senior@example.org"
-    webhook = json.loads(OutboxMessage.objects.get(proposal=refund, event_type="proposal.escalated",
-                                                   channel=Channel.WEBHOOK).body)
+    webhook = json.loads(
+        OutboxMessage.objects.get(proposal=refund, event_type="proposal.escalated", channel=Channel.WEBHOOK).body
+    )
     assert (webhook["type"], webhook["proposal"]["escalation_level"], webhook["proposal"]["queue"]) == (
-        "proposal.escalated", 1, "finance-senior"
+        "proposal.escalated",
+        1,
+        "finance-senior",
     )
 
 
@@ -221,7 +224,9 @@ def test_two_sweepers_at_once_escalate_each_proposal_once(submit):
 
     # then each refund was escalated exactly once
     assert errors == []
-    assert set(Proposal.objects.filter(pk__in=[r.pk for r in refunds]).values_list("escalation_level", flat=True)) == {1}
+    assert set(Proposal.objects.filter(pk__in=[r.pk for r in refunds]).values_list("escalation_level", flat=True)) == {
+        1
+    }
     assert AuditEvent.objects.filter(action="proposal.escalated").count() == 40
 
 
@@ -265,8 +270,10 @@ def test_one_sweep_escalates_and_expires_proposals_of_different_tiers_each_once(
     result = sla_sweep(now=later)
 
     # then each moved one step: the one escalated onto the last tier waits there, it does not expire too
-    state = {proposal.pk: (proposal.status, proposal.escalation_level, proposal.queue.slug, proposal.sla_due_at)
-             for proposal in Proposal.objects.select_related("queue")}
+    state = {
+        proposal.pk: (proposal.status, proposal.escalation_level, proposal.queue.slug, proposal.sla_due_at)
+        for proposal in Proposal.objects.select_related("queue")
+    }
     assert (result.escalated, result.expired) == (2, 1)
     assert state[fresh.pk] == ("pending", 1, "finance-senior", later + timedelta(minutes=30))
     assert state[first_tier.pk] == ("pending", 2, "compliance", later + timedelta(minutes=30))
@@ -274,7 +281,10 @@ def test_one_sweep_escalates_and_expires_proposals_of_different_tiers_each_once(
     assert [events(proposal, "proposal.escalated").count() for proposal in (fresh, first_tier, last_tier)] == [1, 1, 0]
     assert [events(proposal, "proposal.expired").count() for proposal in (fresh, first_tier, last_tier)] == [0, 0, 1]
     assert json.loads(events(first_tier, "proposal.escalated").get().data_record.canonical_data) == {
-        "by": "sla", "from_queue": "finance-senior", "level": 2,
+        "by": "sla",
+        "from_queue": "finance-senior",
+        "level": 2,
         "reason": f"SLA overdue since {first_tier.sla_due_at.isoformat()}",
-        "sla_due_at": (later + timedelta(minutes=30)).isoformat(), "to_queue": "compliance",
+        "sla_due_at": (later + timedelta(minutes=30)).isoformat(),
+        "to_queue": "compliance",
     }

@@ -27,8 +27,19 @@ def rules(policy):
 def make_proposal(agent, rules, now):
     """A proposal as the services would leave it, with chosen outcome and timestamps."""
 
-    def make(rule="refunds", *, status="approved", approved_by=None, created_ago=timedelta(days=1), decided_after=None,
-             sla=timedelta(minutes=30), revised_payload=None, confidence=0.8, approvals_required=1, **fields):
+    def make(
+        rule="refunds",
+        *,
+        status="approved",
+        approved_by=None,
+        created_ago=timedelta(days=1),
+        decided_after=None,
+        sla=timedelta(minutes=30),
+        revised_payload=None,
+        confidence=0.8,
+        approvals_required=1,
+        **fields,
+    ):
         policy_rule = rules[rule] if rule else None
         mode = fields.pop("mode", policy_rule.mode if policy_rule else "pre_approval")
         created_at = now - created_ago
@@ -36,10 +47,14 @@ def make_proposal(agent, rules, now):
         if approved_by is None and status == "approved":
             approved_by = "human" if mode == "pre_approval" else "policy"
         if decided_after is None:
-            decided_after = timedelta(minutes=10) if status in ("approved", "rejected", "expired", "cancelled") else None
+            decided_after = (
+                timedelta(minutes=10) if status in ("approved", "rejected", "expired", "cancelled") else None
+            )
         return Proposal.objects.create(
             agent=fields.pop("agent", agent),
-            action_type=fields.pop("action_type", policy_rule.action_type.replace("*", "x") if policy_rule else "misc.do"),
+            action_type=fields.pop(
+                "action_type", policy_rule.action_type.replace("*", "x") if policy_rule else "misc.do"
+            ),
             payload=payload,
             revised_payload=revised_payload,
             payload_version=payload_version(revised_payload or payload),

@@ -37,7 +37,9 @@ def test_export_lists_every_correction_once(client_for, compliance_officer, corr
     lines = _lines(client_for(compliance_officer).get("/api/v1/insights/corrections/"))
 
     assert [(line["proposal_id"], line["kind"]) for line in lines] == [
-        (modified.pk, "modified"), (rejected.pk, "rejected"), (flagged.pk, "flagged"),
+        (modified.pk, "modified"),
+        (rejected.pk, "rejected"),
+        (flagged.pk, "flagged"),
     ]
     by_kind = {line["kind"]: line for line in lines}
     assert by_kind["modified"]["original_payload"]["amount"] == "500.00"
@@ -57,7 +59,11 @@ def test_chosen_keys_are_redacted_at_any_depth(client_for, compliance_officer, c
     text = json.dumps(lines)
     assert "DE89" not in text and "FR76" not in text and "example.org" not in text
     modified = lines[0]
-    assert modified["original_payload"] == {"iban": "[redacted]", "amount": "500.00", "customer": {"email": "[redacted]"}}
+    assert modified["original_payload"] == {
+        "iban": "[redacted]",
+        "amount": "500.00",
+        "customer": {"email": "[redacted]"},
+    }
     assert modified["corrected_payload"]["amount"] == "250.00"
     event = AuditEvent.objects.get(action="insights.corrections_exported")
     assert event.actor_id == str(compliance_officer.pk)

@@ -26,7 +26,10 @@ def refunds_month(make_proposal, make_decision, view_then_decide, reviewer, seco
     view_then_decide(approved, reviewer, seconds=60)  # viewed, then a minute of reading
     make_decision(approved, second_reviewer)
     modified = make_proposal(
-        confidence=0.75, decided_after=timedelta(seconds=180), revised_payload={"order": "A-1", "amount": "250.00"}, **two
+        confidence=0.75,
+        decided_after=timedelta(seconds=180),
+        revised_payload={"order": "A-1", "amount": "250.00"},
+        **two,
     )
     make_decision(modified, reviewer)
     make_decision(modified, second_reviewer, "modify", payload={"order": "A-1", "amount": "250.00"})

@@ -63,8 +63,13 @@ def test_bad_figure_filters_are_400(client_for, compliance_officer, agent, param
 
 @pytest.mark.parametrize(
     "path",
-    ["/api/v1/insights/figures/", "/api/v1/insights/recommendations/", "/api/v1/insights/qa/",
-     "/api/v1/insights/qa/agreement/", "/api/v1/insights/corrections/"],
+    [
+        "/api/v1/insights/figures/",
+        "/api/v1/insights/recommendations/",
+        "/api/v1/insights/qa/",
+        "/api/v1/insights/qa/agreement/",
+        "/api/v1/insights/corrections/",
+    ],
 )
 def test_reviewers_and_agents_are_refused(client_for, reviewer, agent_client, path):
     assert client_for(reviewer).get(path).status_code == 403
@@ -101,11 +106,15 @@ def test_dismiss_through_the_api(client_for, compliance_officer, open_recommenda
 
 
 def test_bad_recommendation_state_is_400_and_unknown_id_404(client_for, compliance_officer, admin):
-    assert client_for(compliance_officer).get("/api/v1/insights/recommendations/", {"state": "maybe"}).status_code == 400
+    assert (
+        client_for(compliance_officer).get("/api/v1/insights/recommendations/", {"state": "maybe"}).status_code == 400
+    )
     assert client_for(admin).post("/api/v1/insights/recommendations/999/accept/", {}, format="json").status_code == 404
 
 
-def test_qa_through_the_api_is_blind(client_for, compliance_officer, senior_reviewer, reviewer, make_proposal, make_decision):
+def test_qa_through_the_api_is_blind(
+    client_for, compliance_officer, senior_reviewer, reviewer, make_proposal, make_decision
+):
     proposal = make_proposal(status="approved", revised_payload={"order": "A-1", "amount": "1.00"})
     decision = make_decision(proposal, reviewer, "modify", rationale="too much")
 
@@ -133,9 +142,13 @@ def test_qa_through_the_api_is_blind(client_for, compliance_officer, senior_revi
 def test_qa_bad_input(client_for, compliance_officer, senior_reviewer, make_proposal, make_decision, reviewer):
     assignment = qa_assign(decision_id=make_decision(make_proposal(), reviewer).pk, actor=compliance_officer)
 
-    assert client_for(compliance_officer).post("/api/v1/insights/qa/", {"decision": 999}, format="json").status_code == 400
+    assert (
+        client_for(compliance_officer).post("/api/v1/insights/qa/", {"decision": 999}, format="json").status_code == 400
+    )
     assert client_for(compliance_officer).get("/api/v1/insights/qa/agreement/", {"window": 400}).status_code == 400
     wrong = client_for(senior_reviewer).post(
-        f"/api/v1/insights/qa/{assignment.pk}/review/", {"verdict": "maybe", "rationale": "x", "password": "p"}, format="json"
+        f"/api/v1/insights/qa/{assignment.pk}/review/",
+        {"verdict": "maybe", "rationale": "x", "password": "p"},
+        format="json",
     )
     assert wrong.status_code == 400

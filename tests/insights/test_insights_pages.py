@@ -69,7 +69,9 @@ def test_two_admins_through_the_inbox(admin, open_recommendation):
     assert PolicyVersion.objects.get(status="active").rules.get(name="contract-changes").mode == "post_review"
 
 
-def test_the_qa_page_is_blind_and_signs(senior_reviewer, reviewer, compliance_officer, make_proposal, make_decision, password):
+def test_the_qa_page_is_blind_and_signs(
+    senior_reviewer, reviewer, compliance_officer, make_proposal, make_decision, password
+):
     decision = make_decision(make_proposal(status="rejected"), reviewer, "reject", rationale="smells like fraud")
     assignment = qa_assign(decision_id=decision.pk, actor=compliance_officer)
     client = logged_in(senior_reviewer)
@@ -77,7 +79,9 @@ def test_the_qa_page_is_blind_and_signs(senior_reviewer, reviewer, compliance_of
     listing = client.get("/insights/qa/")
     page = client.get(f"/insights/qa/{assignment.pk}/")
     wrong = client.post(f"/insights/qa/{assignment.pk}/", {"verdict": "reject", "rationale": "agree", "password": "x"})
-    signed = client.post(f"/insights/qa/{assignment.pk}/", {"verdict": "reject", "rationale": "agree", "password": password})
+    signed = client.post(
+        f"/insights/qa/{assignment.pk}/", {"verdict": "reject", "rationale": "agree", "password": password}
+    )
 
     assert f"/insights/qa/{assignment.pk}/" in listing.content.decode()
     html = page.content.decode()

@@ -15,9 +15,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def decided(make_proposal, make_decision, reviewer):
     def make(verdict="approve", action_type=None, by=None):
-        proposal = make_proposal(status="rejected" if verdict == "reject" else "approved", **(
-            {"action_type": action_type} if action_type else {}
-        ))
+        proposal = make_proposal(
+            status="rejected" if verdict == "reject" else "approved",
+            **({"action_type": action_type} if action_type else {}),
+        )
         return make_decision(proposal, by or reviewer, verdict)
 
     return make
@@ -100,7 +101,9 @@ def test_an_assignment_to_one_senior_is_not_open_to_another(decided, compliance_
     assert review(assignment, other_senior).agrees is True
 
 
-def test_assigning_is_for_compliance_and_admins_once_per_decision(decided, make_decision, reviewer, compliance_officer, admin):
+def test_assigning_is_for_compliance_and_admins_once_per_decision(
+    decided, make_decision, reviewer, compliance_officer, admin
+):
     decision = decided()
 
     with pytest.raises(Forbidden):

@@ -145,7 +145,9 @@ def test_no_tightening_when_the_flag_rate_fell(policy, make_proposal, make_post_
         make_post_review(
             make_proposal("unsampled-notes"), "flagged" if number < 4 else "confirmed", reviewed_ago=timedelta(days=30)
         )
-        make_post_review(make_proposal("unsampled-notes"), "flagged" if number < 1 else "confirmed", reviewed_ago=timedelta(days=2))
+        make_post_review(
+            make_proposal("unsampled-notes"), "flagged" if number < 1 else "confirmed", reviewed_ago=timedelta(days=2)
+        )
 
     assert recommendations_compute(now=now) == []
 
@@ -170,7 +172,9 @@ def test_a_flag_from_before_the_active_version_does_not_tighten_it(policy, make_
     assert recommendations_compute(now=now) == []
 
 
-def test_the_same_advice_is_made_once_per_version_even_when_dismissed(policy, contracts_approved, compliance_officer, now):
+def test_the_same_advice_is_made_once_per_version_even_when_dismissed(
+    policy, contracts_approved, compliance_officer, now
+):
     contracts_approved(40)
     (recommendation,) = recommendations_compute(now=now)
     recommendation_dismiss(recommendation_id=recommendation.pk, actor=compliance_officer, note="not yet")
@@ -194,7 +198,12 @@ def test_accepting_drafts_a_version_and_changes_nothing_active(policy, contracts
     for rule in policy.rules.exclude(name="contract-changes"):
         copy = draft.rules.get(name=rule.name)
         assert (copy.priority, copy.mode, copy.sla, copy.escalation, copy.when, copy.min_confidence) == (
-            rule.priority, rule.mode, rule.sla, rule.escalation, rule.when, rule.min_confidence,
+            rule.priority,
+            rule.mode,
+            rule.sla,
+            rule.escalation,
+            rule.when,
+            rule.min_confidence,
         )
     assert recommendation.state == "accepted"
     assert AuditEvent.objects.filter(action="recommendation.accepted", actor_id=str(admin.pk)).exists()
@@ -265,9 +274,15 @@ def test_dismissing_needs_a_compliance_officer_or_admin(policy, contracts_approv
 
     with pytest.raises(Forbidden):
         recommendation_dismiss(recommendation_id=recommendation.pk, actor=reviewer)
-    recommendation = recommendation_dismiss(recommendation_id=recommendation.pk, actor=compliance_officer, note="seasonal")
+    recommendation = recommendation_dismiss(
+        recommendation_id=recommendation.pk, actor=compliance_officer, note="seasonal"
+    )
 
-    assert (recommendation.state, recommendation.note, recommendation.decided_by) == ("dismissed", "seasonal", compliance_officer)
+    assert (recommendation.state, recommendation.note, recommendation.decided_by) == (
+        "dismissed",
+        "seasonal",
+        compliance_officer,
+    )
     assert AuditEvent.objects.filter(action="recommendation.dismissed", object_id=str(recommendation.pk)).exists()
 
 

@@ -23,8 +23,14 @@ class Receiver:
                 with receiver.lock:
                     tries = sum(1 for request in receiver.requests if request["event_id"] == event_id)
                     status = 500 if tries < receiver.fail_first else 200
-                    receiver.requests.append({"event_id": event_id, "body": body, "status": status,
-                                              "signature": self.headers.get("X-HITL-Signature", "")})
+                    receiver.requests.append(
+                        {
+                            "event_id": event_id,
+                            "body": body,
+                            "status": status,
+                            "signature": self.headers.get("X-HITL-Signature", ""),
+                        }
+                    )
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

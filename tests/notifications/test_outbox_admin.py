@@ -16,8 +16,14 @@ def dead_webhook(submit, reviewer, password):
     proposal_decide(proposal_id=change.pk, reviewer=reviewer, verdict="reject", rationale="no", password=password)
     message = OutboxMessage.objects.get(proposal=change, channel=Channel.WEBHOOK)
     OutboxMessage.objects.filter(pk=message.pk).update(state="dead", attempts=1)
-    DeliveryAttempt.objects.create(message=message, number=1, started_at=timezone.now(), succeeded=False,
-                                   status_code=503, error="HTTP 503: maintenance")
+    DeliveryAttempt.objects.create(
+        message=message,
+        number=1,
+        started_at=timezone.now(),
+        succeeded=False,
+        status_code=503,
+        error="HTTP 503: maintenance",
+    )
     return message
 
 
@@ -30,13 +36,15 @@ def test_the_admin_shows_a_message_with_its_attempts(client, admin, dead_webhook
     assert b"HTTP 503: maintenance" in page.content
 
 
-def test_resend_puts_a_dead_message_back_in_the_outbox_and_audits_it(client, admin, dead_webhook,
-                                                                      django_capture_on_commit_callbacks):
+def test_resend_puts_a_dead_message_back_in_the_outbox_and_audits_it(
+    client, admin, dead_webhook, django_capture_on_commit_callbacks
+):
     client.force_login(admin)
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post("/admin/notifications/outboxmessage/",
-                               {"action": "resend", "_selected_action": [str(dead_webhook.pk)]})
+        response = client.post(
+            "/admin/notifications/outboxmessage/", {"action": "resend", "_selected_action": [str(dead_webhook.pk)]}
+        )
 
     assert response.status_code == 302
     dead_webhook.refresh_from_db()

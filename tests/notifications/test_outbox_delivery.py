@@ -80,7 +80,10 @@ def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt(dec
     assert outcomes == ["retry", "retry", "retry", "delivered"]
     attempts = DeliveryAttempt.objects.filter(message=message).order_by("number")
     assert [(a.number, a.succeeded, a.status_code) for a in attempts] == [
-        (1, False, 500), (2, False, 500), (3, False, 500), (4, True, 200)
+        (1, False, 500),
+        (2, False, 500),
+        (3, False, 500),
+        (4, True, 200),
     ]
     assert "HTTP 500" in attempts[0].error
     assert len({request["body"] for request in integrator.requests}) == 1  # the same bytes every time
@@ -121,8 +124,9 @@ def test_an_unreachable_receiver_is_a_logged_failed_attempt(submit, reviewer, pa
     assert not attempt.succeeded and attempt.status_code is None and "ConnectionError" in attempt.error
 
 
-def test_the_sweep_resends_what_the_broker_lost_but_not_what_is_in_flight(decided_webhook, settings,
-                                                                           django_capture_on_commit_callbacks):
+def test_the_sweep_resends_what_the_broker_lost_but_not_what_is_in_flight(
+    decided_webhook, settings, django_capture_on_commit_callbacks
+):
     # given a message handed to the broker a moment ago
     settings.OUTBOX_DISPATCH_GRACE_SECONDS = 60
     message, integrator = decided_webhook()
@@ -189,8 +193,12 @@ def test_slack_and_teams_messages_are_posted_unsigned_to_the_queues_incoming_web
 
     # given the finance queue's Slack and Teams incoming webhooks on 127.0.0.1
     slack, teams = receiver(), receiver()
-    QueueChannel.objects.create(queue=Queue.objects.get(slug="finance"), email_enabled=False,
-                                slack_webhook_url=slack.url, teams_webhook_url=teams.url)
+    QueueChannel.objects.create(
+        queue=Queue.objects.get(slug="finance"),
+        email_enabled=False,
+        slack_webhook_url=slack.url,
+        teams_webhook_url=teams.url,
+    )
 
     # when a refund waits for approval there and its messages are delivered
     refund = submit(blast_radius=5)

@@ -50,8 +50,9 @@ def test_a_decision_writes_a_signed_webhook_in_the_design_format(submit, reviewe
     change = submit(action_type="crm.update", callback_url="https://agent.example.invalid/hitl")
 
     # when it is rejected
-    proposal_decide(proposal_id=change.pk, reviewer=reviewer, verdict="reject", rationale="wrong customer",
-                    password=password)
+    proposal_decide(
+        proposal_id=change.pk, reviewer=reviewer, verdict="reject", rationale="wrong customer", password=password
+    )
 
     # then
     webhook = OutboxMessage.objects.get(proposal=change, channel=Channel.WEBHOOK)
@@ -80,8 +81,14 @@ def test_a_flagged_execution_notifies_the_integrator(submit, agent, reviewer, pa
     reply = submit(action_type="support.reply", payload={"ticket": "T-9"})
     proposal_report_execution(proposal_id=reply.pk, agent=agent, status="succeeded", detail={})
 
-    proposal_post_review(proposal_id=reply.pk, reviewer=reviewer, verdict="flag", rationale="wrong tone",
-                         password=password, correction={"body": "Sorry!"})
+    proposal_post_review(
+        proposal_id=reply.pk,
+        reviewer=reviewer,
+        verdict="flag",
+        rationale="wrong tone",
+        password=password,
+        correction={"body": "Sorry!"},
+    )
 
     flagged = OutboxMessage.objects.get(proposal=reply, event_type="proposal.flagged", channel=Channel.WEBHOOK)
     assert json.loads(flagged.body)["proposal"]["review"]["state"] == "flagged"
@@ -96,8 +103,9 @@ def test_a_rejected_request_writes_no_message(submit, outsider, password):
     assert not OutboxMessage.objects.filter(proposal=change, event_type="proposal.decided").exists()
 
 
-def test_messages_are_handed_to_the_broker_only_after_commit(submit, reviewer, password, receiver,
-                                                             django_capture_on_commit_callbacks):
+def test_messages_are_handed_to_the_broker_only_after_commit(
+    submit, reviewer, password, receiver, django_capture_on_commit_callbacks
+):
     integrator = receiver()
     change = submit(action_type="crm.update", callback_url=integrator.url)
 

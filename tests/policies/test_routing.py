@@ -24,8 +24,14 @@ REFUNDS = RuleSpec(name="refunds", action_type="payments.*", mode=PRE_APPROVAL, 
 
 
 def signals(**overrides) -> RoutingInput:
-    values = {"agent": "bot", "action_type": "payments.refund", "confidence": 0.95, "irreversible": False,
-              "blast_radius": 1, "compliance_exposure": "low"}
+    values = {
+        "agent": "bot",
+        "action_type": "payments.refund",
+        "confidence": 0.95,
+        "irreversible": False,
+        "blast_radius": 1,
+        "compliance_exposure": "low",
+    }
     return RoutingInput(**(values | overrides))
 
 

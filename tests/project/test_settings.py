@@ -13,12 +13,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_check_deploy_reports_nothing_with_debug_off_and_a_real_secret_key(tmp_path):
     env = {
-        key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "SECURE_SSL_REDIRECT", "SECURE_COOKIES", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     env |= {"SECRET_KEY": "x7!" + "k" * 60 + "Q9z#mP2$", "DEBUG": "0", "ALLOWED_HOSTS": "hitl.example.org"}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -34,8 +34,11 @@ def main(username: str, agent_id: int, proposal_ids: list[int], submissions: int
         # Conflict: another process decided first, exactly what the row lock must produce.
         with contextlib.suppress(Conflict):
             proposal_decide(
-                proposal_id=proposal_id, reviewer=reviewer, verdict=rng.choice(["approve", "reject"]),
-                rationale=f"decided by {username}", password=sys.argv[5],
+                proposal_id=proposal_id,
+                reviewer=reviewer,
+                verdict=rng.choice(["approve", "reject"]),
+                rationale=f"decided by {username}",
+                password=sys.argv[5],
             )
 
 

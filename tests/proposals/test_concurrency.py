@@ -23,20 +23,32 @@ def test_eight_processes_leave_a_valid_chain_and_one_decision_each(submit, passw
         pytest.skip("multi-process concurrency runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
     # given: proposals needing one approval, and eight reviewers of their queue
     shared = [submit(action_type="crm.update", payload={"shared": n}).pk for n in range(40)]
-    reviewers = [UserFactory(username=f"racer{n}", role="reviewer", queues=["support"]).username for n in range(PROCESSES)]
+    reviewers = [
+        UserFactory(username=f"racer{n}", role="reviewer", queues=["support"]).username for n in range(PROCESSES)
+    ]
     agent_id = Proposal.objects.get(pk=shared[0]).agent_id
     database = connection.settings_dict
     env = os.environ | {
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
     }
 
     # when
     workers = [
         subprocess.Popen(
-            [sys.executable, "tests/proposals/concurrent_reviewer.py", username, str(agent_id),
-             ",".join(map(str, shared)), "10", password],
-            cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                "tests/proposals/concurrent_reviewer.py",
+                username,
+                str(agent_id),
+                ",".join(map(str, shared)),
+                "10",
+                password,
+            ],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for username in reviewers
     ]

@@ -22,7 +22,9 @@ def test_reviewer_decides_through_the_api(client_for, submit, reviewer, password
     proposal = submit(action_type="crm.update", payload={"customer": "C-1"})
 
     response = client_for(reviewer).post(
-        decisions_url(proposal), {"verdict": "approve", "rationale": "Address verified.", "password": password}, format="json"
+        decisions_url(proposal),
+        {"verdict": "approve", "rationale": "Address verified.", "password": password},
+        format="json",
     )
 
     assert response.status_code == 201, response.content
@@ -116,7 +118,9 @@ def test_a_bad_filter_is_400(agent_client, policy):
 
 def test_agent_cancels_a_pending_proposal_only(agent_client, submit):
     pending = submit(blast_radius=5)
-    response = agent_client.post(f"/api/v1/proposals/{pending.pk}/cancel/", {"reason": "customer withdrew"}, format="json")
+    response = agent_client.post(
+        f"/api/v1/proposals/{pending.pk}/cancel/", {"reason": "customer withdrew"}, format="json"
+    )
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
     assert agent_client.post(f"/api/v1/proposals/{pending.pk}/cancel/", {}, format="json").status_code == 409
     assert AuditEvent.objects.filter(action="proposal.cancelled").count() == 1
@@ -129,9 +133,12 @@ def test_a_reviewer_may_not_cancel(client_for, submit, reviewer):
 
 def test_execution_is_reported_once_for_an_approved_proposal(agent_client, submit):
     pending = submit(blast_radius=5)
-    assert agent_client.post(
-        f"/api/v1/proposals/{pending.pk}/execution/", {"status": "succeeded"}, format="json"
-    ).status_code == 409
+    assert (
+        agent_client.post(
+            f"/api/v1/proposals/{pending.pk}/execution/", {"status": "succeeded"}, format="json"
+        ).status_code
+        == 409
+    )
     approved = submit(confidence=0.99)
     url = f"/api/v1/proposals/{approved.pk}/execution/"
     response = agent_client.post(url, {"status": "succeeded", "detail": {"refund": "re_1"}}, format="json")
@@ -159,7 +166,9 @@ def test_a_sampled_post_review_execution_is_confirmed_or_flagged(agent_client, c
     assert review["state"] == "flagged" and review["correction"] == {"body": "Dear customer"}
     assert AuditEvent.objects.filter(action="review.flagged").exists()
     again = client_for(reviewer).post(
-        f"/api/v1/proposals/{reply.pk}/review/", {"verdict": "confirm", "rationale": "fine", "password": password}, format="json"
+        f"/api/v1/proposals/{reply.pk}/review/",
+        {"verdict": "confirm", "rationale": "fine", "password": password},
+        format="json",
     )
     assert again.status_code == 409
 
@@ -169,7 +178,9 @@ def test_an_unsampled_execution_is_not_reviewable(agent_client, client_for, subm
     body = agent_client.post(f"/api/v1/proposals/{note.pk}/execution/", {"status": "succeeded"}, format="json").json()
     assert body["review"]["state"] == "not_sampled"
     response = client_for(reviewer).post(
-        f"/api/v1/proposals/{note.pk}/review/", {"verdict": "confirm", "rationale": "fine", "password": password}, format="json"
+        f"/api/v1/proposals/{note.pk}/review/",
+        {"verdict": "confirm", "rationale": "fine", "password": password},
+        format="json",
     )
     assert response.status_code == 404  # nothing was queued for review, so it is in no reviewer's scope
 

@@ -18,8 +18,12 @@ def refund_needing_two(submit):
 
 def decide(proposal, reviewer, verdict="approve", password="correct-horse-battery-staple", **extra):
     return proposal_decide(
-        proposal_id=proposal.pk, reviewer=reviewer, verdict=verdict, rationale=extra.pop("rationale", "checked"),
-        password=password, **extra,
+        proposal_id=proposal.pk,
+        reviewer=reviewer,
+        verdict=verdict,
+        rationale=extra.pop("rationale", "checked"),
+        password=password,
+        **extra,
     )
 
 

@@ -29,7 +29,9 @@ def test_purge_empties_old_final_payloads_keeps_pending_ones_and_is_audited(subm
     Proposal.objects.filter(pk__in=[old_final.pk, old_pending.pk]).update(created_at=a_year_ago)
     events_before = AuditEvent.objects.count()
 
-    call_command("purge_payloads", "--before", (timezone.localdate() - timedelta(days=200)).isoformat(), "--reason", "retention")
+    call_command(
+        "purge_payloads", "--before", (timezone.localdate() - timedelta(days=200)).isoformat(), "--reason", "retention"
+    )
 
     old_final.refresh_from_db(), old_pending.refresh_from_db(), recent.refresh_from_db()
     assert old_final.payload == {"purged": True} and old_final.final_payload is None and old_final.payload_purged_at

@@ -62,8 +62,12 @@ def oversight(db, submit, agent, reviewer, second_reviewer, compliance_officer):
     for who, verdict, payload, overrides in verdicts:
         proposal = submit(action_type="crm.update", **overrides)
         proposal_decide(
-            proposal_id=proposal.pk, reviewer=who, verdict=verdict, rationale=f"{verdict} after checking",
-            password=PASSWORD, payload=payload,
+            proposal_id=proposal.pk,
+            reviewer=who,
+            verdict=verdict,
+            rationale=f"{verdict} after checking",
+            password=PASSWORD,
+            payload=payload,
         )
         decided.append(proposal)
     pending = submit(action_type="crm.update")
@@ -74,8 +78,12 @@ def oversight(db, submit, agent, reviewer, second_reviewer, compliance_officer):
         proposal_report_execution(proposal_id=reply.pk, agent=agent, status="succeeded", detail={})
     for reply, verdict in zip(replies, ["confirm", "confirm", "flag"], strict=True):
         proposal_post_review(
-            proposal_id=reply.pk, reviewer=second_reviewer, verdict=verdict, rationale="looked at it",
-            password=PASSWORD, correction={"fix": "resend"} if verdict == "flag" else None,
+            proposal_id=reply.pk,
+            reviewer=second_reviewer,
+            verdict=verdict,
+            rationale="looked at it",
+            password=PASSWORD,
+            correction={"fix": "resend"} if verdict == "flag" else None,
         )
     # Known decision times (the services stamp "now"): the report's median and p95 come from these.
     for proposal, minutes in zip(decided, DECISION_MINUTES, strict=True):

@@ -104,7 +104,9 @@ def test_exports_page_links_the_three_exports(oversight, officer_browser):
     # then
     urls = [url for _label, url in response.context["links"]]
     assert [url.split("?")[0] for url in urls] == [
-        "/api/v1/exports/decisions.csv", "/api/v1/exports/decisions.jsonl", "/api/v1/exports/audit.jsonl",
+        "/api/v1/exports/decisions.csv",
+        "/api/v1/exports/decisions.jsonl",
+        "/api/v1/exports/audit.jsonl",
     ]
     assert officer_browser.get(urls[0]).status_code == 200
 

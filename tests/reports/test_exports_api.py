@@ -64,7 +64,9 @@ def test_audit_jsonl_has_every_event_of_the_period_before_the_export(oversight, 
     events = [json.loads(line) for line in _content(response).splitlines()]
     assert len(events) == count + 1
     assert events[-1]["action"] == "report.exported"
-    assert [event["hash"] for event in events] == list(AuditEvent.objects.order_by("seq").values_list("hash", flat=True))
+    assert [event["hash"] for event in events] == list(
+        AuditEvent.objects.order_by("seq").values_list("hash", flat=True)
+    )
 
 
 @pytest.mark.parametrize("path", ["decisions.csv", "decisions.jsonl", "audit.jsonl"])

@@ -34,7 +34,11 @@ def test_summary_figures_match_the_database(generated_report, oversight):
     # given
     report = generated_report()
     proposals = list(Proposal.objects.all())
-    human = [p for p in proposals if p.mode == "pre_approval" and p.status in ("approved", "rejected") and p.approved_by != "policy"]
+    human = [
+        p
+        for p in proposals
+        if p.mode == "pre_approval" and p.status in ("approved", "rejected") and p.approved_by != "policy"
+    ]
     decided = human + [p for p in proposals if p.status == "expired"]
     reviews = list(PostActionReview.objects.all())
     reviewed = [r for r in reviews if r.state in ("confirmed", "flagged")]
@@ -128,13 +132,18 @@ def test_the_attachments_hold_every_decision_and_audit_event_of_the_period(gener
     files = pdf_attachments(_read(report))
     # then
     decisions = jsonl(files["decisions.jsonl"])
-    assert [row["id"] for row in decisions] == list(Decision.objects.order_by("signed_at", "id").values_list("id", flat=True))
+    assert [row["id"] for row in decisions] == list(
+        Decision.objects.order_by("signed_at", "id").values_list("id", flat=True)
+    )
     first = Decision.objects.select_related("proposal__agent").get(pk=decisions[0]["id"])
     assert decisions[0]["verdict"] == first.verdict
     assert decisions[0]["signer_name"] == first.signer_name
     assert decisions[0]["agent"] == first.proposal.agent.name
     events = jsonl(files["audit-events.jsonl"])
-    stored = {event.seq: event for event in AuditEvent.objects.select_related("data_record").filter(seq__lte=events[-1]["seq"])}
+    stored = {
+        event.seq: event
+        for event in AuditEvent.objects.select_related("data_record").filter(seq__lte=events[-1]["seq"])
+    }
     assert [event["seq"] for event in events] == sorted(stored)
     for event in events:
         assert event["hash"] == stored[event["seq"]].hash
@@ -183,9 +192,7 @@ def test_the_appendix_is_capped_and_says_where_the_rest_is(generated_report, set
     assert f"2 of {total} decisions, oldest first; all of them are in the attachment decisions.jsonl" in text
 
 
-@pytest.mark.parametrize(
-    ("language", "heading"), [("de", "de"), ("fr", "fr")]
-)
+@pytest.mark.parametrize(("language", "heading"), [("de", "de"), ("fr", "fr")])
 def test_the_report_localizes_dates_and_numbers(generated_report, oversight, language, heading):
     # given
     report = generated_report(language=language)

@@ -24,9 +24,18 @@ DAY = date(2026, 3, 2)
 
 def _proposal(agent, *, created_at, decided_after=None, status="approved", action_type="crm.update", **fields):
     return Proposal.objects.create(
-        agent=agent, action_type=action_type, payload={}, payload_version="0" * 64, confidence=fields.pop("confidence", 0.5),
-        mode=fields.pop("mode", "pre_approval"), status=status, approved_by=fields.pop("approved_by", "human" if status == "approved" else ""),
-        created_at=created_at, decided_at=created_at + decided_after if decided_after is not None else None, routing={}, **fields,
+        agent=agent,
+        action_type=action_type,
+        payload={},
+        payload_version="0" * 64,
+        confidence=fields.pop("confidence", 0.5),
+        mode=fields.pop("mode", "pre_approval"),
+        status=status,
+        approved_by=fields.pop("approved_by", "human" if status == "approved" else ""),
+        created_at=created_at,
+        decided_at=created_at + decided_after if decided_after is not None else None,
+        routing={},
+        **fields,
     )
 
 
@@ -42,8 +51,12 @@ def test_percentiles_are_nearest_rank_of_human_decision_times(two_agents):
     waits = [rng.randrange(1, 20_000) for _ in range(101)]
     start = datetime(2026, 3, 2, 8, tzinfo=UTC)
     for index, wait in enumerate(waits):
-        _proposal(alpha, created_at=start + timedelta(minutes=index), decided_after=timedelta(seconds=wait),
-                  status="rejected" if index % 3 else "approved")
+        _proposal(
+            alpha,
+            created_at=start + timedelta(minutes=index),
+            decided_after=timedelta(seconds=wait),
+            status="rejected" if index % 3 else "approved",
+        )
     _proposal(alpha, created_at=start, decided_after=timedelta(days=3), status="expired")  # not a human decision
     ordered = sorted(waits)
     # when
@@ -74,7 +87,8 @@ def test_the_scope_narrows_to_an_agent_and_an_action_type_prefix(two_agents):
     rows, count = report_groups(scope)
     assert count == 2
     assert [(row["agent__name"], row["action_type"]) for row in rows] == [
-        ("alpha", "payments.payout"), ("alpha", "payments.refund"),
+        ("alpha", "payments.payout"),
+        ("alpha", "payments.refund"),
     ]
 
 
@@ -87,7 +101,8 @@ def test_days_are_utc_days_of_submission(two_agents):
     days = report_daily_outcomes(ReportScope(DAY, DAY + timedelta(days=1)))
     # then
     assert [(row["day"], row["approved"], row["rejected"]) for row in days] == [
-        (date(2026, 3, 2), 1, 0), (date(2026, 3, 3), 0, 1),
+        (date(2026, 3, 2), 1, 0),
+        (date(2026, 3, 3), 0, 1),
     ]
 
 

@@ -7,7 +7,10 @@ from django.test import Client
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings):
     # No collectstatic manifest in tests; the hashed-name storage is for production.
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -41,8 +44,11 @@ def refund(submit):
 @pytest.fixture
 def crm_change(submit):
     """Pending in the support queue, one approval decides it."""
-    return submit(action_type="crm.update", payload={"customer": "C-7", "email": "new@example.com", "tags": ["vip"]},
-                  summary="Update the e-mail of C-7")
+    return submit(
+        action_type="crm.update",
+        payload={"customer": "C-7", "email": "new@example.com", "tags": ["vip"]},
+        summary="Update the e-mail of C-7",
+    )
 
 
 def signed_post(client, url, data, *, username=None, password="correct-horse-battery-staple"):

@@ -45,6 +45,7 @@ def changelist_action(client, model, action, ids):
 
 # --- agents -------------------------------------------------------------------------
 
+
 def test_suspend_and_resume_actions_go_through_the_services(admin_web, admin, agent):
     changelist_action(admin_web, Agent, "suspend", [agent.pk])
     agent.refresh_from_db()
@@ -68,10 +69,19 @@ def test_key_rotation_shows_the_new_key_once(admin_web, agent):
 
 
 def test_registering_an_agent_in_the_admin_issues_a_key(admin_web, admin):
-    response = admin_web.post(reverse("admin:agents_agent_add"), {
-        "name": "triage-bot", "description": "", "owner": "", "callback_url": "",
-        "keys-TOTAL_FORMS": "0", "keys-INITIAL_FORMS": "0", "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000",
-    })
+    response = admin_web.post(
+        reverse("admin:agents_agent_add"),
+        {
+            "name": "triage-bot",
+            "description": "",
+            "owner": "",
+            "callback_url": "",
+            "keys-TOTAL_FORMS": "0",
+            "keys-INITIAL_FORMS": "0",
+            "keys-MIN_NUM_FORMS": "0",
+            "keys-MAX_NUM_FORMS": "1000",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     agent = Agent.objects.get(name="triage-bot")
@@ -82,11 +92,20 @@ def test_registering_an_agent_in_the_admin_issues_a_key(admin_web, admin):
 
 def test_editing_an_agent_is_audited(admin_web, agent, admin):
     url = reverse("admin:agents_agent_change", args=[agent.pk])
-    response = admin_web.post(url, {
-        "description": "now documented", "owner": "", "callback_url": "https://example.invalid/new",
-        "keys-TOTAL_FORMS": "1", "keys-INITIAL_FORMS": "1", "keys-MIN_NUM_FORMS": "0", "keys-MAX_NUM_FORMS": "1000",
-        "keys-0-id": str(agent.keys.get().pk), "keys-0-agent": str(agent.pk),
-    })
+    response = admin_web.post(
+        url,
+        {
+            "description": "now documented",
+            "owner": "",
+            "callback_url": "https://example.invalid/new",
+            "keys-TOTAL_FORMS": "1",
+            "keys-INITIAL_FORMS": "1",
+            "keys-MIN_NUM_FORMS": "0",
+            "keys-MAX_NUM_FORMS": "1000",
+            "keys-0-id": str(agent.keys.get().pk),
+            "keys-0-agent": str(agent.pk),
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     change = events("admin.changed")[-1]
@@ -94,6 +113,7 @@ def test_editing_an_agent_is_audited(admin_web, agent, admin):
 
 
 # --- policies -----------------------------------------------------------------------
+
 
 def test_policy_versions_are_read_only(admin_web, policy):
     page = admin_web.get(reverse("admin:policies_policyversion_change", args=[policy.pk]))
@@ -104,11 +124,15 @@ def test_policy_versions_are_read_only(admin_web, policy):
     assert delete.status_code == 403 and PolicyVersion.objects.filter(pk=policy.pk).exists()
 
 
-def test_saving_a_change_creates_a_draft_that_another_admin_must_activate(admin_web, web_client_for, second_admin, policy):
+def test_saving_a_change_creates_a_draft_that_another_admin_must_activate(
+    admin_web, web_client_for, second_admin, policy
+):
     # given: the admin drafts a change
     source = policy.source.replace("sla: 30m", "sla: 20m")
-    response = admin_web.post(reverse("admin:policies_policyversion_draft_from", args=[policy.pk]),
-                              {"source": source, "comment": "faster refunds"})
+    response = admin_web.post(
+        reverse("admin:policies_policyversion_draft_from", args=[policy.pk]),
+        {"source": source, "comment": "faster refunds"},
+    )
     draft = PolicyVersion.objects.get(number=2)
     assert response.status_code == 302 and draft.status == PolicyVersion.Status.DRAFT
     assert events("policy.drafted")
@@ -128,13 +152,16 @@ def test_saving_a_change_creates_a_draft_that_another_admin_must_activate(admin_
 
 
 def test_an_invalid_draft_is_refused_with_the_reason(admin_web, policy):
-    response = admin_web.post(reverse("admin:policies_policyversion_draft"), {"source": "rules: [{name: x}]", "comment": "broken"})
+    response = admin_web.post(
+        reverse("admin:policies_policyversion_draft"), {"source": "rules: [{name: x}]", "comment": "broken"}
+    )
 
     assert response.status_code == 200 and "errorlist" in response.content.decode()
     assert PolicyVersion.objects.count() == 1
 
 
 # --- queues and object permissions ------------------------------------------------------
+
 
 def test_granting_and_revoking_a_queue_permission_is_audited(admin_web, admin, outsider):
     queue = Queue.objects.create(slug="claims", name="Claims")
@@ -154,7 +181,10 @@ def test_a_group_can_hold_a_queue_permission(admin_web):
     queue = Queue.objects.create(slug="claims", name="Claims")
     group = Group.objects.create(name="claims-team")
 
-    admin_web.post(reverse("admin:accounts_queue_permissions_manage_group", args=[queue.pk, group.pk]), {"permissions": ["review_queue"]})
+    admin_web.post(
+        reverse("admin:accounts_queue_permissions_manage_group", args=[queue.pk, group.pk]),
+        {"permissions": ["review_queue"]},
+    )
 
     assert get_perms(group, queue) == ["review_queue"]
     assert events("permission.granted")
@@ -169,7 +199,9 @@ def test_the_permissions_page_renders(admin_web):
 
 
 def test_adding_a_queue_is_audited(admin_web, admin):
-    response = admin_web.post(reverse("admin:accounts_queue_add"), {"slug": "claims", "name": "Claims", "description": ""})
+    response = admin_web.post(
+        reverse("admin:accounts_queue_add"), {"slug": "claims", "name": "Claims", "description": ""}
+    )
 
     assert response.status_code == 302
     added = events("admin.added")[-1]
@@ -187,22 +219,35 @@ def test_deleting_a_queue_is_audited(admin_web):
 
 # --- users ----------------------------------------------------------------------------
 
+
 def test_changing_roles_and_the_reviewer_profile_of_a_user(admin_web, outsider):
     profile = outsider.reviewer_profile
     url = reverse("admin:auth_user_change", args=[outsider.pk])
     page = admin_web.get(url)
     assert page.status_code == 200 and "reviewer_profile-0-licence_number" in page.content.decode()
 
-    response = admin_web.post(url, {
-        "username": "outsider", "first_name": "Out", "last_name": "Sider", "email": "",
-        "roles": ["senior_reviewer"], "is_active": "on",
-        "reviewer_profile-TOTAL_FORMS": "1", "reviewer_profile-INITIAL_FORMS": "1",
-        "reviewer_profile-MIN_NUM_FORMS": "0", "reviewer_profile-MAX_NUM_FORMS": "1",
-        "reviewer_profile-0-id": str(profile.pk), "reviewer_profile-0-user": str(outsider.pk),
-        "reviewer_profile-0-licence_number": "LIC-NEW", "reviewer_profile-0-jurisdiction": "FR",
-        "reviewer_profile-0-licence_expires_on": "", "reviewer_profile-0-authorization_level": "3",
-        "reviewer_profile-0-departments": "[]",
-    })
+    response = admin_web.post(
+        url,
+        {
+            "username": "outsider",
+            "first_name": "Out",
+            "last_name": "Sider",
+            "email": "",
+            "roles": ["senior_reviewer"],
+            "is_active": "on",
+            "reviewer_profile-TOTAL_FORMS": "1",
+            "reviewer_profile-INITIAL_FORMS": "1",
+            "reviewer_profile-MIN_NUM_FORMS": "0",
+            "reviewer_profile-MAX_NUM_FORMS": "1",
+            "reviewer_profile-0-id": str(profile.pk),
+            "reviewer_profile-0-user": str(outsider.pk),
+            "reviewer_profile-0-licence_number": "LIC-NEW",
+            "reviewer_profile-0-jurisdiction": "FR",
+            "reviewer_profile-0-licence_expires_on": "",
+            "reviewer_profile-0-authorization_level": "3",
+            "reviewer_profile-0-departments": "[]",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:4000]
     outsider.refresh_from_db()
@@ -213,9 +258,14 @@ def test_changing_roles_and_the_reviewer_profile_of_a_user(admin_web, outsider):
 
 
 def test_an_admin_password_change_is_audited(admin_web, outsider):
-    response = admin_web.post(reverse("admin:auth_user_password_change", args=[outsider.pk]), {
-        "password1": "another-long-passphrase-7", "password2": "another-long-passphrase-7", "usable_password": "true",
-    })
+    response = admin_web.post(
+        reverse("admin:auth_user_password_change", args=[outsider.pk]),
+        {
+            "password1": "another-long-passphrase-7",
+            "password2": "another-long-passphrase-7",
+            "usable_password": "true",
+        },
+    )
 
     assert response.status_code == 302, response.content.decode()[:3000]
     assert events("auth.password_changed")[-1].object_id == str(outsider.pk)
@@ -223,8 +273,11 @@ def test_an_admin_password_change_is_audited(admin_web, outsider):
 
 # --- read-only records -----------------------------------------------------------------
 
+
 def test_decisions_cannot_be_added_changed_or_deleted(admin_web, reviewer, crm_change):
-    decision = proposal_decide(proposal_id=crm_change.pk, reviewer=reviewer, verdict="reject", rationale="no", password=PASSWORD)
+    decision = proposal_decide(
+        proposal_id=crm_change.pk, reviewer=reviewer, verdict="reject", rationale="no", password=PASSWORD
+    )
 
     listing = admin_web.get(reverse("admin:proposals_decision_changelist"))
     add = admin_web.get(reverse("admin:proposals_decision_add"))

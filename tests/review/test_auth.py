@@ -99,9 +99,14 @@ def test_an_active_session_stays_signed_in(client, reviewer, settings):
 def test_changing_the_password_is_audited(client, reviewer):
     client.post(LOGIN, {"username": "reviewer", "password": PASSWORD})
 
-    response = client.post(reverse("password_change"), {
-        "old_password": PASSWORD, "new_password1": "a-new-long-passphrase-42", "new_password2": "a-new-long-passphrase-42",
-    })
+    response = client.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-new-long-passphrase-42",
+            "new_password2": "a-new-long-passphrase-42",
+        },
+    )
 
     assert response.status_code == 302
     reviewer.refresh_from_db()

@@ -22,13 +22,21 @@ def crm_changes(submit):
 
 def test_a_batch_of_three_gets_three_decisions_and_events(reviewer_web, crm_changes):
     # when
-    response = reviewer_web.post(BATCH, {
-        "proposals": [p.pk for p in crm_changes], "verdict": "approve", "rationale": "all checked",
-        "username": "reviewer", "password": PASSWORD,
-    })
+    response = reviewer_web.post(
+        BATCH,
+        {
+            "proposals": [p.pk for p in crm_changes],
+            "verdict": "approve",
+            "rationale": "all checked",
+            "username": "reviewer",
+            "password": PASSWORD,
+        },
+    )
     # then
     assert response.status_code == 302
-    assert set(Proposal.objects.filter(pk__in=[p.pk for p in crm_changes]).values_list("status", flat=True)) == {Status.APPROVED}
+    assert set(Proposal.objects.filter(pk__in=[p.pk for p in crm_changes]).values_list("status", flat=True)) == {
+        Status.APPROVED
+    }
     assert Decision.objects.filter(rationale="all checked").count() == 3
     events = AuditEvent.objects.filter(action="decision.recorded").values_list("object_id", flat=True)
     assert sorted(events) == sorted(str(p.pk) for p in crm_changes)
@@ -37,10 +45,16 @@ def test_a_batch_of_three_gets_three_decisions_and_events(reviewer_web, crm_chan
 def test_a_wrong_password_writes_nothing_and_keeps_what_was_typed(reviewer_web, crm_changes, world_state):
     before = world_state()
 
-    response = reviewer_web.post(BATCH, {
-        "proposals": [p.pk for p in crm_changes], "verdict": "reject", "rationale": "my batch reason",
-        "username": "reviewer", "password": "wrong",
-    })
+    response = reviewer_web.post(
+        BATCH,
+        {
+            "proposals": [p.pk for p in crm_changes],
+            "verdict": "reject",
+            "rationale": "my batch reason",
+            "username": "reviewer",
+            "password": "wrong",
+        },
+    )
 
     body = response.content.decode()
     assert response.status_code == 400 and "Wrong password." in body and "my batch reason" in body
@@ -51,7 +65,11 @@ def test_a_wrong_password_writes_nothing_and_keeps_what_was_typed(reviewer_web, 
 def test_a_batch_must_share_action_type_and_rule(reviewer, crm_changes, refund):
     with pytest.raises(InvalidInput):
         proposals_decide_batch(
-            proposal_ids=[crm_changes[0].pk, refund.pk], reviewer=reviewer, verdict="approve", rationale="ok", password=PASSWORD
+            proposal_ids=[crm_changes[0].pk, refund.pk],
+            reviewer=reviewer,
+            verdict="approve",
+            rationale="ok",
+            password=PASSWORD,
         )
     assert Decision.objects.count() == 0
 
@@ -65,10 +83,16 @@ def test_a_batch_cannot_modify_or_escalate(reviewer, crm_changes):
 
 def test_a_failure_on_one_proposal_is_reported_and_the_others_are_decided(reviewer, second_reviewer, crm_changes):
     # given: someone else rejected the second one in the meantime
-    proposal_decide(proposal_id=crm_changes[1].pk, reviewer=second_reviewer, verdict="reject", rationale="no", password=PASSWORD)
+    proposal_decide(
+        proposal_id=crm_changes[1].pk, reviewer=second_reviewer, verdict="reject", rationale="no", password=PASSWORD
+    )
     # when
     outcomes = proposals_decide_batch(
-        proposal_ids=[p.pk for p in crm_changes], reviewer=reviewer, verdict="approve", rationale="ok", password=PASSWORD
+        proposal_ids=[p.pk for p in crm_changes],
+        reviewer=reviewer,
+        verdict="approve",
+        rationale="ok",
+        password=PASSWORD,
     )
     # then
     assert [bool(outcome.decision) for outcome in outcomes] == [True, False, True]
@@ -77,22 +101,38 @@ def test_a_failure_on_one_proposal_is_reported_and_the_others_are_decided(review
 
 
 def test_the_page_reports_each_failure(reviewer_web, second_reviewer, crm_changes):
-    proposal_decide(proposal_id=crm_changes[0].pk, reviewer=second_reviewer, verdict="reject", rationale="no", password=PASSWORD)
+    proposal_decide(
+        proposal_id=crm_changes[0].pk, reviewer=second_reviewer, verdict="reject", rationale="no", password=PASSWORD
+    )
 
-    response = reviewer_web.post(BATCH, {
-        "proposals": [p.pk for p in crm_changes], "verdict": "approve", "rationale": "ok",
-        "username": "reviewer", "password": PASSWORD,
-    }, follow=True)
+    response = reviewer_web.post(
+        BATCH,
+        {
+            "proposals": [p.pk for p in crm_changes],
+            "verdict": "approve",
+            "rationale": "ok",
+            "username": "reviewer",
+            "password": PASSWORD,
+        },
+        follow=True,
+    )
 
     body = response.content.decode()
     assert "Signed 2 decisions." in body and f"#{crm_changes[0].pk}:" in body
 
 
 def test_a_batch_without_rationale_is_refused(reviewer_web, crm_changes):
-    response = reviewer_web.post(BATCH, {
-        "proposals": [crm_changes[0].pk], "verdict": "approve", "rationale": "",
-        "username": "reviewer", "password": PASSWORD,
-    }, follow=True)
+    response = reviewer_web.post(
+        BATCH,
+        {
+            "proposals": [crm_changes[0].pk],
+            "verdict": "approve",
+            "rationale": "",
+            "username": "reviewer",
+            "password": PASSWORD,
+        },
+        follow=True,
+    )
 
     assert "A rationale is required." in response.content.decode()
     assert Decision.objects.count() == 0

@@ -26,18 +26,34 @@ def test_detail_shows_the_full_context_and_records_the_view(reviewer_web, review
     # then
     body = response.content.decode()
     assert response.status_code == 200
-    for text in ["Update the e-mail of C-7", "Damaged on arrival.", "P-1", "new@example.com", "&quot;vip&quot;",
-                 "record-changes", "policy version 1", "Compliance exposure", "500 EUR", "Raw JSON"]:
+    for text in [
+        "Update the e-mail of C-7",
+        "Damaged on arrival.",
+        "P-1",
+        "new@example.com",
+        "&quot;vip&quot;",
+        "record-changes",
+        "policy version 1",
+        "Compliance exposure",
+        "500 EUR",
+        "Raw JSON",
+    ]:
         assert text in body, text
     viewed = AuditEvent.objects.get(action="proposal.viewed")
     assert viewed.object_id == str(crm_change.pk) and viewed.actor_id == str(reviewer.pk)
 
 
-def test_detail_shows_prior_decisions_with_signatures_and_the_agents_record(web_client_for, reviewer, second_reviewer, refund, submit):
+def test_detail_shows_prior_decisions_with_signatures_and_the_agents_record(
+    web_client_for, reviewer, second_reviewer, refund, submit
+):
     # given: one earlier refund rejected, and a first approval on this one
     earlier = submit(blast_radius=5, payload={"order": "A-0", "amount": "1.00"})
-    proposal_decide(proposal_id=earlier.pk, reviewer=reviewer, verdict="reject", rationale="no evidence", password=PASSWORD)
-    proposal_decide(proposal_id=refund.pk, reviewer=reviewer, verdict="approve", rationale="photo checked", password=PASSWORD)
+    proposal_decide(
+        proposal_id=earlier.pk, reviewer=reviewer, verdict="reject", rationale="no evidence", password=PASSWORD
+    )
+    proposal_decide(
+        proposal_id=refund.pk, reviewer=reviewer, verdict="approve", rationale="photo checked", password=PASSWORD
+    )
     # when
     response = web_client_for(second_reviewer).get(detail_url(refund))
     # then
@@ -77,7 +93,9 @@ def test_approving_signs_a_decision_and_opens_the_next_proposal(reviewer_web, cr
 
 
 def test_after_the_last_proposal_the_queue_opens(reviewer_web, crm_change):
-    response = signed_post(reviewer_web, detail_url(crm_change), {"verdict": "approve", "rationale": "ok"}, username="reviewer")
+    response = signed_post(
+        reviewer_web, detail_url(crm_change), {"verdict": "approve", "rationale": "ok"}, username="reviewer"
+    )
 
     assert response["Location"] == reverse("review:queue")
 
@@ -115,7 +133,9 @@ def test_a_new_login_asks_for_the_username_again(client, reviewer, crm_change, s
 def test_signing_with_another_users_name_is_refused(reviewer_web, second_reviewer, crm_change, world_state):
     before = world_state()
 
-    response = signed_post(reviewer_web, detail_url(crm_change), {"verdict": "approve", "rationale": "ok"}, username="second_reviewer")
+    response = signed_post(
+        reviewer_web, detail_url(crm_change), {"verdict": "approve", "rationale": "ok"}, username="second_reviewer"
+    )
 
     assert response.status_code == 400
     assert "Wrong username." in response.content.decode()
@@ -125,7 +145,9 @@ def test_signing_with_another_users_name_is_refused(reviewer_web, second_reviewe
 def test_reject_without_rationale_shows_an_error_and_writes_nothing(reviewer_web, crm_change):
     head = audit_head()
 
-    response = signed_post(reviewer_web, detail_url(crm_change), {"verdict": "reject", "rationale": " "}, username="reviewer")
+    response = signed_post(
+        reviewer_web, detail_url(crm_change), {"verdict": "reject", "rationale": " "}, username="reviewer"
+    )
 
     assert response.status_code == 400
     assert "A rationale is required." in response.content.decode()
@@ -136,8 +158,11 @@ def test_a_wrong_password_keeps_what_was_typed_and_writes_nothing(reviewer_web, 
     head = audit_head()
 
     response = signed_post(
-        reviewer_web, detail_url(crm_change), {"verdict": "approve", "rationale": "my careful reason"},
-        username="reviewer", password="wrong",
+        reviewer_web,
+        detail_url(crm_change),
+        {"verdict": "approve", "rationale": "my careful reason"},
+        username="reviewer",
+        password="wrong",
     )
 
     body = response.content.decode()
@@ -151,8 +176,13 @@ def test_modify_edits_the_payload_field_by_field(reviewer_web, crm_change):
     response = signed_post(
         reviewer_web,
         detail_url(crm_change),
-        {"verdict": "modify", "rationale": "typo",
-         **payload_fields(reviewer_web, crm_change, customer="C-7", email="fixed@example.com", tags='["vip", "new"]')},
+        {
+            "verdict": "modify",
+            "rationale": "typo",
+            **payload_fields(
+                reviewer_web, crm_change, customer="C-7", email="fixed@example.com", tags='["vip", "new"]'
+            ),
+        },
         username="reviewer",
     )
     # then
@@ -164,9 +194,13 @@ def test_modify_edits_the_payload_field_by_field(reviewer_web, crm_change):
 
 def test_modify_with_broken_json_shows_the_error_next_to_the_field(reviewer_web, crm_change):
     response = signed_post(
-        reviewer_web, detail_url(crm_change),
-        {"verdict": "modify", "rationale": "typo",
-         **payload_fields(reviewer_web, crm_change, customer="C-7", email="x@example.com", tags="[vip")},
+        reviewer_web,
+        detail_url(crm_change),
+        {
+            "verdict": "modify",
+            "rationale": "typo",
+            **payload_fields(reviewer_web, crm_change, customer="C-7", email="x@example.com", tags="[vip"),
+        },
         username="reviewer",
     )
 
@@ -178,9 +212,13 @@ def test_modify_with_broken_json_shows_the_error_next_to_the_field(reviewer_web,
 
 def test_modify_without_a_change_is_refused_inline(reviewer_web, crm_change):
     response = signed_post(
-        reviewer_web, detail_url(crm_change),
-        {"verdict": "modify", "rationale": "same",
-         **payload_fields(reviewer_web, crm_change, customer="C-7", email="new@example.com", tags='["vip"]')},
+        reviewer_web,
+        detail_url(crm_change),
+        {
+            "verdict": "modify",
+            "rationale": "same",
+            **payload_fields(reviewer_web, crm_change, customer="C-7", email="new@example.com", tags='["vip"]'),
+        },
         username="reviewer",
     )
 
@@ -202,8 +240,10 @@ def test_the_diff_preview_lists_the_changed_fields(reviewer_web, crm_change):
 
 def test_a_stale_payload_version_is_a_conflict_shown_inline(reviewer_web, crm_change):
     response = signed_post(
-        reviewer_web, detail_url(crm_change),
-        {"verdict": "approve", "rationale": "ok", "payload_version_seen": "0" * 64}, username="reviewer",
+        reviewer_web,
+        detail_url(crm_change),
+        {"verdict": "approve", "rationale": "ok", "payload_version_seen": "0" * 64},
+        username="reviewer",
     )
 
     assert response.status_code == 400
@@ -212,7 +252,9 @@ def test_a_stale_payload_version_is_a_conflict_shown_inline(reviewer_web, crm_ch
 
 
 def test_escalate_hands_the_proposal_to_the_next_tier(reviewer_web, refund):
-    response = signed_post(reviewer_web, detail_url(refund), {"verdict": "escalate", "rationale": "too large"}, username="reviewer")
+    response = signed_post(
+        reviewer_web, detail_url(refund), {"verdict": "escalate", "rationale": "too large"}, username="reviewer"
+    )
 
     assert response.status_code == 302
     refund.refresh_from_db()
@@ -223,7 +265,9 @@ def test_deciding_a_final_proposal_is_refused(reviewer_web, crm_change, reviewer
     proposal_decide(proposal_id=crm_change.pk, reviewer=reviewer, verdict="reject", rationale="no", password=PASSWORD)
 
     page = reviewer_web.get(detail_url(crm_change))
-    response = signed_post(reviewer_web, detail_url(crm_change), {"verdict": "approve", "rationale": "ok"}, username="reviewer")
+    response = signed_post(
+        reviewer_web, detail_url(crm_change), {"verdict": "approve", "rationale": "ok"}, username="reviewer"
+    )
 
     assert page.context["form"] is None and "This proposal is Rejected." in page.content.decode()
     assert response.status_code == 302 and Decision.objects.count() == 1

@@ -14,13 +14,19 @@ pytestmark = pytest.mark.django_db
 def test_my_decisions_lists_only_mine_with_filters(reviewer_web, reviewer, second_reviewer, refund, crm_change):
     # given
     proposal_decide(proposal_id=refund.pk, reviewer=reviewer, verdict="approve", rationale="mine 1", password=PASSWORD)
-    proposal_decide(proposal_id=crm_change.pk, reviewer=reviewer, verdict="reject", rationale="mine 2", password=PASSWORD)
-    proposal_decide(proposal_id=refund.pk, reviewer=second_reviewer, verdict="approve", rationale="theirs", password=PASSWORD)
+    proposal_decide(
+        proposal_id=crm_change.pk, reviewer=reviewer, verdict="reject", rationale="mine 2", password=PASSWORD
+    )
+    proposal_decide(
+        proposal_id=refund.pk, reviewer=second_reviewer, verdict="approve", rationale="theirs", password=PASSWORD
+    )
     # when
     everything = reviewer_web.get(reverse("review:history"))
     rejections = reviewer_web.get(reverse("review:history"), {"verdict": "reject"})
     refunds = reviewer_web.get(reverse("review:history"), {"action_type": "payments.refund"})
-    tomorrow = reviewer_web.get(reverse("review:history"), {"since": (datetime.date.today() + datetime.timedelta(days=1)).isoformat()})
+    tomorrow = reviewer_web.get(
+        reverse("review:history"), {"since": (datetime.date.today() + datetime.timedelta(days=1)).isoformat()}
+    )
     # then
     assert [d.rationale for d in everything.context["page"].object_list] == ["mine 2", "mine 1"]
     assert [d.rationale for d in rejections.context["page"].object_list] == ["mine 2"]

@@ -32,9 +32,15 @@ def test_the_detail_page_offers_the_post_action_review(reviewer_web, sampled_rep
 
 
 def test_confirm(reviewer_web, sampled_reply):
-    response = reviewer_web.post(review_url(sampled_reply), {
-        "verdict": "confirm", "rationale": "reply was right", "username": "reviewer", "password": PASSWORD,
-    })
+    response = reviewer_web.post(
+        review_url(sampled_reply),
+        {
+            "verdict": "confirm",
+            "rationale": "reply was right",
+            "username": "reviewer",
+            "password": PASSWORD,
+        },
+    )
 
     assert response.status_code == 302
     assert PostActionReview.objects.get(proposal=sampled_reply).state == ReviewState.CONFIRMED
@@ -42,10 +48,16 @@ def test_confirm(reviewer_web, sampled_reply):
 
 
 def test_flag_with_a_correction(reviewer_web, sampled_reply):
-    response = reviewer_web.post(review_url(sampled_reply), {
-        "verdict": "flag", "rationale": "wrong tone", "correction": json.dumps({"text": "Dear customer"}),
-        "username": "reviewer", "password": PASSWORD,
-    })
+    response = reviewer_web.post(
+        review_url(sampled_reply),
+        {
+            "verdict": "flag",
+            "rationale": "wrong tone",
+            "correction": json.dumps({"text": "Dear customer"}),
+            "username": "reviewer",
+            "password": PASSWORD,
+        },
+    )
 
     assert response.status_code == 302
     review = PostActionReview.objects.get(proposal=sampled_reply)
@@ -55,9 +67,15 @@ def test_flag_with_a_correction(reviewer_web, sampled_reply):
 def test_flag_without_a_correction_is_refused_inline(reviewer_web, sampled_reply, world_state):
     before = world_state()
 
-    response = reviewer_web.post(review_url(sampled_reply), {
-        "verdict": "flag", "rationale": "wrong", "username": "reviewer", "password": PASSWORD,
-    })
+    response = reviewer_web.post(
+        review_url(sampled_reply),
+        {
+            "verdict": "flag",
+            "rationale": "wrong",
+            "username": "reviewer",
+            "password": PASSWORD,
+        },
+    )
 
     assert response.status_code == 400 and "A flag needs a correction." in response.content.decode()
     assert world_state() == before
@@ -66,9 +84,15 @@ def test_flag_without_a_correction_is_refused_inline(reviewer_web, sampled_reply
 def test_a_wrong_password_writes_nothing(reviewer_web, sampled_reply, world_state):
     before = world_state()
 
-    response = reviewer_web.post(review_url(sampled_reply), {
-        "verdict": "confirm", "rationale": "fine", "username": "reviewer", "password": "nope",
-    })
+    response = reviewer_web.post(
+        review_url(sampled_reply),
+        {
+            "verdict": "confirm",
+            "rationale": "fine",
+            "username": "reviewer",
+            "password": "nope",
+        },
+    )
 
     assert response.status_code == 400 and "Wrong password." in response.content.decode()
     assert world_state() == before

@@ -42,11 +42,18 @@ def grow(template: Proposal, *, reviewer, second_reviewer, proposals: int, queue
         clones.append(clone)
     Proposal.objects.bulk_create(clones)
     for clone in Proposal.objects.filter(summary__startswith="clone", queue=template.queue)[:5]:
-        proposal_decide(proposal_id=clone.pk, reviewer=second_reviewer, verdict="approve", rationale="ok", password=PASSWORD)
+        proposal_decide(
+            proposal_id=clone.pk, reviewer=second_reviewer, verdict="approve", rationale="ok", password=PASSWORD
+        )
     for _ in range(3):  # more decisions on the page being opened
         Decision.objects.create(
-            proposal=template, reviewer=second_reviewer, verdict="escalate", rationale="r", payload_version="x",
-            signer_name="S", signature_meaning="reviewed",
+            proposal=template,
+            reviewer=second_reviewer,
+            verdict="escalate",
+            rationale="r",
+            payload_version="x",
+            signer_name="S",
+            signature_meaning="reviewed",
         )
 
 
@@ -61,7 +68,9 @@ def test_queue_page_queries_do_not_grow(reviewer_web, reviewer, second_reviewer,
     assert after == before, f"{before} queries with 2 proposals, {after} with 62"
 
 
-def test_queue_page_with_filters_and_post_reviews_tab_queries_do_not_grow(reviewer_web, reviewer, second_reviewer, refund):
+def test_queue_page_with_filters_and_post_reviews_tab_queries_do_not_grow(
+    reviewer_web, reviewer, second_reviewer, refund
+):
     filtered = reverse("review:queue") + "?risk=wide&q=clone&due_soon=on"
     post_tab = reverse("review:queue") + "?tab=post"
     before = (queries(reviewer_web, filtered), queries(reviewer_web, post_tab))

@@ -32,7 +32,9 @@ def test_queue_lists_the_pending_proposals_of_the_users_queues(reviewer_web, ref
     assert hidden.summary not in response.content.decode()
 
 
-def test_queue_leaves_out_what_the_user_cannot_decide(web_client_for, agent_owner, reviewer, reviewer_web, refund, submit):
+def test_queue_leaves_out_what_the_user_cannot_decide(
+    web_client_for, agent_owner, reviewer, reviewer_web, refund, submit
+):
     # given: the owner of the agent may not decide its proposals; a contract change needs level 3
     contract = submit(action_type="contracts.amend", payload={"contract": "K-1"})
     proposal_decide(proposal_id=refund.pk, reviewer=reviewer, verdict="approve", rationale="ok", password=PASSWORD)
@@ -47,7 +49,9 @@ def test_queue_leaves_out_what_the_user_cannot_decide(web_client_for, agent_owne
 
 def test_senior_reviewer_sees_escalations_into_their_queue(web_client_for, senior_reviewer, reviewer, refund):
     # given
-    proposal_decide(proposal_id=refund.pk, reviewer=reviewer, verdict="escalate", rationale="needs senior", password=PASSWORD)
+    proposal_decide(
+        proposal_id=refund.pk, reviewer=reviewer, verdict="escalate", rationale="needs senior", password=PASSWORD
+    )
     # when
     response = web_client_for(senior_reviewer).get(QUEUE)
     # then

@@ -22,10 +22,17 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(result.as_dict(), sort_keys=True))
         else:
             self.stdout.write(
-                _("SLA sweep: %(reminded)s reminded, %(escalated)s escalated, %(expired)s expired, "
-                  "%(approved)s approved on expiry, %(reviews)s post-action reviews escalated, "
-                  "%(overdue)s reviews overdue at the last tier.")
-                % {"reminded": result.reminded, "escalated": result.escalated, "expired": result.expired,
-                   "approved": result.approved_on_expiry, "reviews": result.reviews_escalated,
-                   "overdue": result.reviews_overdue}
+                _(
+                    "SLA sweep: %(reminded)s reminded, %(escalated)s escalated, %(expired)s expired, "
+                    "%(approved)s approved on expiry, %(reviews)s post-action reviews escalated, "
+                    "%(overdue)s reviews overdue at the last tier."
+                )
+                % {
+                    "reminded": result.reminded,
+                    "escalated": result.escalated,
+                    "expired": result.expired,
+                    "approved": result.approved_on_expiry,
+                    "reviews": result.reviews_escalated,
+                    "overdue": result.reviews_overdue,
+                }
             )

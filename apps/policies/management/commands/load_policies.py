@@ -19,7 +19,9 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
         try:
-            version = policy_load_yaml(text=path.read_text(), comment=comment or f"loaded from {path.name}", activate=not draft)
+            version = policy_load_yaml(
+                text=path.read_text(), comment=comment or f"loaded from {path.name}", activate=not draft
+            )
         except DomainError as error:
             details = "; ".join(f"{key}: {' '.join(map(str, value))}" for key, value in error.fields.items())
             raise CommandError(f"{error.message} {details}".strip()) from error

@@ -18,7 +18,13 @@ USERS = [
     # username, role, queues, authorization level, printed name
     ("reviewer", "reviewer", ["finance", "support"], 2, "Rita Reviewer"),
     ("second_reviewer", "reviewer", ["finance", "support"], 2, "Sam Second"),
-    ("senior_reviewer", "senior_reviewer", ["finance-senior", "support-senior", "finance", "support"], 3, "Sina Senior"),
+    (
+        "senior_reviewer",
+        "senior_reviewer",
+        ["finance-senior", "support-senior", "finance", "support"],
+        3,
+        "Sina Senior",
+    ),
     ("compliance_officer", "compliance_officer", ["compliance"], 3, "Carl Compliance"),
     ("admin", "admin", [], 5, "Ada Admin"),
     ("integrator", "reviewer", [], 1, "Ian Integrator"),
@@ -27,8 +33,20 @@ PROPOSALS = [
     ("payments.refund", {"order": "A-1001", "amount": "19.90", "currency": "EUR"}, 0.97, 1, "Refund a late parcel"),
     ("payments.refund", {"order": "A-1002", "amount": "349.00", "currency": "EUR"}, 0.81, 1, "Refund a returned phone"),
     ("payments.payout", {"vendor": "V-77", "amount": "12000.00", "currency": "EUR"}, 0.88, 3, "Pay vendor V-77"),
-    ("payments.refund", {"order": "A-1003", "amount": "89.00", "currency": "EUR"}, 0.62, 2, "Refund a duplicate charge"),
-    ("crm.update_address", {"customer": "C-42", "street": "Hauptstr. 1", "city": "Berlin"}, 0.9, 1, "Update an address"),
+    (
+        "payments.refund",
+        {"order": "A-1003", "amount": "89.00", "currency": "EUR"},
+        0.62,
+        2,
+        "Refund a duplicate charge",
+    ),
+    (
+        "crm.update_address",
+        {"customer": "C-42", "street": "Hauptstr. 1", "city": "Berlin"},
+        0.9,
+        1,
+        "Update an address",
+    ),
     ("support.reply", {"ticket": "T-88", "body": "Your refund is on its way."}, 0.95, 1, "Answer ticket T-88"),
     ("payments.refund", {"order": "A-1004", "amount": "45.00", "currency": "EUR"}, 0.7, 1, "Refund a missing item"),
 ]
@@ -58,8 +76,12 @@ class Command(BaseCommand):
                 for index, (username, role, queues, level, name) in enumerate(USERS, start=1)
             }
             if not PolicyVersion.objects.exists():
-                policy_load_yaml(text=(Path(settings.BASE_DIR) / "demo" / "policy.yaml").read_text(), comment="demo policy")
-            agent, key = agent_create(name="refund-bot", owner=users["integrator"], description="Customer-service refunds")
+                policy_load_yaml(
+                    text=(Path(settings.BASE_DIR) / "demo" / "policy.yaml").read_text(), comment="demo policy"
+                )
+            agent, key = agent_create(
+                name="refund-bot", owner=users["integrator"], description="Customer-service refunds"
+            )
             self._proposals(agent, users)
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
         self.stdout.write(f"refund-bot API key (shown once): {key}")
@@ -81,12 +103,27 @@ class Command(BaseCommand):
             }
             submitted.append(proposal_submit(agent=agent, fields=fields).proposal)
         refund, payout, duplicate, missing = submitted[1], submitted[2], submitted[3], submitted[6]
-        proposal_decide(proposal_id=refund.pk, reviewer=users["reviewer"], verdict="approve",
-                        rationale="Return received in the warehouse.", password=DEMO_PASSWORD)
+        proposal_decide(
+            proposal_id=refund.pk,
+            reviewer=users["reviewer"],
+            verdict="approve",
+            rationale="Return received in the warehouse.",
+            password=DEMO_PASSWORD,
+        )
         proposal_report_execution(proposal_id=refund.pk, agent=agent, status="succeeded", detail={"refund": "re_1"})
-        proposal_decide(proposal_id=duplicate.pk, reviewer=users["reviewer"], verdict="reject",
-                        rationale="Not a duplicate: two separate orders.", password=DEMO_PASSWORD)
-        proposal_decide(proposal_id=payout.pk, reviewer=users["reviewer"], verdict="approve",
-                        rationale="Invoice matches the contract.", password=DEMO_PASSWORD)
+        proposal_decide(
+            proposal_id=duplicate.pk,
+            reviewer=users["reviewer"],
+            verdict="reject",
+            rationale="Not a duplicate: two separate orders.",
+            password=DEMO_PASSWORD,
+        )
+        proposal_decide(
+            proposal_id=payout.pk,
+            reviewer=users["reviewer"],
+            verdict="approve",
+            rationale="Invoice matches the contract.",
+            password=DEMO_PASSWORD,
+        )
         proposal_cancel(proposal_id=missing.pk, agent=agent, reason="Customer found the item.")
         proposal_report_execution(proposal_id=submitted[5].pk, agent=agent, status="succeeded", detail={})
