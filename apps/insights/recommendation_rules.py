@@ -14,7 +14,7 @@ from apps.policies.models import Mode, PolicyRule, PolicyVersion
 from apps.proposals.models import Proposal, ReviewState
 
 from .models import RecommendationKind
-from .selectors import APPROVED, HUMAN_VERDICT
+from .selectors import APPROVED_AS_PROPOSED, HUMAN_VERDICT
 from .stats import rate, wilson_lower_bound
 
 EVIDENCE_WINDOW_DAYS = 90
@@ -41,7 +41,7 @@ def _relax_to_post_review(rules: list[PolicyRule], *, since, now) -> list[dict]:
     rows = (
         Proposal.objects.filter(policy_rule__name__in=names, created_at__gte=since, created_at__lte=now)
         .values("policy_rule__name")
-        .annotate(verdicts=Count("id", filter=HUMAN_VERDICT), approvals=Count("id", filter=APPROVED))
+        .annotate(verdicts=Count("id", filter=HUMAN_VERDICT), approvals=Count("id", filter=APPROVED_AS_PROPOSED))
         .order_by()
     )
     bar, minimum = settings.INSIGHTS_RELAX_LOWER_BOUND, settings.INSIGHTS_MIN_SAMPLE
@@ -91,11 +91,11 @@ def _lower_min_confidence(rules: list[PolicyRule], *, since, now) -> list[dict]:
         for index, threshold in enumerate(thresholds):
             band = Q(confidence__gte=threshold)
             counts[f"n{index}"] = Count("id", filter=HUMAN_VERDICT & band)
-            counts[f"k{index}"] = Count("id", filter=APPROVED & band)
+            counts[f"k{index}"] = Count("id", filter=APPROVED_AS_PROPOSED & band)
             top = thresholds[index - 1] if index else rule.min_confidence
             lowest_band = band & Q(confidence__lt=top)
             counts[f"ln{index}"] = Count("id", filter=HUMAN_VERDICT & lowest_band)
-            counts[f"lk{index}"] = Count("id", filter=APPROVED & lowest_band)
+            counts[f"lk{index}"] = Count("id", filter=APPROVED_AS_PROPOSED & lowest_band)
         totals = gated.aggregate(**counts)
         chosen = None
         for index, threshold in enumerate(thresholds):  # highest first, so the lowest passing one wins

@@ -1,19 +1,18 @@
 """Reads of the insights app: figures per agent x action type x rule, reviewers, QA, corrections.
 
 Every figure is a SQL aggregate (conditional counts over one GROUP BY); Python only turns
-the counts of each group into rates. Percentiles are PERCENTILE_CONT on PostgreSQL and an
-ordered LIMIT/OFFSET per group elsewhere (SQLite), interpolated the same way.
+the counts of each group into rates. The rates and percentiles shared with the report and the
+review app are defined once, in `apps.proposals.figures`.
 
 Definitions (proposals created in the window):
 - human review rate: pre-approval, or sampled for post-action review, over volume;
-- approval / modification / rejection / expiry rate: over the closed pre-approval proposals
-  (approved as proposed by humans / approved modified / rejected / expired or approved on
-  expiry); cancelled and pending ones are left out;
-- time to decision p50, p95: created -> decided, of human verdicts, in seconds;
+- approval / modification / rejection / expiry rate, time to decision p50 and p95: see
+  `apps.proposals.figures` (approved includes modified; nearest-rank percentiles);
 - SLA breach rate: decided after the due time, expired, or pending past it, over pre-approval
   proposals with an SLA that were not cancelled;
 - flag rate: flagged over reviewed post-action reviews;
-- calibration: per confidence decile, approved-as-proposed over human verdicts; Brier score:
+- calibration (accepted as proposed): per confidence decile, approved-as-proposed over human
+  verdicts; Brier score:
   mean (confidence - approved as proposed)^2 over human verdicts;
 - four-eyes agreement: items needing two or more approvals with verdicts (approve, modify,
   reject) from two or more reviewers, where all those verdicts are the same;
@@ -21,7 +20,6 @@ Definitions (proposals created in the window):
   `proposal.viewed` event of the proposal, over all verdicts (one index probe per verdict).
 """
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,31 +50,32 @@ from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
-from apps.policies.models import Mode
-from apps.proposals.models import ApprovedBy, Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
+from apps.proposals import figures
+from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from hitlplatform.errors import InvalidInput, NotFound
 
 from .models import FigureSet, QaAssignment, Recommendation
-from .sql import PercentilesCont, SecondsBetween
 from .stats import rate
 
 WINDOWS = (7, 30, 90)
 MAX_WINDOW_DAYS = 365
 DECILES = 10
-PERCENTILES = {"p50": 0.5, "p95": 0.95}
+PERCENTILES = figures.PERCENTILES
 VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)  # an escalation is no verdict on the action
 VIEWED_ACTION = "proposal.viewed"
 DECISION_FIGURES = ("decisions", "quick_decisions")
 PROPOSAL_OBJECT_TYPE = "proposals.proposal"
 
-# What happened to a proposal that needed a human (pre-approval); expiry includes "approved on expiry".
-_PRE = Q(mode=Mode.PRE_APPROVAL)
-APPROVED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN, revised_payload__isnull=True)
-MODIFIED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN, revised_payload__isnull=False)
-REJECTED = _PRE & Q(status=Status.REJECTED)
-EXPIRED = _PRE & (Q(status=Status.EXPIRED) | Q(status=Status.APPROVED) & ~Q(approved_by=ApprovedBy.HUMAN))
-HUMAN_VERDICT = APPROVED | MODIFIED | REJECTED
-CLOSED = HUMAN_VERDICT | EXPIRED
+# The outcome filters are the shared figure definitions; approved-as-proposed is what the
+# calibration and the graduated-autonomy recommendations weigh (a modification means the agent erred).
+_PRE = figures.PRE_APPROVAL
+APPROVED = figures.HUMAN_APPROVED
+APPROVED_AS_PROPOSED = figures.APPROVED_AS_PROPOSED
+MODIFIED = figures.MODIFIED
+REJECTED = figures.REJECTED
+EXPIRED = figures.EXPIRED
+HUMAN_VERDICT = figures.HUMAN_VERDICT
+CLOSED = figures.CLOSED
 HUMAN_REVIEWED = _PRE | Q(post_review__state__in=(ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED))
 POST_REVIEWED = Q(post_review__state__in=(ReviewState.CONFIRMED, ReviewState.FLAGGED))
 FLAGGED = Q(post_review__state=ReviewState.FLAGGED)
@@ -369,14 +368,10 @@ def _proposals_in(window: Window, *, agent=None, action_type=None) -> QuerySet[P
     return proposals
 
 
-def _time_to_decision():
-    return SecondsBetween(F("created_at"), F("decided_at"))
-
-
 def _proposal_aggregates(proposals: QuerySet[Proposal], *, since: datetime, now: datetime):
     confidence = F("confidence")
     squared_error = Case(
-        When(APPROVED, then=(Value(1.0) - confidence) * (Value(1.0) - confidence)),
+        When(APPROVED_AS_PROPOSED, then=(Value(1.0) - confidence) * (Value(1.0) - confidence)),
         default=confidence * confidence,
         output_field=FloatField(),
     )
@@ -405,34 +400,14 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, since: datetime, now:
 
 
 def _add_percentiles(proposals: QuerySet[Proposal], groups: dict) -> None:
-    """Time to decision p50 and p95 per group.
-
-    PostgreSQL: PERCENTILE_CONT in a query of its own over the decided rows only, since an
-    ordered-set aggregate would force the wide query above to sort instead of hash. SQLite has
-    none: per group, read the one or two ordered values around the rank.
-    """
-    if connection.vendor == "postgresql":
-        rows = (
-            proposals.filter(HUMAN_VERDICT)
-            .values("agent_id", "action_type", rule_name=F("policy_rule__name"))
-            .annotate(seconds=PercentilesCont(_time_to_decision(), fractions=tuple(PERCENTILES.values())))
-            .order_by()
+    """Time to decision p50 and p95 per group (`figures.time_to_decision_percentiles`)."""
+    found = figures.time_to_decision_percentiles(
+        proposals, fractions=tuple(PERCENTILES.values()), group_by=("agent_id", "action_type", "policy_rule__name")
+    )
+    for key, seconds in found.items():
+        groups[key].update(
+            {f"time_to_decision_{name}": value for name, value in zip(PERCENTILES, seconds, strict=True)}
         )
-        for row in rows:
-            groups[_key(row)].update(
-                {f"time_to_decision_{name}": value for name, value in zip(PERCENTILES, row["seconds"], strict=True)}
-            )
-        return
-    for (agent_id, action_type, rule_name), group in groups.items():
-        decided = (
-            proposals.filter(HUMAN_VERDICT, agent_id=agent_id, action_type=action_type)
-            .filter(Q(policy_rule__name=rule_name) if rule_name is not None else Q(policy_rule__isnull=True))
-            .annotate(seconds=_time_to_decision())
-            .order_by("seconds")
-            .values_list("seconds", flat=True)
-        )
-        for name, fraction in PERCENTILES.items():
-            group[f"time_to_decision_{name}"] = _percentile_cont(decided, group["verdicts"], fraction)
 
 
 def _add_calibration(proposals: QuerySet[Proposal], groups: dict) -> None:
@@ -441,24 +416,13 @@ def _add_calibration(proposals: QuerySet[Proposal], groups: dict) -> None:
     rows = (
         proposals.filter(HUMAN_VERDICT)
         .values("agent_id", "action_type", rule_name=F("policy_rule__name"), decile=decile)
-        .annotate(verdicts=Count("id"), approved=Count("id", filter=APPROVED))
+        .annotate(verdicts=Count("id"), approved=Count("id", filter=APPROVED_AS_PROPOSED))
         .order_by()
     )
     for group in groups.values():
         group["calibration"] = {}
     for row in rows:
         groups[_key(row)]["calibration"][int(row["decile"])] = (row["verdicts"], row["approved"])
-
-
-def _percentile_cont(ordered: QuerySet, count: int, fraction: float) -> float | None:
-    if not count:
-        return None
-    position = fraction * (count - 1)
-    lower = math.floor(position)
-    values = list(ordered[lower : lower + 2])
-    if len(values) == 1 or position == lower:
-        return values[0]
-    return values[0] + (position - lower) * (values[1] - values[0])
 
 
 def _decision_aggregates(window: Window, *, agent=None, action_type=None):
@@ -571,10 +535,9 @@ def _figures_of(group: dict, window: Window) -> dict:
         "modified": group["modified"],
         "rejected": group["rejected"],
         "expired": group["expired"],
-        "approval_rate": rate(group["approved"], group["closed"]),
-        "modification_rate": rate(group["modified"], group["closed"]),
-        "rejection_rate": rate(group["rejected"], group["closed"]),
-        "expiry_rate": rate(group["expired"], group["closed"]),
+        **figures.closed_outcome_rates(
+            approved=group["approved"], modified=group["modified"], rejected=group["rejected"], expired=group["expired"]
+        ),
         "time_to_decision_p50": group.get("time_to_decision_p50"),
         "time_to_decision_p95": group.get("time_to_decision_p95"),
         "sla_total": group["sla_total"],

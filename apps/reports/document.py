@@ -15,6 +15,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils import generic
 
+from apps.proposals import figures
+
 from . import charts, selectors
 from .attachments import EmbeddedFile, audit_jsonl_lines, decision_jsonl_lines, embedded_file_build
 from .selectors import ReportScope
@@ -84,6 +86,7 @@ def document_render(
                 "organisation": settings.ORGANISATION_NAME,
                 "scope": scope,
                 "summary": summary,
+                "definitions": figures.FIGURE_DEFINITIONS,
                 "groups": groups,
                 "group_count": group_count,
                 "signoffs": signoffs,

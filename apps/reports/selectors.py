@@ -6,16 +6,13 @@ Only the exports and the embedded attachments walk every row, through server-sid
 """
 
 import hashlib
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
     DateField,
     F,
@@ -29,15 +26,14 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
-    Window,
 )
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, JSONObject, Least, RowNumber
+from django.db.models.functions import Cast, JSONObject, Least
 from django.utils.translation import gettext as _
 
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.policies.models import Mode, PolicyVersion
+from apps.proposals import figures
 from apps.proposals.models import ApprovedBy, Decision, PostActionReview, Proposal, ReviewState, Status
 from hitlplatform.errors import InvalidInput, NotFound
 
@@ -65,13 +61,12 @@ _SUMMARY_COUNTS = (
 )
 CONFIDENCE_BINS = 10
 
-# Pre-approval proposals a human approved, modified or rejected (expiry is the policy's doing).
-_PRE = Q(mode=Mode.PRE_APPROVAL)
-_HUMAN_DECIDED = _PRE & (Q(approved_by=ApprovedBy.HUMAN, status=Status.APPROVED) | Q(status=Status.REJECTED))
-_HUMAN_APPROVED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN)
-_MODIFIED = _HUMAN_APPROVED & Q(revised_payload__isnull=False)
-_APPROVED_ON_EXPIRY = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)
-_EXPIRED = _PRE & Q(status=Status.EXPIRED)
+_PRE = figures.PRE_APPROVAL
+_HUMAN_DECIDED = figures.HUMAN_VERDICT
+_HUMAN_APPROVED = figures.HUMAN_APPROVED
+_MODIFIED = figures.MODIFIED
+_APPROVED_ON_EXPIRY = figures.APPROVED_ON_EXPIRY
+_EXPIRED = figures.EXPIRED_UNAPPROVED
 _SAMPLED_STATES = (ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED)
 _REVIEWED_STATES = (ReviewState.CONFIRMED, ReviewState.FLAGGED)
 
@@ -218,10 +213,12 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
         "decided": decided,
         "human_reviewed": human_decided + sampling["reviewed"],
         "human_review_rate": _ratio(human_decided + sampling["reviewed"], counts["total"]),
-        "approval_rate": _ratio(counts["approved"], decided),
-        "modification_rate": _ratio(counts["modified"], decided),
-        "rejection_rate": _ratio(counts["rejected"], decided),
-        "expiry_rate": _ratio(counts["expired"] + counts["approved_on_expiry"], decided),
+        **figures.closed_outcome_rates(
+            approved=counts["approved"],
+            modified=counts["modified"],
+            rejected=counts["rejected"],
+            expired=counts["expired"] + counts["approved_on_expiry"],
+        ),
         "sla_compliance": _ratio(counts["sla_met"], counts["sla_measured"]),
         "sample_coverage": _ratio(sampling["sampled"], sampling["executed"]),
         "flag_rate": _ratio(sampling["flagged"], sampling["reviewed"]),
@@ -234,47 +231,9 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
 
 
 def decision_time_percentiles(scope: ReportScope, *, percents: tuple[float, ...]) -> dict[float, float | None]:
-    """Nearest-rank percentiles of submission-to-decision seconds of human decisions.
-
-    PostgreSQL computes PERCENTILE_DISC in one pass; SQLite has no percentile, so one ordered
-    query numbers the rows (ROW_NUMBER) and returns only the wanted ranks: nothing else comes back
-    to Python.
-    """
-    decided = scope_proposals(scope).filter(_HUMAN_DECIDED, decided_at__isnull=False)
-    # The SQL is built from constants and the quoted table name only.
-    seconds = RawSQL(_seconds_to_decision_sql(), (), output_field=FloatField())  # noqa: S611
-    if connection.vendor == "postgresql":
-        figures = decided.aggregate(
-            **{f"p{index}": _PercentileDisc(seconds, percent) for index, percent in enumerate(percents)}
-        )
-        return {percent: figures[f"p{index}"] for index, percent in enumerate(percents)}
-    total = decided.count()
-    if not total:
-        return dict.fromkeys(percents)
-    ranks = {percent: max(math.ceil(percent * total), 1) for percent in percents}
-    found = dict(
-        decided.annotate(seconds=seconds)
-        .annotate(rank=Window(RowNumber(), order_by=F("seconds").asc()))
-        .filter(rank__in=set(ranks.values()))
-        .values_list("rank", "seconds")
-    )
-    return {percent: found[rank] for percent, rank in ranks.items()}
-
-
-class _PercentileDisc(Aggregate):
-    function = "PERCENTILE_DISC"
-    template = "%(function)s(%(percent)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, percent: float, **extra):
-        super().__init__(expression, percent=float(percent), **extra)
-
-
-def _seconds_to_decision_sql() -> str:
-    table = connection.ops.quote_name(Proposal._meta.db_table)
-    if connection.vendor == "postgresql":
-        return f"EXTRACT(EPOCH FROM ({table}.decided_at - {table}.created_at))"
-    return f"((julianday({table}.decided_at) - julianday({table}.created_at)) * 86400.0)"
+    """Time-to-decision percentiles of the scope (`figures.time_to_decision_percentiles`)."""
+    found = figures.time_to_decision_percentiles(scope_proposals(scope), fractions=percents).get(())
+    return dict(zip(percents, found, strict=True)) if found else dict.fromkeys(percents)
 
 
 def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> tuple[list[dict], int]:
@@ -313,7 +272,7 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
                 "modified": group["modified"],
                 "rejected": group["pre_rejected"],
                 "expired": expired,
-                "approval_rate": _ratio(group["human_approved"], decided),
+                "approval_rate": figures.approval_rate(approved=group["human_approved"], closed=decided),
             }
         )
     rows.sort(key=lambda row: (row["agent__name"], row["action_type"]))

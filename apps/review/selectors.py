@@ -17,6 +17,7 @@ from apps.accounts.models import Queue
 from apps.accounts.selectors import queues_reviewable_by, user_may_decide
 from apps.agents.models import Agent
 from apps.policies.models import PolicyRule
+from apps.proposals import figures
 from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from apps.proposals.selectors import APPROVING_VERDICTS, proposals_visible_to
 
@@ -165,18 +166,26 @@ def _agent_record(*, agent_id: int, action_type: str) -> dict:
         .order_by("-created_at")
         .values("id")[:AGENT_RECORD_WINDOW]
     )
-    human_approved = Q(status=Status.APPROVED, approved_by="human")
     totals = Proposal.objects.filter(id__in=recent).aggregate(
         submitted=Count("id"),
-        approved=Count("id", filter=human_approved & Q(revised_payload__isnull=True)),
-        modified=Count("id", filter=human_approved & Q(revised_payload__isnull=False)),
-        rejected=Count("id", filter=Q(status=Status.REJECTED)),
-        autonomous=Count("id", filter=Q(status=Status.APPROVED, approved_by="policy")),
+        approved=Count("id", filter=figures.HUMAN_APPROVED),
+        modified=Count("id", filter=figures.MODIFIED),
+        rejected=Count("id", filter=figures.REJECTED),
+        expired=Count("id", filter=figures.EXPIRED),
+        autonomous=Count("id", filter=Q(status=Status.APPROVED, approved_by="policy") & ~figures.PRE_APPROVAL),
     )
-    decided = totals["approved"] + totals["modified"] + totals["rejected"]
-    totals["decided"] = decided
-    for key in ("approved", "modified", "rejected"):
-        totals[f"{key}_rate"] = round(100 * totals[key] / decided) if decided else None
+    totals["decided"] = totals["approved"] + totals["rejected"]  # by a human; the rates are over closed ones
+    totals.update(
+        figures.closed_outcome_rates(
+            approved=totals["approved"],
+            modified=totals["modified"],
+            rejected=totals["rejected"],
+            expired=totals["expired"],
+        )
+    )
+    for name in ("approval", "modification", "rejection", "expiry"):
+        share = totals[f"{name}_rate"]
+        totals[f"{name}_percent"] = None if share is None else round(100 * share)
     return totals
 
 

@@ -59,7 +59,7 @@ def test_detail_shows_prior_decisions_with_signatures_and_the_agents_record(
     # then
     body = response.content.decode()
     assert "photo checked" in body and "approved" in body and reviewer.get_full_name() in body
-    assert response.context["agent_record"]["rejected_rate"] == 100
+    assert response.context["agent_record"]["rejection_percent"] == 100
     assert [other.pk for other in response.context["similar"]] == [earlier.pk]
     assert "1/2 approvals" in body
 
