@@ -41,6 +41,7 @@ bench: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 messages: venv
 	DEBUG=1 $(BIN)/python manage.py makemessages -l de -l fr --ignore=.venv --ignore=tests

@@ -16,10 +16,10 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from guardian.admin import AdminGroupObjectPermissionsForm, AdminUserObjectPermissionsForm, GuardedModelAdmin
 
+from apps.audit.admin_mixins import AuditedModelAdmin
 from apps.audit.services import audit_record
 
-from .admin_audit import AuditedModelAdmin
-from .models import ApiToken, Queue, ReviewerProfile, Role
+from .models import ApiToken, Queue, QueueCalendar, ReviewerProfile, Role
 from .selectors import REVIEW_QUEUE_PERMISSION
 from .services import queue_permission_grant, queue_permission_revoke, role_grant, role_revoke, token_revoke
 
@@ -170,3 +170,10 @@ admin.site.register(User, UserAdmin)
 admin.site.register(Group, GroupAdmin)
 admin.site.register(Queue, QueueAdmin)
 admin.site.register(ApiToken, ApiTokenAdmin)
+
+
+@admin.register(QueueCalendar)
+class QueueCalendarAdmin(admin.ModelAdmin):
+    list_display = ["queue", "timezone", "working_days", "opens_at", "closes_at"]
+    list_select_related = ["queue"]
+    search_fields = ["queue__slug", "queue__name"]

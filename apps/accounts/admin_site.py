@@ -11,7 +11,7 @@ from django.contrib.admin.apps import AdminConfig
 
 class AuditedAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
-        from .admin_audit import AuditedAdminMixin
+        from apps.audit.admin_mixins import AuditedAdminMixin
 
         admin_class = admin_class or admin.ModelAdmin
         if not issubclass(admin_class, AuditedAdminMixin):

@@ -50,6 +50,31 @@ class Queue(models.Model):
         return self.name or self.slug
 
 
+def _working_days_default() -> list[int]:
+    return [0, 1, 2, 3, 4]  # Monday to Friday (datetime.weekday())
+
+
+class QueueCalendar(models.Model):
+    """The business hours of a queue: its SLA clock runs only inside them."""
+
+    queue = models.OneToOneField(Queue, on_delete=models.CASCADE, related_name="calendar", verbose_name=_("queue"))
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", help_text=_("e.g. Europe/Berlin"))
+    working_days = models.JSONField(
+        _("working days"), default=_working_days_default, help_text=_("Weekday numbers, Monday = 0 ... Sunday = 6.")
+    )
+    opens_at = models.TimeField(_("opens at"), default="09:00")
+    closes_at = models.TimeField(_("closes at"), default="17:00")
+
+    class Meta:
+        # Moved from the escalations app (the proposals' SLA clock needs it); the table kept its name.
+        db_table = "escalations_queuecalendar"
+        verbose_name = _("queue business hours")
+        verbose_name_plural = _("queue business hours")
+
+    def __str__(self):
+        return f"{self.queue} {self.opens_at:%H:%M}-{self.closes_at:%H:%M} {self.timezone}"
+
+
 class QueueUserObjectPermission(UserObjectPermissionBase):
     """guardian's direct foreign key: one join instead of a generic content-type lookup."""
 

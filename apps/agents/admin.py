@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.accounts.admin_audit import AuditedModelAdmin
+from apps.audit.admin_mixins import AuditedModelAdmin
 from hitlplatform.errors import DomainError
 
 from .models import Agent, AgentKey

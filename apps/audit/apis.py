@@ -12,8 +12,9 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
+from hitlplatform.api.permissions import IsAdmin, IsComplianceOfficer
+
 from . import canonical
-from .permissions import IsAdmin, IsComplianceOfficer
 from .selectors import (
     audit_checkpoint_latest,
     audit_checkpoints,

@@ -11,10 +11,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+
+from hitlplatform.errors import DomainError, InvalidInput, NotFound
 
 from . import canonical, forking, merkle, signing
 from .event_rows import event_row_chunks, hashed_timestamp
+from .events import EVENT_OBJECT_TYPE, AuditEvents
 from .models import (
     ENVELOPE_FIELDS,
     GENESIS_HASH,
@@ -25,7 +27,6 @@ from .models import (
     MerkleNode,
     VerificationRun,
 )
-from .services import EVENT_OBJECT_TYPE, REDACTED_ACTION
 
 
 @dataclass
@@ -48,11 +49,11 @@ class ChainVerification:
         return summary
 
 
-class AuditTreeIncomplete(APIException):
+class AuditTreeIncomplete(DomainError):
     """A Merkle node or event a proof needs is not stored: the tree tables were tampered with."""
 
     status_code = 500
-    default_code = "audit_tree_incomplete"
+    code = "audit_tree_incomplete"
 
 
 def audit_head() -> ChainHead:
@@ -128,8 +129,12 @@ def audit_inclusion_proof(*, seq: int, tree_size: int | None = None) -> dict:
         latest = audit_checkpoint_latest()
         tree_size = latest.tree_size if latest and latest.tree_size >= seq else head_seq
     if not seq <= tree_size <= head_seq:
-        raise ValidationError(
-            {"tree_size": [_("The tree size must lie between %(low)s and %(high)s.") % {"low": seq, "high": head_seq}]}
+        raise InvalidInput(
+            fields={
+                "tree_size": [
+                    _("The tree size must lie between %(low)s and %(high)s.") % {"low": seq, "high": head_seq}
+                ]
+            }
         )
     *path, root = merkle.range_hashes([*merkle.inclusion_ranges(seq - 1, tree_size), (0, tree_size)], _read_nodes)
     return {
@@ -144,8 +149,8 @@ def audit_consistency_proof(*, first: int, second: int) -> dict:
     """RFC 9162 2.1.4 consistency proof that the tree of `second` leaves extends that of `first`."""
     head_seq = audit_head().seq
     if not 0 < first <= second <= head_seq:
-        raise ValidationError(
-            {"second": [_("Tree sizes must satisfy 0 < first <= second <= %(head)s.") % {"head": head_seq}]}
+        raise InvalidInput(
+            fields={"second": [_("Tree sizes must satisfy 0 < first <= second <= %(head)s.") % {"head": head_seq}]}
         )
     *path, first_root, second_root = merkle.range_hashes(
         [*merkle.consistency_ranges(first, second), (0, first), (0, second)], _read_nodes
@@ -300,7 +305,7 @@ def _walk_events(start: _Start, head: tuple, *, upto: int | None, chunk_size: in
                 digest = sha256(envelope).digest()  # the Merkle leaf hashes these 32 bytes
                 if digest.hex() != event_hash:
                     return fail(seq, _("event %(seq)s: its hash does not match its contents") % {"seq": seq})
-                if action == REDACTED_ACTION and object_type == EVENT_OBJECT_TYPE and object_id.isdigit():
+                if action == AuditEvents.REDACTED and object_type == EVENT_OBJECT_TYPE and object_id.isdigit():
                     redacted_seq = int(object_id)
                     if redacted_seq <= start.seq:  # an event of an earlier segment
                         explained_earlier.add(redacted_seq)
@@ -520,7 +525,7 @@ def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
         root = bytes.fromhex(audit_root_hash(tree_size=tree_size))
         _root_matches, problem = _checkpoint_problem(latest, root, signing.trusted_public_keys())
     except AuditTreeIncomplete as error:
-        problem = str(error.detail)
+        problem = str(error.message)
     if problem:
         return _failed_start(tree_size, problem)
     event_hash = AuditEvent.objects.filter(seq=tree_size).values_list("hash", flat=True).first() or ""

@@ -13,10 +13,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound, ValidationError
+
+from hitlplatform.errors import InvalidInput, NotFound
 
 from . import canonical, merkle, signing
 from .event_rows import hashed_timestamp
+from .events import EVENT_OBJECT_TYPE, AuditEvents
 from .models import (
     ENVELOPE_FIELDS,
     SCHEMA_VERSION,
@@ -27,11 +29,10 @@ from .models import (
     Checkpoint,
     VerificationRun,
 )
+from .selectors import audit_checkpoints, audit_consistency_proof, audit_frontier, audit_verify
 
 logger = logging.getLogger(__name__)
 
-REDACTED_ACTION = "audit.redacted"
-EVENT_OBJECT_TYPE = "audit.auditevent"
 SALT_BYTES = 32
 
 
@@ -110,19 +111,19 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
     """
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": [_("A reason is required to redact audit data.")]})
+        raise InvalidInput(fields={"reason": [_("A reason is required to redact audit data.")]})
     with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
         with connection.cursor() as cursor:  # serializes redactions with every append (no UPDATE right needed on data)
             _locked_head(cursor)
         data_record = AuditEventData.objects.select_related("event").filter(event_id=seq).first()
         if data_record is None:
             if AuditEvent.objects.filter(seq=seq).exists():
-                raise ValidationError({"seq": [_("The data of event %(seq)s is already redacted.") % {"seq": seq}]})
+                raise InvalidInput(fields={"seq": [_("The data of event %(seq)s is already redacted.") % {"seq": seq}]})
             raise NotFound(_("No audit event %(seq)s.") % {"seq": seq})
-        if data_record.event.action == REDACTED_ACTION:
-            raise ValidationError({"seq": [_("A redaction record cannot itself be redacted.")]})
+        if data_record.event.action == AuditEvents.REDACTED:
+            raise InvalidInput(fields={"seq": [_("A redaction record cannot itself be redacted.")]})
         redaction = audit_record(
-            action=REDACTED_ACTION,
+            action=AuditEvents.REDACTED,
             actor=actor,
             object_type=EVENT_OBJECT_TYPE,
             object_id=str(seq),
@@ -134,8 +135,6 @@ def audit_redact(*, seq: int, reason: str, actor=None) -> AuditEvent:
 
 def audit_verification_record(*, chunk_size: int = 5000) -> VerificationRun:
     """Verify the whole chain and keep the outcome (the nightly "audit.verify_full" task)."""
-    from .selectors import audit_verify
-
     started_at = timezone.now()
     verification = audit_verify(chunk_size=chunk_size)
     logger.info(
@@ -166,10 +165,8 @@ def audit_bundle_export(*, start: date, end: date, out: Path | str) -> dict:
     checkpoint covering the last, a README and the standalone verifier (offline/verify_bundle.py).
     A checkpoint is signed first when none covers the period yet.
     """
-    from .selectors import audit_checkpoints, audit_consistency_proof, audit_frontier
-
     if end < start:
-        raise ValidationError({"end": [_("The end date must not be before the start date.")]})
+        raise InvalidInput(fields={"end": [_("The end date must not be before the start date.")]})
     in_period = AuditEvent.objects.filter(
         timestamp__gte=datetime.combine(start, time.min, tzinfo=UTC),
         timestamp__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
@@ -177,8 +174,8 @@ def audit_bundle_export(*, start: date, end: date, out: Path | str) -> dict:
     first_seq = in_period.order_by("seq").values_list("seq", flat=True).first()
     last_seq = in_period.order_by("-seq").values_list("seq", flat=True).first()
     if first_seq is None:
-        raise ValidationError(
-            {"start": [_("No audit events between %(start)s and %(end)s.") % {"start": start, "end": end}]}
+        raise InvalidInput(
+            fields={"start": [_("No audit events between %(start)s and %(end)s.") % {"start": start, "end": end}]}
         )
     covering = audit_checkpoints().filter(tree_size__gte=last_seq).first()
     if covering is None:

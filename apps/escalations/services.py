@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.calendars import calendars_cached, sla_deadlines
 from apps.audit.services import audit_record
 from apps.notifications.messages import proposals_for_webhooks
 from apps.notifications.services import outbox_batch, outbox_enqueue_proposal_event
@@ -28,8 +29,6 @@ from apps.proposals.services import (
     queue_for,
     sla_of,
 )
-
-from .calendars import calendars_cached, sla_deadlines
 
 
 @dataclass

@@ -17,7 +17,7 @@ from apps.accounts.selectors import user_has_role
 from apps.audit.services import audit_record
 from apps.policies.models import PolicyVersion
 from apps.policies.sampling import sampling_draw
-from apps.policies.services import _as_definition, policy_version_activate, policy_version_create
+from apps.policies.services import policy_version_activate, policy_version_create, rule_definition
 from apps.proposals.models import Decision
 from apps.proposals.services import signature_verify
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -108,7 +108,7 @@ def recommendation_accept(*, recommendation_id: int, actor, note: str = "") -> R
     active = PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).first()
     if active is None or active.pk != recommendation.policy_version_id:
         raise Conflict(_("The policy changed since this recommendation was made."), code="stale_recommendation")
-    rules = [_as_definition(rule) for rule in active.rules.order_by("priority")]
+    rules = [rule_definition(rule) for rule in active.rules.order_by("priority")]
     target = next((rule for rule in rules if rule["name"] == recommendation.rule_name), None)
     if target is None:
         raise Conflict(_("The active policy has no rule %(rule)s.") % {"rule": recommendation.rule_name})

@@ -16,26 +16,9 @@ from django.utils.translation import gettext_lazy
 
 from hitlplatform.errors import DomainError
 
-from .definitions import format_duration
+from .definitions import RULE_FIELDS, format_duration
 from .models import PolicyRule, PolicyVersion
 from .services import policy_load_yaml, policy_version_activate
-
-RULE_FIELDS = (
-    "name",
-    "action_type",
-    "agent",
-    "when",
-    "mode",
-    "min_confidence",
-    "approvals_required",
-    "queue",
-    "sla",
-    "escalation",
-    "on_expiry",
-    "sample_rate",
-    "min_samples_per_day",
-    "required_authorization_level",
-)
 
 
 class PolicyDraftForm(forms.Form):

@@ -13,7 +13,8 @@ from .routing import CONDITION_KEYS, EXPOSURE_LEVELS
 
 _DURATION = re.compile(r"^(\d+)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-RULE_KEYS = {
+# The keys of a rule in the YAML shape, in the order the YAML and the admin show them.
+RULE_FIELDS = (
     "name",
     "action_type",
     "agent",
@@ -28,7 +29,8 @@ RULE_KEYS = {
     "sample_rate",
     "min_samples_per_day",
     "required_authorization_level",
-}
+)
+RULE_KEYS = frozenset(RULE_FIELDS)
 
 
 def parse_duration(text) -> timedelta:

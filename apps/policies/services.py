@@ -9,7 +9,7 @@ from apps.accounts.services import queue_get_or_create
 from apps.audit.services import audit_record
 from hitlplatform.errors import Conflict, Forbidden
 
-from .definitions import format_duration, policy_rules_from_yaml, policy_rules_validate
+from .definitions import RULE_FIELDS, format_duration, policy_rules_from_yaml, policy_rules_validate
 from .models import PolicyRule, PolicyVersion
 
 
@@ -23,7 +23,7 @@ def policy_version_create(
     *, rules: list[dict], source: str = "", comment: str = "", actor=None, activate: bool = False
 ) -> PolicyVersion:
     """A new version from validated rule dicts; activated now only when ``activate`` (CLI, seed)."""
-    rules = policy_rules_validate([_as_definition(rule) for rule in rules])
+    rules = policy_rules_validate([rule_definition(rule) for rule in rules])
     # The version number is taken under the lock of the newest version, so two loads never collide.
     list(PolicyVersion.objects.select_for_update().order_by("-number")[:1])
     number = (PolicyVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
@@ -37,7 +37,7 @@ def policy_version_create(
         action="policy.drafted",
         actor=actor,
         obj=version,
-        data={"version": number, "comment": comment, "rules": [_as_definition(rule) for rule in rules]},
+        data={"version": number, "comment": comment, "rules": [rule_definition(rule) for rule in rules]},
     )
     if activate:
         _activate(version, actor)
@@ -72,28 +72,10 @@ def _activate(version: PolicyVersion, actor) -> None:
     )
 
 
-def _as_definition(rule) -> dict:
+def rule_definition(rule) -> dict:
     """A rule (dict or PolicyRule) in the YAML shape, so it can be validated and audited."""
     if isinstance(rule, PolicyRule):
-        rule = {
-            field: getattr(rule, field)
-            for field in (
-                "name",
-                "action_type",
-                "agent",
-                "when",
-                "mode",
-                "min_confidence",
-                "approvals_required",
-                "queue",
-                "sla",
-                "escalation",
-                "on_expiry",
-                "sample_rate",
-                "min_samples_per_day",
-                "required_authorization_level",
-            )
-        }
+        rule = {field: getattr(rule, field) for field in RULE_FIELDS}
     definition = {key: value for key, value in rule.items() if key != "priority"}
     if "sla" in definition and not isinstance(definition["sla"], str | None):
         definition["sla"] = format_duration(definition["sla"])

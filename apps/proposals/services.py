@@ -13,12 +13,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.calendars import sla_deadlines
 from apps.accounts.models import Queue
 from apps.accounts.selectors import user_may_decide
 from apps.accounts.services import queue_get_or_create
 from apps.agents.models import Agent
 from apps.audit.services import audit_record, audit_record_many
-from apps.escalations.calendars import sla_deadlines
 from apps.notifications.services import outbox_enqueue_proposal_event
 from apps.policies.routing import PRE_APPROVAL, route, routing_input
 from apps.policies.sampling import is_sampled, sampling_draw

@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import apis
+from . import apis, simulation_apis
 
 urlpatterns = [
+    path("policies/simulate/", simulation_apis.PolicySimulateApi.as_view(), name="policy-simulate"),
     path("proposals/", apis.ProposalListCreateApi.as_view(), name="proposal-list"),
     path("proposals/<int:pk>/", apis.ProposalDetailApi.as_view(), name="proposal-detail"),
     path("proposals/<int:pk>/wait/", apis.ProposalWaitApi.as_view(), name="proposal-wait"),

@@ -693,20 +693,15 @@ def _ratio(part: int, whole: int) -> float | None:
 
 
 def report_audit_integrity() -> dict:
-    """The chain's verification and its latest signed checkpoint, as far as the audit app offers them."""
+    """The chain's last verification and its latest signed checkpoint."""
     from apps.audit import canonical, signing
     from apps.audit import selectors as audit_selectors
 
     integrity: dict = {"verification": None, "last_full_verification_at": None, "checkpoint": None}
-    verification_status = getattr(audit_selectors, "audit_verification_status", None)
-    if verification_status is not None:
-        verification, last_full = verification_status()
-        integrity["last_full_verification_at"] = last_full.finished_at if last_full else None
-    else:
-        verification = audit_selectors.audit_verify()
+    verification, last_full = audit_selectors.audit_verification_status()
+    integrity["last_full_verification_at"] = last_full.finished_at if last_full else None
     integrity["verification"] = verification
-    latest = getattr(audit_selectors, "audit_checkpoint_latest", None)
-    checkpoint = latest() if latest is not None else None
+    checkpoint = audit_selectors.audit_checkpoint_latest()
     if checkpoint is not None:
         message = canonical.checkpoint_message(
             tree_size=checkpoint.tree_size,

@@ -12,8 +12,8 @@ from datetime import datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.calendars import sla_deadlines
 from apps.audit.services import audit_record
-from apps.escalations.calendars import sla_deadlines
 from apps.policies.models import Mode, PolicyRule
 from apps.proposals.models import PostActionReview, ReviewState
 from apps.proposals.services import queue_for, sampling_key_id, sla_of

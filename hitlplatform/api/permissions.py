@@ -38,3 +38,8 @@ class IsAgentOrAdmin(BasePermission):
         return is_agent(request.user) or (
             IsUser().has_permission(request, view) and user_has_role(request.user, Role.ADMIN)
         )
+
+
+class IsAdmin(IsUser):
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and user_has_role(request.user, Role.ADMIN)

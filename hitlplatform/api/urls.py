@@ -6,7 +6,6 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("apps.proposals.urls")),
-    path("", include("apps.policies.urls")),
     path("", include("apps.audit.urls")),
     path("", include("apps.agents.urls")),
     path("", include("apps.accounts.urls")),

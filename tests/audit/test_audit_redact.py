@@ -3,12 +3,12 @@
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent, AuditEventData
 from apps.audit.selectors import audit_verify
 from apps.audit.services import audit_redact
+from hitlplatform.errors import InvalidInput, NotFound
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_walk")]
 
@@ -42,7 +42,7 @@ def test_a_redacted_chain_still_verifies_and_reports_the_redaction(record_events
     assert (verification.redacted, verification.events_checked) == (2, 7)
 
 
-@pytest.mark.parametrize(("seq", "reason", "error"), [(99, "ER-1", NotFound), (1, "  ", ValidationError)])
+@pytest.mark.parametrize(("seq", "reason", "error"), [(99, "ER-1", NotFound), (1, "  ", InvalidInput)])
 def test_impossible_redactions_are_refused(record_events, seq, reason, error):
     # given
     record_events(2)
@@ -56,9 +56,9 @@ def test_a_redaction_is_not_repeated_nor_itself_redacted(record_events):
     record_events(2)
     redaction = audit_redact(seq=1, reason="ER-1")
     # when / then
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         audit_redact(seq=1, reason="ER-1 again")
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         audit_redact(seq=redaction.seq, reason="hide the trail")
 
 

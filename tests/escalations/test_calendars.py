@@ -4,8 +4,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from apps.escalations.calendars import business_time_add, sla_deadlines
-from apps.escalations.models import QueueCalendar
+from apps.accounts.calendars import business_time_add, sla_deadlines
+from apps.accounts.models import QueueCalendar
 from tests.factories import QueueFactory
 
 BERLIN_OFFICE = QueueCalendar(

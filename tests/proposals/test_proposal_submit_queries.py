@@ -7,8 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import Queue
-from apps.escalations.models import QueueCalendar
+from apps.accounts.models import Queue, QueueCalendar
 from apps.notifications.models import OutboxMessage, QueueChannel
 from tests.conftest import proposal_body
 from tests.factories import UserFactory

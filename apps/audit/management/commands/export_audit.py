@@ -4,9 +4,9 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
 
 from apps.audit.services import audit_bundle_export
+from hitlplatform.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -23,8 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args, start, end, out, **options):
         try:
             manifest = audit_bundle_export(start=start, end=end, out=out)
-        except ValidationError as error:
-            raise CommandError(" ".join(str(message) for messages in error.detail.values() for message in messages))
+        except DomainError as error:
+            messages = [str(message) for field_messages in error.fields.values() for message in field_messages]
+            raise CommandError(" ".join(messages) or str(error.message)) from error
         self.stdout.write(
             _("Wrote %(out)s: events %(first)s..%(last)s, covered by the checkpoint of %(size)s events.")
             % {

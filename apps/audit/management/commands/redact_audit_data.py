@@ -2,9 +2,9 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import APIException
 
 from apps.audit.services import audit_redact
+from hitlplatform.errors import DomainError
 
 
 class Command(BaseCommand):
@@ -19,8 +19,8 @@ class Command(BaseCommand):
     def handle(self, *args, seq, reason, **options):
         try:
             redaction = audit_redact(seq=seq, reason=reason)
-        except APIException as error:
-            raise CommandError(_flatten(error.detail)) from error
+        except DomainError as error:
+            raise CommandError(_flatten(error.fields or error.message)) from error
         self.stdout.write(
             _("Data of event %(seq)s erased; recorded as event %(redaction)s.")
             % {"seq": seq, "redaction": redaction.seq}

@@ -6,7 +6,7 @@ there, so the audit event commits (or rolls back) with the change it records.
 
 from django.contrib import admin
 
-from apps.audit.services import audit_record
+from .services import audit_record
 
 
 class AuditedAdminMixin:

@@ -7,9 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from apps.accounts.models import Queue
-
-from .models import QueueCalendar
+from .models import Queue, QueueCalendar
 
 # A calendar with no open day would never come due; after this many days the search gives up.
 MAX_DAYS_SEARCHED = 366

@@ -1,13 +1,17 @@
+"""The routing simulation: what the active policy would do with a proposal body, stored nowhere.
+
+It lives with the proposals because it validates a proposal body; the policy only routes it."""
+
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.agents.models import Agent
-from apps.proposals.serializers import ProposalInputSerializer
+from apps.policies.selectors import policy_simulate
 from hitlplatform.api.permissions import IsAgentOrAdmin
 
-from .selectors import policy_simulate
+from .serializers import ProposalInputSerializer
 
 
 class PolicySimulateApi(APIView):

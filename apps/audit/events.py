@@ -1,0 +1,9 @@
+"""The audit app's own audit actions, declared once for the writer and every reader."""
+
+
+class AuditEvents:
+    REDACTED = "audit.redacted"
+
+
+# object_type of an event that refers to another audit event (a redaction names the event it erased)
+EVENT_OBJECT_TYPE = "audit.auditevent"
