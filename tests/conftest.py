@@ -172,3 +172,22 @@ def world_state(db):
         return Proposal.objects.count(), head
 
     return snapshot
+
+
+@pytest.fixture
+def receiver():
+    """Starts webhook receivers on 127.0.0.1 (tests.notifications.receiver) and stops them after the test."""
+    from tests.notifications.receiver import Receiver
+
+    started = []
+
+    def make(fail_first: int = 0) -> Receiver:
+        server = Receiver(fail_first=fail_first)
+        server.thread.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.server.shutdown()
+        server.server.server_close()

@@ -60,17 +60,6 @@ def test_no_checkpoint_without_new_events(record_events):
     assert Checkpoint.objects.count() == 1
 
 
-def test_a_checkpoint_costs_the_same_few_queries_whatever_the_chain_length(
-    record_events, django_assert_max_num_queries
-):
-    # given
-    record_events(300)
-    # when / then: head, latest checkpoint, insert (in a savepoint)
-    with django_assert_max_num_queries(5):
-        checkpoint = audit_checkpoint_create()
-    assert checkpoint.tree_size == 300
-
-
 def test_command_signs_and_prints_json(record_events, capsys):
     # given
     record_events(3)

@@ -64,16 +64,6 @@ def test_inclusion_proof_for_an_older_tree_size_verifies_against_that_checkpoint
     )
 
 
-def test_a_proof_reads_o_log_n_rows(record_events, compliance_officer, django_assert_max_num_queries):
-    # given
-    record_events(257)
-    audit_checkpoint_create()
-    client = as_principal(compliance_officer)
-    # when / then: permission, head, latest checkpoint, events (leaves), nodes
-    with django_assert_max_num_queries(7):
-        assert client.get("/api/v1/audit/events/200/proof/").status_code == 200
-
-
 @pytest.mark.parametrize(
     ("path", "status"),
     [

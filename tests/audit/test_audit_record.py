@@ -6,8 +6,7 @@ import re
 import pytest
 import rfc8785
 from django.contrib.auth.models import User
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
+from django.db import transaction
 
 from apps.audit.models import GENESIS_HASH, AuditEvent, AuditEventData, ChainHead
 from apps.audit.selectors import audit_head
@@ -128,30 +127,6 @@ def test_event_rolls_back_with_the_callers_transaction():
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["kept"]
     assert audit_head().seq == 1
     assert audit_record(action="next").seq == 2
-
-
-def test_an_append_takes_few_queries(django_assert_max_num_queries):
-    # given
-    audit_record(action="warm.up")
-    # when / then: lock head, insert event, insert data, insert nodes, update head
-    with django_assert_max_num_queries(5):
-        audit_record(action="proposal.submitted", data={"n": 1})
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the single-statement write is PostgreSQL's")
-def test_on_postgresql_the_head_is_locked_for_two_statements_only():
-    # given
-    audit_record(action="warm.up")
-    # when
-    with CaptureQueriesContext(connection) as queries:
-        event = audit_record(action="proposal.submitted", data={"n": 1})
-    # then: the locked read of the head, then one statement writing event, data, nodes and head
-    statements = [query["sql"] for query in queries.captured_queries]
-    assert len(statements) == 2
-    assert statements[0].endswith("FOR UPDATE")
-    assert statements[1].startswith("WITH event AS (INSERT INTO audit_event ")
-    assert AuditEventData.objects.get(event_id=event.seq).canonical_data == '{"n":1}'
-    assert ChainHead.objects.get().seq == event.seq == 2
 
 
 def test_chain_head_is_recreated_after_a_flush():

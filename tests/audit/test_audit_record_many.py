@@ -5,8 +5,6 @@ import itertools
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.audit import merkle
 from apps.audit.models import AuditEvent, AuditEventData
@@ -97,22 +95,6 @@ def test_one_bad_event_refuses_the_whole_batch_before_anything_is_written():
         audit_record_many(events=batch)
     assert list(AuditEvent.objects.values_list("action", flat=True)) == ["kept"]
     assert audit_head().seq == 1
-
-
-def test_a_batch_costs_the_same_few_statements_whatever_its_size():
-    # given
-    audit_record(action="warm.up")
-    audit_record_many(events=escalations(2))
-
-    # when
-    with CaptureQueriesContext(connection) as small:
-        audit_record_many(events=escalations(2, start=2))
-    with CaptureQueriesContext(connection) as large:
-        audit_record_many(events=escalations(200, start=4))
-
-    # then the head is locked and written once per batch, not once per event
-    assert len(large.captured_queries) == len(small.captured_queries) <= 5
-    assert audit_verify().ok and audit_head().seq == 205
 
 
 def test_an_empty_batch_appends_nothing():

@@ -21,9 +21,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 from kombu import Connection, pools
 
-from apps.policies import selectors as policy_selectors
 from hitlplatform.celery import app as celery_app
-from tests.notifications.receiver import Receiver
 
 BROKERS = {"redis": "HITL_TEST_REDIS_URL", "amqp": "HITL_TEST_AMQP_URL"}
 WORKER_READY_SECONDS = 60
@@ -65,12 +63,6 @@ def dead_broker_url(broker_url):
     netloc = parts.netloc.rsplit("@", 1)
     host = f"127.0.0.1:{port}"
     return parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host).geturl()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_policy_cache():
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
 
 
 def use_broker(url: str, queue: str) -> None:
@@ -226,22 +218,6 @@ def _queue_remove(broker_url: str, queue: str) -> None:
         channel = broker.channel()
         channel.queue_delete(queue)
         channel.close()
-
-
-@pytest.fixture
-def receiver():
-    started = []
-
-    def make(fail_first: int = 0) -> Receiver:
-        server = Receiver(fail_first=fail_first)
-        server.thread.start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.server.shutdown()
-        server.server.server_close()
 
 
 def wait_for(condition, *, timeout: float, what: str, worker: Worker | None = None):

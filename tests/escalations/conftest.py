@@ -2,7 +2,6 @@
 
 import pytest
 
-from apps.policies import selectors as policy_selectors
 from apps.policies.services import policy_load_yaml
 from tests.factories import UserFactory
 
@@ -28,16 +27,6 @@ rules:
     sla: 2h
     escalation: [support-senior]
 """
-
-
-@pytest.fixture(autouse=True)
-def _fresh_policy_cache():
-    # The rules cache is per process and keyed by version id; rolled-back tests reuse ids on SQLite.
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
-    yield
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
 
 
 @pytest.fixture

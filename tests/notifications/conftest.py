@@ -4,32 +4,7 @@ import pytest
 
 from apps.accounts.models import Queue
 from apps.notifications.models import QueueChannel
-from apps.policies import selectors as policy_selectors
 from tests.factories import UserFactory
-
-from .receiver import Receiver
-
-
-@pytest.fixture(autouse=True)
-def _fresh_policy_cache():
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
-
-
-@pytest.fixture
-def receiver():
-    started = []
-
-    def make(fail_first: int = 0) -> Receiver:
-        server = Receiver(fail_first=fail_first)
-        server.thread.start()
-        started.append(server)
-        return server
-
-    yield make
-    for server in started:
-        server.server.shutdown()
-        server.server.server_close()
 
 
 @pytest.fixture

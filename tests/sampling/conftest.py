@@ -18,12 +18,6 @@ rules:
 """
 
 
-@pytest.fixture(autouse=True)
-def _fresh_policy_cache():
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
-
-
 @pytest.fixture
 def sampling_policy(policy):
     def load(*, rate: float, minimum: int = 0):
