@@ -224,7 +224,7 @@ def _phase_append(kind: str, worker: str, count: str) -> dict:
 
 def _phase_chain_shape() -> dict:
     from apps.audit.models import AuditEvent
-    from apps.audit.selectors import audit_verify
+    from apps.audit.verification import audit_verify
 
     seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
     distinct_prev = AuditEvent.objects.values("prev_hash").distinct().count()
@@ -358,7 +358,7 @@ def _phase_plain_select(path: str) -> dict:
     """The same rows as verification, streamed and counted: through the ORM, or as verification reads them."""
     from apps.audit.event_rows import event_row_chunks
     from apps.audit.models import AuditEvent
-    from apps.audit.selectors import _read_snapshot
+    from apps.audit.verification import _read_snapshot
 
     rows = 0
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -378,7 +378,7 @@ def _phase_plain_select(path: str) -> dict:
 
 
 def _phase_verify() -> dict:
-    from apps.audit.selectors import audit_verify
+    from apps.audit.verification import audit_verify
 
     sampler = _PssSampler()
     sampler.start()

@@ -21,9 +21,9 @@ from .selectors import (
     audit_consistency_proof,
     audit_events,
     audit_inclusion_proof,
-    audit_verification_status,
 )
 from .services import audit_redact
+from .verification import audit_verification_status
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)

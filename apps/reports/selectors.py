@@ -696,9 +696,10 @@ def report_audit_integrity() -> dict:
     """The chain's last verification and its latest signed checkpoint."""
     from apps.audit import canonical, signing
     from apps.audit import selectors as audit_selectors
+    from apps.audit import verification as audit_verification
 
     integrity: dict = {"verification": None, "last_full_verification_at": None, "checkpoint": None}
-    verification, last_full = audit_selectors.audit_verification_status()
+    verification, last_full = audit_verification.audit_verification_status()
     integrity["last_full_verification_at"] = last_full.finished_at if last_full else None
     integrity["verification"] = verification
     checkpoint = audit_selectors.audit_checkpoint_latest()

@@ -5,8 +5,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.audit.models import AuditEventData, ChainHead
-from apps.audit.selectors import audit_head, audit_verification_status, audit_verify
+from apps.audit.selectors import audit_head
 from apps.audit.services import audit_checkpoint_create, audit_record, audit_record_many, audit_verification_record
+from apps.audit.verification import audit_verification_status, audit_verify
 from tests.audit.test_audit_proof_apis import as_principal
 from tests.audit.test_audit_record_many import escalations
 

@@ -8,8 +8,9 @@ from django.contrib.auth.models import User
 
 from apps.audit import merkle
 from apps.audit.models import AuditEvent, AuditEventData
-from apps.audit.selectors import audit_head, audit_inclusion_proof, audit_verify
+from apps.audit.selectors import audit_head, audit_inclusion_proof
 from apps.audit.services import audit_checkpoint_create, audit_record, audit_record_many
+from apps.audit.verification import audit_verify
 
 pytestmark = pytest.mark.django_db
 

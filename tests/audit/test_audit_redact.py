@@ -6,8 +6,8 @@ from django.core.management.base import CommandError
 from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEvent, AuditEventData
-from apps.audit.selectors import audit_verify
 from apps.audit.services import audit_redact
+from apps.audit.verification import audit_verify
 from hitlplatform.errors import InvalidInput, NotFound
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_walk")]

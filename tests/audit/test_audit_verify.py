@@ -1,7 +1,7 @@
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.audit.selectors import audit_verify
+from apps.audit.verification import audit_verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_walk")]
 

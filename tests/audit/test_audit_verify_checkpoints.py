@@ -5,9 +5,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.audit.models import Checkpoint, VerificationRun
-from apps.audit.selectors import audit_verification_status, audit_verify
 from apps.audit.services import audit_checkpoint_create, audit_record, audit_verification_record
 from apps.audit.tasks import verify_full
+from apps.audit.verification import audit_verification_status, audit_verify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("either_walk")]
 

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 
 from apps.audit.models import MerkleNode
-from apps.audit.selectors import audit_verify
 from apps.audit.services import audit_checkpoint_create, audit_redact
+from apps.audit.verification import audit_verify
 
 
 @pytest.fixture

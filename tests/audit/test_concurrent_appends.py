@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.audit.models import AuditEvent
-from apps.audit.selectors import audit_verify
+from apps.audit.verification import audit_verify
 
 ROOT = Path(settings.BASE_DIR)
 APPENDER = Path(__file__).with_name("concurrent_appender.py")

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from apps.audit import event_rows
-from apps.audit.selectors import audit_verify
 from apps.audit.services import audit_record, audit_redact
+from apps.audit.verification import audit_verify
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 )
 def test_events_whose_timestamps_have_trailing_zero_microseconds_verify(monkeypatch, moment):
     # given
-    monkeypatch.setattr("apps.audit.services.timezone.now", lambda: moment)
+    monkeypatch.setattr("apps.audit.chain.timezone.now", lambda: moment)
     audit_record(action="proposal.submitted", data={"n": 1})
     # when
     verification = audit_verify()

@@ -6,8 +6,9 @@ import pytest
 import rfc8785
 
 from apps.audit import merkle
-from apps.audit.selectors import audit_inclusion_proof, audit_verify
+from apps.audit.selectors import audit_inclusion_proof
 from apps.audit.services import audit_record
+from apps.audit.verification import audit_verify
 from tests.audit import known_chain
 
 pytestmark = pytest.mark.django_db

@@ -166,7 +166,7 @@ def test_a_window_out_of_range_is_invalid_input(days):
 
 def test_a_second_look_just_before_signing_is_not_a_rubber_stamp(make_proposal, make_decision, reviewer, now):
     proposal = make_proposal()
-    with mock.patch("apps.audit.services.timezone.now", return_value=timezone.now() - timedelta(minutes=10)):
+    with mock.patch("apps.audit.chain.timezone.now", return_value=timezone.now() - timedelta(minutes=10)):
         audit_record(action="proposal.viewed", actor=reviewer, obj=proposal)  # read ten minutes ago
     second_look = audit_record(action="proposal.viewed", actor=reviewer, obj=proposal)
     make_decision(proposal, reviewer, signed_at=second_look.timestamp + timedelta(seconds=1))

@@ -5,7 +5,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from apps.audit.services import audit_bundle_export
+from apps.audit.bundles import audit_bundle_export
 from hitlplatform.errors import DomainError
 
 

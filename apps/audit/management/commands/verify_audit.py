@@ -5,8 +5,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from apps.audit.selectors import audit_verify
 from apps.audit.services import audit_verification_record
+from apps.audit.verification import audit_verify
 
 
 class Command(BaseCommand):
