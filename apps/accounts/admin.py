@@ -19,6 +19,7 @@ from guardian.admin import AdminGroupObjectPermissionsForm, AdminUserObjectPermi
 from apps.audit.admin_mixins import AuditedModelAdmin
 from apps.audit.services import audit_record
 
+from .events import AccountEvents
 from .models import ApiToken, Queue, QueueCalendar, ReviewerProfile, Role
 from .selectors import REVIEW_QUEUE_PERMISSION
 from .services import queue_permission_grant, queue_permission_revoke, role_grant, role_revoke, token_revoke
@@ -86,7 +87,7 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             if request.method == "POST" and isinstance(response, HttpResponseRedirect):
                 user = self.get_object(request, id)
                 audit_record(
-                    action="auth.password_changed",
+                    action=AccountEvents.PASSWORD_CHANGED,
                     actor=request.user,
                     obj=user,
                     data={"username": user.get_username(), "by_admin": True},

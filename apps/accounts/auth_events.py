@@ -11,11 +11,13 @@ from django.dispatch import receiver
 
 from apps.audit.services import audit_record
 
+from .events import AccountEvents
+
 
 @receiver(user_logged_in, dispatch_uid="audit_user_logged_in")
 def audit_login(sender, request, user, **kwargs):
     with transaction.atomic():
-        audit_record(action="auth.login", actor=user, obj=user, data={"ip": _client_ip(request)})
+        audit_record(action=AccountEvents.LOGIN, actor=user, obj=user, data={"ip": _client_ip(request)})
 
 
 @receiver(user_logged_out, dispatch_uid="audit_user_logged_out")
@@ -23,7 +25,7 @@ def audit_logout(sender, request, user, **kwargs):
     if user is None:  # the session had already ended
         return
     with transaction.atomic():
-        audit_record(action="auth.logout", actor=user, obj=user, data={"ip": _client_ip(request)})
+        audit_record(action=AccountEvents.LOGOUT, actor=user, obj=user, data={"ip": _client_ip(request)})
 
 
 @receiver(user_login_failed, dispatch_uid="audit_user_login_failed")
@@ -31,7 +33,7 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in `credentials`; only the username is kept.
     with transaction.atomic():
         audit_record(
-            action="auth.login_failed",
+            action=AccountEvents.LOGIN_FAILED,
             data={"username": str(credentials.get("username", ""))[:150], "ip": _client_ip(request)},
         )
 
@@ -39,7 +41,9 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
 @receiver(user_locked_out, dispatch_uid="audit_user_locked_out")
 def audit_locked_out(sender, request, username, ip_address, **kwargs):
     with transaction.atomic():
-        audit_record(action="auth.locked_out", data={"username": str(username or "")[:150], "ip": ip_address or ""})
+        audit_record(
+            action=AccountEvents.LOCKED_OUT, data={"username": str(username or "")[:150], "ip": ip_address or ""}
+        )
 
 
 def _client_ip(request) -> str:

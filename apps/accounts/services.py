@@ -13,6 +13,7 @@ from apps.audit.services import audit_record
 from hitlplatform.credentials import USER_TOKEN, credential_issue
 from hitlplatform.errors import Conflict, InvalidInput
 
+from .events import AccountEvents
 from .models import ApiToken, Queue, ReviewerProfile, Role
 from .selectors import REVIEW_QUEUE_PERMISSION
 
@@ -47,7 +48,7 @@ def user_create(
     user.is_staff = role == Role.ADMIN
     user.is_superuser = role == Role.ADMIN
     user.save()
-    audit_record(action="user.created", actor=actor, obj=user, data={"username": username})
+    audit_record(action=AccountEvents.USER_CREATED, actor=actor, obj=user, data={"username": username})
     ReviewerProfile.objects.create(
         user=user,
         authorization_level=authorization_level,
@@ -65,13 +66,17 @@ def user_create(
 def role_grant(*, user, role: str, actor=None) -> None:
     group, _created = Group.objects.get_or_create(name=role)
     user.groups.add(group)
-    audit_record(action="role.granted", actor=actor, obj=user, data={"role": role, "username": user.username})
+    audit_record(
+        action=AccountEvents.ROLE_GRANTED, actor=actor, obj=user, data={"role": role, "username": user.username}
+    )
 
 
 @transaction.atomic
 def role_revoke(*, user, role: str, actor=None) -> None:
     user.groups.remove(*Group.objects.filter(name=role))
-    audit_record(action="role.revoked", actor=actor, obj=user, data={"role": role, "username": user.username})
+    audit_record(
+        action=AccountEvents.ROLE_REVOKED, actor=actor, obj=user, data={"role": role, "username": user.username}
+    )
 
 
 @transaction.atomic
@@ -81,7 +86,7 @@ def queue_get_or_create(*, slug: str, name: str = "", actor=None):
         raise InvalidInput(fields={"queue": [_("A queue needs a name.")]})
     queue, created = Queue.objects.get_or_create(slug=slug, defaults={"name": name or slug})
     if created:
-        audit_record(action="queue.created", actor=actor, obj=queue, data={"slug": slug})
+        audit_record(action=AccountEvents.QUEUE_CREATED, actor=actor, obj=queue, data={"slug": slug})
     return queue
 
 
@@ -90,7 +95,7 @@ def queue_permission_grant(*, queue, user=None, group=None, actor=None) -> None:
     principal = user or group
     assign_perm(REVIEW_QUEUE_PERMISSION, principal, queue)
     audit_record(
-        action="permission.granted",
+        action=AccountEvents.PERMISSION_GRANTED,
         actor=actor,
         obj=queue,
         data={"permission": REVIEW_QUEUE_PERMISSION, **_principal_data(user, group)},
@@ -101,7 +106,7 @@ def queue_permission_grant(*, queue, user=None, group=None, actor=None) -> None:
 def queue_permission_revoke(*, queue, user=None, group=None, actor=None) -> None:
     remove_perm(REVIEW_QUEUE_PERMISSION, user or group, queue)
     audit_record(
-        action="permission.revoked",
+        action=AccountEvents.PERMISSION_REVOKED,
         actor=actor,
         obj=queue,
         data={"permission": REVIEW_QUEUE_PERMISSION, **_principal_data(user, group)},
@@ -114,7 +119,10 @@ def token_create(*, user, name: str = "", actor=None) -> tuple[ApiToken, str]:
     issued = credential_issue(kind=USER_TOKEN)
     token = ApiToken.objects.create(user=user, name=name, prefix=issued.prefix, key_hash=issued.key_hash)
     audit_record(
-        action="token.created", actor=actor or user, obj=token, data={"user": user.username, "prefix": issued.prefix}
+        action=AccountEvents.TOKEN_CREATED,
+        actor=actor or user,
+        obj=token,
+        data={"user": user.username, "prefix": issued.prefix},
     )
     return token, issued.key
 
@@ -123,7 +131,7 @@ def token_create(*, user, name: str = "", actor=None) -> tuple[ApiToken, str]:
 def token_revoke(*, token: ApiToken, actor=None) -> None:
     updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if updated:
-        audit_record(action="token.revoked", actor=actor, obj=token, data={"prefix": token.prefix})
+        audit_record(action=AccountEvents.TOKEN_REVOKED, actor=actor, obj=token, data={"prefix": token.prefix})
 
 
 def _principal_data(user, group) -> dict:
@@ -137,4 +145,6 @@ def user_password_change(*, user, password: str, actor=None) -> None:
     """A new password (already validated by the form); the change itself is audited, never the password."""
     user.set_password(password)
     user.save(update_fields=["password"])
-    audit_record(action="auth.password_changed", actor=actor or user, obj=user, data={"username": user.get_username()})
+    audit_record(
+        action=AccountEvents.PASSWORD_CHANGED, actor=actor or user, obj=user, data={"username": user.get_username()}
+    )

@@ -8,6 +8,7 @@ from apps.audit.services import audit_record
 from hitlplatform.credentials import AGENT_KEY, credential_issue
 from hitlplatform.errors import Conflict
 
+from .events import AgentEvents
 from .models import Agent, AgentKey
 
 
@@ -22,7 +23,7 @@ def agent_create(
     agent.full_clean()
     agent.save()
     audit_record(
-        action="agent.created",
+        action=AgentEvents.CREATED,
         actor=actor,
         obj=agent,
         data={"name": name, "owner": owner.username if owner else None, "callback_url": callback_url},
@@ -34,7 +35,7 @@ def agent_create(
 def agent_key_rotate(*, agent: Agent, actor=None) -> str:
     """Revokes every key of the agent and issues a new one."""
     revoked = AgentKey.objects.filter(agent=agent, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    audit_record(action="agent.keys_revoked", actor=actor, obj=agent, data={"revoked": revoked})
+    audit_record(action=AgentEvents.KEYS_REVOKED, actor=actor, obj=agent, data={"revoked": revoked})
     return _key_issue(agent=agent, actor=actor)
 
 
@@ -46,7 +47,7 @@ def agent_suspend(*, agent: Agent, reason: str, actor=None) -> Agent:
     )
     if not updated:
         raise Conflict(_("The agent is already suspended."))
-    audit_record(action="agent.suspended", actor=actor, obj=agent, data={"reason": reason})
+    audit_record(action=AgentEvents.SUSPENDED, actor=actor, obj=agent, data={"reason": reason})
     agent.refresh_from_db()
     return agent
 
@@ -58,7 +59,7 @@ def agent_resume(*, agent: Agent, reason: str = "", actor=None) -> Agent:
     )
     if not updated:
         raise Conflict(_("The agent is not suspended."))
-    audit_record(action="agent.resumed", actor=actor, obj=agent, data={"reason": reason})
+    audit_record(action=AgentEvents.RESUMED, actor=actor, obj=agent, data={"reason": reason})
     agent.refresh_from_db()
     return agent
 
@@ -66,5 +67,5 @@ def agent_resume(*, agent: Agent, reason: str = "", actor=None) -> Agent:
 def _key_issue(*, agent: Agent, actor) -> str:
     issued = credential_issue(kind=AGENT_KEY)
     AgentKey.objects.create(agent=agent, prefix=issued.prefix, key_hash=issued.key_hash)
-    audit_record(action="agent.key_issued", actor=actor, obj=agent, data={"prefix": issued.prefix})
+    audit_record(action=AgentEvents.KEY_ISSUED, actor=actor, obj=agent, data={"prefix": issued.prefix})
     return issued.key

@@ -6,24 +6,25 @@ there, so the audit event commits (or rolls back) with the change it records.
 
 from django.contrib import admin
 
+from .events import AuditEvents
 from .services import audit_record
 
 
 class AuditedAdminMixin:
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
-        _audit_admin_change("admin.added", request, obj, message)
+        _audit_admin_change(AuditEvents.ADMIN_ADDED, request, obj, message)
         return entry
 
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
-        _audit_admin_change("admin.changed", request, obj, message)
+        _audit_admin_change(AuditEvents.ADMIN_CHANGED, request, obj, message)
         return entry
 
     def log_deletions(self, request, queryset):
         entries = super().log_deletions(request, queryset)
         for obj in queryset:
-            _audit_admin_change("admin.deleted", request, obj, "")
+            _audit_admin_change(AuditEvents.ADMIN_DELETED, request, obj, "")
         return entries
 
 

@@ -2,6 +2,9 @@
 
 
 class AuditEvents:
+    ADMIN_DELETED = "admin.deleted"
+    ADMIN_CHANGED = "admin.changed"
+    ADMIN_ADDED = "admin.added"
     REDACTED = "audit.redacted"
 
 

@@ -30,6 +30,8 @@ from apps.proposals.services import (
     sla_of,
 )
 
+from .events import EscalationEvents
+
 
 @dataclass
 class SweepResult:
@@ -104,7 +106,7 @@ def proposal_expire(*, proposal: Proposal, now: datetime) -> str | None:
         return None
     proposal.refresh_from_db()
     audit_record(
-        action="proposal.expired",
+        action=EscalationEvents.EXPIRED,
         actor=None,
         obj=proposal,
         data={
@@ -130,7 +132,7 @@ def proposal_remind(*, proposal: Proposal, now: datetime) -> bool:
     if not won:
         return False
     audit_record(
-        action="proposal.reminded",
+        action=EscalationEvents.REMINDED,
         actor=None,
         obj=proposal,
         data={
@@ -158,7 +160,7 @@ def review_sla_lapse(*, review: PostActionReview, now: datetime) -> str | None:
         if not unchanged.update(queue=queue, escalation_level=review.escalation_level + 1, sla_due_at=due_at):
             return None
         audit_record(
-            action="review.escalated",
+            action=EscalationEvents.REVIEW_ESCALATED,
             actor=None,
             obj=proposal,
             data={
@@ -175,7 +177,7 @@ def review_sla_lapse(*, review: PostActionReview, now: datetime) -> str | None:
     if not unchanged.update(sla_due_at=None):
         return None
     audit_record(
-        action="review.sla_breached",
+        action=EscalationEvents.REVIEW_SLA_BREACHED,
         actor=None,
         obj=proposal,
         data={"queue": previous, "level": review.escalation_level, "sla_due_at": review.sla_due_at.isoformat()},

@@ -19,6 +19,7 @@ from apps.audit.services import audit_record
 from hitlplatform.api.permissions import IsComplianceOfficer, IsUser
 from hitlplatform.errors import InvalidInput
 
+from .events import InsightEvents
 from .models import QaAssignment, Recommendation
 from .selectors import (
     agent_for_insights,
@@ -250,7 +251,7 @@ class CorrectionsExportApi(APIView):
         redact = frozenset(key.strip() for key in filters["redact"].split(",") if key.strip())
         agent = agent_for_insights(reference=filters["agent"]) if filters.get("agent") else None
         audit_record(
-            action="insights.corrections_exported",
+            action=InsightEvents.CORRECTIONS_EXPORTED,
             actor=request.user,
             data={
                 "redact": sorted(redact),

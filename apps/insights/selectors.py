@@ -52,6 +52,7 @@ from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.proposals import figures
 from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
+from apps.review.events import ReviewEvents
 from hitlplatform.errors import InvalidInput, NotFound
 
 from .models import FigureSet, QaAssignment, Recommendation
@@ -62,7 +63,7 @@ MAX_WINDOW_DAYS = 365
 DECILES = 10
 PERCENTILES = figures.PERCENTILES
 VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)  # an escalation is no verdict on the action
-VIEWED_ACTION = "proposal.viewed"
+VIEWED_ACTION = ReviewEvents.VIEWED
 DECISION_FIGURES = ("decisions", "quick_decisions")
 PROPOSAL_OBJECT_TYPE = "proposals.proposal"
 

@@ -22,6 +22,7 @@ from apps.proposals.models import Decision
 from apps.proposals.services import signature_verify
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput, NotFound
 
+from .events import InsightEvents
 from .models import FigureSet, QaAssignment, Recommendation
 from .recommendation_rules import recommendation_candidates
 from .selectors import VERDICTS, WINDOWS, figures_for, window_for
@@ -56,7 +57,7 @@ def figures_store(*, now=None) -> int:
     ]
     with transaction.atomic():
         FigureSet.objects.bulk_create(rows, batch_size=1000)
-        audit_record(action="insights.figures_stored", data={"computed_at": now, "figure_sets": len(rows)})
+        audit_record(action=InsightEvents.FIGURES_STORED, data={"computed_at": now, "figure_sets": len(rows)})
     return len(rows)
 
 
@@ -84,7 +85,7 @@ def recommendations_compute(*, now=None) -> list[Recommendation]:
             created_at=now,
         )
         audit_record(
-            action="recommendation.created",
+            action=InsightEvents.RECOMMENDATION_CREATED,
             obj=recommendation,
             data={
                 "kind": recommendation.kind,
@@ -126,7 +127,7 @@ def recommendation_accept(*, recommendation_id: int, actor, note: str = "") -> R
     recommendation.decided_by, recommendation.decided_at, recommendation.note = actor, timezone.now(), note
     recommendation.save(update_fields=["state", "draft_version", "decided_by", "decided_at", "note"])
     audit_record(
-        action="recommendation.accepted",
+        action=InsightEvents.RECOMMENDATION_ACCEPTED,
         actor=actor,
         obj=recommendation,
         data={
@@ -152,7 +153,7 @@ def recommendation_activate(*, recommendation_id: int, actor) -> Recommendation:
     recommendation.state = Recommendation.State.ACTIVATED
     recommendation.save(update_fields=["state"])
     audit_record(
-        action="recommendation.activated",
+        action=InsightEvents.RECOMMENDATION_ACTIVATED,
         actor=actor,
         obj=recommendation,
         data={"policy_version": version.number, "accepted_by": recommendation.decided_by_id},
@@ -170,7 +171,7 @@ def recommendation_dismiss(*, recommendation_id: int, actor, note: str = "") -> 
     recommendation.state = Recommendation.State.DISMISSED
     recommendation.decided_by, recommendation.decided_at, recommendation.note = actor, timezone.now(), note
     recommendation.save(update_fields=["state", "decided_by", "decided_at", "note"])
-    audit_record(action="recommendation.dismissed", actor=actor, obj=recommendation, data={"note": note})
+    audit_record(action=InsightEvents.RECOMMENDATION_DISMISSED, actor=actor, obj=recommendation, data={"note": note})
     return recommendation
 
 
@@ -251,7 +252,7 @@ def qa_review_record(*, assignment_id: int, reviewer, verdict: str, rationale: s
         assignment.reviewed_at = timezone.now()
         assignment.save()
         audit_record(
-            action="qa.reviewed",
+            action=InsightEvents.QA_REVIEWED,
             actor=signer,
             obj=assignment,
             data={
@@ -275,7 +276,7 @@ def _qa_assignment_create(*, decision: Decision, sampled_by: str, actor, assigne
         sampled_by=sampled_by,
     )
     audit_record(
-        action="qa.assigned",
+        action=InsightEvents.QA_ASSIGNED,
         actor=actor,
         obj=assignment,
         data={
@@ -326,7 +327,9 @@ def _note_drafts_activated_elsewhere() -> None:
     if ids and Recommendation.objects.filter(pk__in=ids, state=Recommendation.State.ACCEPTED).update(
         state=Recommendation.State.ACTIVATED
     ):
-        audit_record(action="recommendation.activated", data={"recommendations": ids, "through": "policies"})
+        audit_record(
+            action=InsightEvents.RECOMMENDATION_ACTIVATED, data={"recommendations": ids, "through": "policies"}
+        )
 
 
 def _supersede_stale(active: PolicyVersion | None) -> None:
@@ -341,7 +344,7 @@ def _supersede_stale(active: PolicyVersion | None) -> None:
         state=Recommendation.State.DISMISSED, decided_at=timezone.now(), note="superseded by a newer policy version"
     )
     if updated:
-        audit_record(action="recommendation.superseded", data={"recommendations": ids})
+        audit_record(action=InsightEvents.RECOMMENDATION_SUPERSEDED, data={"recommendations": ids})
 
 
 def _fingerprint(candidate: dict, version: PolicyVersion) -> str:

@@ -26,6 +26,7 @@ from apps.audit.services import audit_record
 from apps.proposals.models import Proposal
 
 from . import messages
+from .events import NotificationEvents
 from .models import Channel, DeliveryAttempt, EventType, OutboxMessage
 from .selectors import queue_channel_of, queue_lookups_cached, queue_reviewer_emails
 
@@ -188,7 +189,7 @@ def outbox_message_resend(*, message: OutboxMessage, actor) -> OutboxMessage:
         give_up_at=now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS),
     )
     audit_record(
-        action="notification.resent",
+        action=NotificationEvents.RESENT,
         actor=actor,
         obj=message,
         data={
@@ -238,7 +239,7 @@ def _failed(message: OutboxMessage, error: str, lease_until) -> str:
         return "retry"
     if mine.update(state=OutboxMessage.State.DEAD, leased_until=None, last_error=error):
         audit_record(
-            action="notification.dead_lettered",
+            action=NotificationEvents.DEAD_LETTERED,
             obj=message,
             data={
                 "event_id": str(message.event_id),

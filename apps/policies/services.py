@@ -10,6 +10,7 @@ from apps.audit.services import audit_record
 from hitlplatform.errors import Conflict, Forbidden
 
 from .definitions import RULE_FIELDS, format_duration, policy_rules_from_yaml, policy_rules_validate
+from .events import PolicyEvents
 from .models import PolicyRule, PolicyVersion
 
 
@@ -34,7 +35,7 @@ def policy_version_create(
     for queue in {rule["queue"] for rule in rules} | {q for rule in rules for q in rule["escalation"]}:
         queue_get_or_create(slug=queue, actor=actor)
     audit_record(
-        action="policy.drafted",
+        action=PolicyEvents.DRAFTED,
         actor=actor,
         obj=version,
         data={"version": number, "comment": comment, "rules": [rule_definition(rule) for rule in rules]},
@@ -65,7 +66,7 @@ def _activate(version: PolicyVersion, actor) -> None:
     )
     version.refresh_from_db()
     audit_record(
-        action="policy.changed",
+        action=PolicyEvents.CHANGED,
         actor=actor,
         obj=version,
         data={"version": version.number, "previous_version": previous.number if previous else None},

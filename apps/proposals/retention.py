@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from apps.audit.services import audit_record
 from hitlplatform.errors import InvalidInput
 
+from .events import ProposalEvents
 from .models import FINAL_STATUSES, Proposal
 
 PURGED = {"purged": True}
@@ -45,7 +46,7 @@ def proposal_payloads_purge(*, before: date, reason: str, actor=None) -> int:
         payload_purged_at=timezone.now(),
     )
     audit_record(
-        action="proposal.payloads_purged",
+        action=ProposalEvents.PAYLOADS_PURGED,
         actor=actor,
         object_type="proposals.proposal",
         object_id="",

@@ -25,6 +25,7 @@ from apps.policies.sampling import is_sampled, sampling_draw
 from apps.policies.selectors import policy_active
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput
 
+from .events import ProposalEvents
 from .lock_objects import lock_proposal
 from .models import (
     SIGNATURE_MEANINGS,
@@ -106,7 +107,7 @@ def proposal_cancel(*, proposal_id: int, agent: Agent, reason: str = "") -> Prop
         if proposal.status != Status.PENDING:
             raise Conflict(_("Only a pending proposal can be cancelled."), code="not_pending")
         _finalize(proposal, status=Status.CANCELLED)
-        audit_record(action="proposal.cancelled", actor=agent, obj=proposal, data={"reason": reason})
+        audit_record(action=ProposalEvents.CANCELLED, actor=agent, obj=proposal, data={"reason": reason})
     return proposal
 
 
@@ -123,7 +124,9 @@ def proposal_report_execution(*, proposal_id: int, agent: Agent, status: str, de
         proposal.execution_detail = detail
         proposal.executed_at = timezone.now()
         proposal.save(update_fields=["execution_status", "execution_detail", "executed_at"])
-        audit_record(action="proposal.executed", actor=agent, obj=proposal, data={"status": status, "detail": detail})
+        audit_record(
+            action=ProposalEvents.EXECUTED, actor=agent, obj=proposal, data={"status": status, "detail": detail}
+        )
         if proposal.mode == "post_review":
             _post_review_draw(proposal)
     return proposal
@@ -150,7 +153,9 @@ def proposal_post_review(
         review.reviewed_at = timezone.now()
         review.save()
         audit_record(
-            action=f"review.{review.state}",
+            action=ProposalEvents.REVIEW_CONFIRMED
+            if review.state == ReviewState.CONFIRMED
+            else ProposalEvents.REVIEW_FLAGGED,
             actor=signer,
             obj=proposal,
             data={
@@ -241,7 +246,7 @@ def _proposal_create(*, agent: Agent, fields: dict, idempotency_key: str, reques
     # The audit append comes last: it holds the chain head until COMMIT, and every submission
     # waits for that lock, so nothing else should run while it is held.
     audit_record(
-        action="proposal.submitted",
+        action=ProposalEvents.SUBMITTED,
         actor=agent,
         obj=proposal,
         data={
@@ -290,7 +295,7 @@ def _decision_record(*, proposal: Proposal, reviewer, verdict: str, rationale: s
         signature_meaning=SIGNATURE_MEANINGS[verdict],
     )
     audit_record(
-        action="decision.recorded",
+        action=ProposalEvents.DECISION_RECORDED,
         actor=reviewer,
         obj=proposal,
         data={
@@ -332,7 +337,7 @@ def _apply(proposal: Proposal, decision: Decision) -> None:
         proposal.approved_by = ApprovedBy.HUMAN
         _finalize(proposal, status=Status.APPROVED)
     audit_record(
-        action="proposal.decided",
+        action=ProposalEvents.DECIDED,
         actor=decision.reviewer,
         obj=proposal,
         data={
@@ -422,7 +427,7 @@ def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: 
     proposal.sla_due_at, proposal.remind_at, proposal.reminded_at = due_at, remind_at, None
     outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.escalated")
     return {
-        "action": "proposal.escalated",
+        "action": ProposalEvents.ESCALATED,
         "actor": actor,
         "obj": proposal,
         "data": {
@@ -468,7 +473,7 @@ def _post_review_draw(proposal: Proposal) -> None:
     )
     # The inputs an auditor needs to recompute the draw: the message (the proposal id) and which key.
     audit_record(
-        action="review.sampled" if sampled else "review.not_sampled",
+        action=ProposalEvents.SAMPLED if sampled else ProposalEvents.NOT_SAMPLED,
         actor=None,
         obj=proposal,
         data={

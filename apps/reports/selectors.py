@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, JSONObject, Least
 from django.utils.translation import gettext as _
 
+from apps.agents.events import AgentEvents
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.policies.models import Mode, PolicyVersion
@@ -202,7 +203,7 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
     )
     human_decided = counts["approved"] + counts["rejected"]
     decided = human_decided + counts["expired"] + counts["approved_on_expiry"]
-    suspensions = scope_audit_events(scope).filter(action="agent.suspended")
+    suspensions = scope_audit_events(scope).filter(action=AgentEvents.SUSPENDED)
     if scope.agent is not None:
         suspensions = suspensions.filter(object_type="agents.agent", object_id=str(scope.agent.pk))
     times = decision_time_percentiles(scope, percents=(0.5, 0.95))

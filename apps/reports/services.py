@@ -19,6 +19,7 @@ from apps.audit.services import audit_record
 from hitlplatform.errors import Conflict, InvalidInput
 
 from .document import ReportDocument, document_render, embed_files
+from .events import ReportEvents
 from .models import Report
 from .selectors import ReportScope, report_get, report_scope_build, report_scope_of
 from .signing import pdf_sign
@@ -53,7 +54,7 @@ def report_request(
             action_type=scope.action_type,
             language=language,
         )
-        audit_record(action="report.requested", actor=requested_by, obj=report, data=_scope_data(scope, language))
+        audit_record(action=ReportEvents.REQUESTED, actor=requested_by, obj=report, data=_scope_data(scope, language))
         if dispatch:
             from .tasks import report_generate_task
 
@@ -86,7 +87,7 @@ def report_generate(*, report_id: int) -> Report | None:
                 status=Report.Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000], finished_at=timezone.now()
             )
             if failed:
-                audit_record(action="report.failed", obj=report, data={"error": type(error).__name__})
+                audit_record(action=ReportEvents.FAILED, obj=report, data={"error": type(error).__name__})
     return report_get(report_id=report_id)
 
 
@@ -98,7 +99,7 @@ def report_download(*, report_id: int, user) -> Report:
         raise Conflict(
             _("The report is %(status)s, not ready.") % {"status": report.get_status_display()}, code="not_ready"
         )
-    audit_record(action="report.downloaded", actor=user, obj=report, data={"sha256": report.sha256})
+    audit_record(action=ReportEvents.DOWNLOADED, actor=user, obj=report, data={"sha256": report.sha256})
     return report
 
 
@@ -106,7 +107,7 @@ def report_download(*, report_id: int, user) -> Report:
 def export_record(*, user, kind: str, scope: ReportScope) -> None:
     """Record that `user` exported `kind` (decisions.csv, decisions.jsonl, audit.jsonl) of the scope."""
     audit_record(
-        action="report.exported",
+        action=ReportEvents.EXPORTED,
         actor=user,
         object_type="reports.export",
         object_id=kind,
@@ -155,7 +156,7 @@ def _render_and_store(report: Report, *, started_at) -> None:
             report.file.storage.delete(report.file.name)
             return
         audit_record(
-            action="report.generated",
+            action=ReportEvents.GENERATED,
             obj=report,
             data={
                 "sha256": sha256,

@@ -14,6 +14,8 @@ from apps.proposals.models import Decision, Proposal, Verdict
 from apps.proposals.services import proposal_decide, signature_verify
 from hitlplatform.errors import DomainError, InvalidInput
 
+from .events import ReviewEvents
+
 BATCH_VERDICTS = (Verdict.APPROVE, Verdict.REJECT)
 BATCH_MAX = 100
 
@@ -29,7 +31,7 @@ class BatchOutcome:
 def proposal_view_record(*, proposal: Proposal, user) -> None:
     """Opening a proposal is evidence of review (what the reviewer saw before signing)."""
     audit_record(
-        action="proposal.viewed",
+        action=ReviewEvents.VIEWED,
         actor=user,
         obj=proposal,
         data={"payload_version": proposal.payload_version, "status": proposal.status},

@@ -15,6 +15,7 @@ from django.utils import timezone
 from apps.accounts.calendars import sla_deadlines
 from apps.audit.services import audit_record
 from apps.policies.models import Mode, PolicyRule
+from apps.proposals.events import ProposalEvents
 from apps.proposals.models import PostActionReview, ReviewState
 from apps.proposals.services import queue_for, sampling_key_id, sla_of
 
@@ -58,7 +59,7 @@ def sampling_top_up(*, rule: PolicyRule, day, now: datetime) -> int:
             continue
         added += 1
         audit_record(
-            action="review.sampled",
+            action=ProposalEvents.SAMPLED,
             actor=None,
             obj=review.proposal,
             data={
