@@ -107,7 +107,6 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
             for statement, params in zip(_append_statements(len(completed)), rows, strict=True):
                 if params:
                     cursor.execute(statement, params)
-    event._state.adding, event._state.db = False, connection.alias
     event.data_record = AuditEventData(event=event, salt=salt, canonical_data=canonical_data)
 
 

@@ -71,14 +71,3 @@ def proposal_wait(*, principal, proposal_id: int, timeout: float) -> Proposal:
         if status != proposal.status:
             proposal = proposal_get_for(principal=principal, proposal_id=proposal_id)
     return proposal
-
-
-def proposal_mark_new(proposal: Proposal) -> None:
-    """A proposal just created has no decisions and no post-action review yet: tell the ORM,
-    so that returning it costs no further queries."""
-    decisions = Decision.objects.none()
-    # Evaluated, as prefetch_related leaves its querysets: iterating a fresh none() still
-    # compiles the whole SELECT before it finds the result empty.
-    decisions._result_cache, decisions._prefetch_done = [], True
-    proposal._prefetched_objects_cache = {"decisions": decisions}
-    Proposal.post_review.related.set_cached_value(proposal, None)

@@ -1,7 +1,5 @@
 """Input and output shapes of proposals and decisions (shared by the API views and webhooks)."""
 
-import threading
-
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
@@ -9,9 +7,8 @@ from rest_framework.settings import api_settings
 
 from apps.policies.models import ComplianceExposure
 
+from .fast_paths import shared_serializer as _shared
 from .payloads import payload_too_large
-
-_per_thread = threading.local()
 
 
 def proposal_input_validate(data) -> dict:
@@ -26,16 +23,6 @@ def proposal_input_validate(data) -> dict:
 def proposal_representation(proposal) -> dict:
     """A proposal as the API returns it (and webhooks carry it)."""
     return _shared(ProposalOutputSerializer).to_representation(proposal)
-
-
-def _shared(serializer_class):
-    # Building a serializer's fields (a deep copy of each declared field) costs more than using
-    # them; these serializers keep no state between calls, so each thread builds one, once.
-    serializer = getattr(_per_thread, serializer_class.__name__, None)
-    if serializer is None:
-        serializer = serializer_class()
-        setattr(_per_thread, serializer_class.__name__, serializer)
-    return serializer
 
 
 class NumberField(serializers.FloatField):

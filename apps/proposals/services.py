@@ -26,6 +26,7 @@ from apps.policies.selectors import policy_active
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput
 
 from .events import ProposalEvents
+from .fast_paths import proposal_mark_new
 from .lock_objects import lock_proposal
 from .models import (
     SIGNATURE_MEANINGS,
@@ -43,7 +44,6 @@ from .selectors import (
     proposal_approvals_of_current_version,
     proposal_for_reviewer,
     proposal_get_for,
-    proposal_mark_new,
     rule_escalation_queues,
 )
 

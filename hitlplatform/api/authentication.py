@@ -4,7 +4,7 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
 
 from apps.accounts.selectors import api_token_for
-from apps.agents.selectors import agent_key_for
+from apps.agents.fast_paths import agent_key_for
 from hitlplatform.credentials import AGENT_KEY, credential_matches, credential_parse
 
 

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
+from apps.agents.fast_paths import agent_key_for
 from apps.agents.models import Agent, AgentKey
-from apps.agents.selectors import agent_key_for
 from apps.agents.services import agent_key_rotate, agent_suspend
 from hitlplatform.credentials import credential_matches, credential_parse
 

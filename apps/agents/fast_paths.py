@@ -1,4 +1,8 @@
-"""Reads of the agents app."""
+"""The agents app's speed trick on the request path: the key lookup every agent request makes.
+
+Written out in SQL because the ORM spends about three times as long composing the select_related
+query as the database spends answering it (the intake benchmark, `make bench`, measures the whole
+request); the rows become model instances through the public `Model.from_db`."""
 
 from django.db import connection
 
