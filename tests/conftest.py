@@ -2,6 +2,8 @@
 a compliance officer, an admin, and an agent with its owner, under a known policy."""
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from apps.agents.services import agent_create
@@ -191,3 +193,8 @@ def receiver():
     for server in started:
         server.server.shutdown()
         server.server.server_close()
+
+
+# A shared CI machine can be slow to generate examples; that says nothing about the code under test.
+hypothesis_settings.register_profile("shared-machine", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+hypothesis_settings.load_profile("shared-machine")
