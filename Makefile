@@ -4,8 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
 PORT ?= 8000
+# `make test-all`: the local services the skipped groups need (override any, e.g. make test-all HITL_TEST_REDIS_URL=...).
+HITL_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+HITL_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672//
+HITL_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hitl_test_all
 
-.PHONY: run test bench lint venv migrate seed messages clean
+.PHONY: run test test-all bench lint venv migrate seed messages clean
 
 venv: $(STAMP)
 
@@ -38,6 +42,14 @@ run: migrate
 
 test: venv
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The suite as CI runs it: with Redis and RabbitMQ, once on SQLite and once on PostgreSQL (pytest
+# creates and drops test_<name> itself); a missing service fails instead of skipping.
+test-all: venv
+	env -u DATABASE_URL HITL_TEST_REDIS_URL=$(HITL_TEST_REDIS_URL) HITL_TEST_AMQP_URL=$(HITL_TEST_AMQP_URL) \
+	  HITL_REQUIRE_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(HITL_TEST_DATABASE_URL) HITL_TEST_REDIS_URL=$(HITL_TEST_REDIS_URL) HITL_TEST_AMQP_URL=$(HITL_TEST_AMQP_URL) \
+	  HITL_REQUIRE_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
