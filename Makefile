@@ -37,7 +37,7 @@ run: migrate
 	@echo
 	@# honcho gives a process 5 s after SIGTERM before a SIGKILL; an idle worker on the filesystem
 	@# broker needs 5 to 8 s for its warm shutdown (its poll loop notices the signal within 3 s).
-	DEBUG=1 PORT=$(PORT) $(BIN)/python -c 'import honcho.command, honcho.manager; honcho.manager.KILL_WAIT = 20; honcho.command.main()' \
+	DEBUG=1 PORT=$(PORT) $(BIN)/python -c 'import sys, honcho.command, honcho.manager; sys.argv[0] = "honcho"; honcho.manager.KILL_WAIT = 20; honcho.command.main()' \
 	  start -f Procfile || test $$? -eq 130  # 130: stopped by Ctrl-C, as it should be
 
 test: venv
