@@ -12,9 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from hitlplatform.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+# Everything a running instance writes beside the code (broker folders, media, beat schedule):
+# ignored by git, so that `make run` leaves the tree clean.
+VAR_DIR = BASE_DIR / env.str("VAR_DIR", default="var")
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -289,6 +292,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "data_folder_in": str(VAR_DIR / "broker"),
         "data_folder_out": str(VAR_DIR / "broker"),
         "processed_folder": str(VAR_DIR / "broker-processed"),
+        # kombu's exchange tables, else `control/` in the working directory (the checkout).
+        "control_folder": str(VAR_DIR / "broker-control"),
         "store_processed": False,
     }
     if CELERY_BROKER_URL.startswith("filesystem")

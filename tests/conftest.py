@@ -13,6 +13,9 @@ from apps.proposals.models import Proposal
 from apps.proposals.services import proposal_submit
 from tests.factories import PASSWORD, UserFactory
 
+# A hook, imported so that pytest finds it here: the closing lines name the skipped groups.
+from tests.skipped_summary import pytest_terminal_summary  # noqa: F401
+
 TEST_POLICY = """
 rules:
   - name: small-refunds
