@@ -95,7 +95,7 @@ class ControlResult:
             "clause": control.clause,
             "requirement": str(control.requirement),
             "implementation": str(control.implementation),
-            "status": evidence.status,
+            "status": str(evidence.status),
             "reason": evidence.reason,
             "figures": evidence.figures,
             "links": [{"label": str(label), "url": url} for label, url in evidence.links],
@@ -132,10 +132,21 @@ def _figure_text(key: str, value) -> str:
 
 
 def controls_summary(results: list[ControlResult]) -> dict[str, int]:
+    """How many controls have each status."""
     counts = dict.fromkeys(ControlStatus.values, 0)
     for result in results:
         counts[result.evidence.status] += 1
     return counts
+
+
+def controls_document(scope: ReportScope, results: list[ControlResult]) -> dict:
+    """The matrix of a period in its machine form: the API's body; controls.jsonl has its rows."""
+    return {
+        "period_start": scope.period_start.isoformat(),
+        "period_end": scope.period_end.isoformat(),
+        "summary": controls_summary(results),
+        "controls": [result.as_dict() for result in results],
+    }
 
 
 # --- the facts of a period, each read once and shared by the controls --------------------------
