@@ -103,6 +103,10 @@ class ControlResult:
         }
 
     @property
+    def status_label(self) -> str:
+        return str(ControlStatus(self.evidence.status).label)
+
+    @property
     def figure_rows(self) -> list[tuple[str, str]]:
         """(label, localized value) of each figure, for the page and the PDF."""
         return [
