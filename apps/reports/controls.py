@@ -11,24 +11,29 @@ the period's audit events shared by all controls): the cost grows with the perio
 the database, never with Python work per row.
 """
 
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cached_property
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, reduce
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Min, Q, TextChoices
+from django.db.models import Count, F, Max, Min, Q, TextChoices, TextField, Value
+from django.db.models.functions import Cast
+from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.accounts.models import ReviewerProfile
+from apps.agents.models import Agent
 from apps.audit.models import Checkpoint, VerificationRun
 from apps.policies.models import ComplianceExposure, Mode, PolicyVersion
 from apps.proposals.models import ApprovedBy, Proposal, Status, Verdict
 
-from .selectors import ReportScope, _UtcDay, decision_time_percentiles, scope_decisions, scope_proposals
+from .selectors import ReportScope, scope_decisions, scope_proposals
 
 # EU AI Act Art. 19(1) and 26(6): logs kept "for a period ... of at least six months".
 LEGAL_MIN_RETENTION_DAYS = 183
@@ -52,6 +57,7 @@ ROLE_CHANGES = ("role.granted", "role.revoked", "permission.granted", "permissio
 POLICY_CHANGED = "policy.changed"
 _VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)
 _APPROVALS = (Verdict.APPROVE, Verdict.MODIFY)
+_FOUR_EYES_APPROVED = Q(approvals_required__gt=1, status=Status.APPROVED, approved_by=ApprovedBy.HUMAN)
 
 
 class ControlStatus(TextChoices):
@@ -122,14 +128,12 @@ def controls_evaluate(scope: ReportScope) -> list[ControlResult]:
 
 
 def _figure_text(key: str, value) -> str:
-    from .templatetags.report_format import duration, num, pct, when
+    from .templatetags.report_format import num, pct, when
 
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if key.endswith("_rate"):
         return pct(value)
-    if key.startswith("median_seconds"):
-        return duration(value)
     if key.endswith("_at") and value:
         return when(datetime.fromisoformat(value))
     return num(value) if value is None or isinstance(value, int | float) else str(value)
@@ -180,76 +184,107 @@ class PeriodFacts:
 
     @cached_property
     def decisions(self) -> dict:
-        """Signatures on decisions of the period and what each one lacks."""
-        profile = "reviewer__reviewer_profile__"
-        return scope_decisions(self._whole()).aggregate(
-            total=Count("id"),
-            signers=Count("reviewer", distinct=True),
-            incomplete_signature=Count("id", filter=Q(signer_name="") | Q(signature_meaning="")),
-            unversioned=Count("id", filter=Q(payload_version="")),
-            by_agent_owner=Count("id", filter=Q(reviewer_id=F("proposal__agent__owner_id"))),
-            after_final=Count(
+        """Signatures on decisions of the period and what each one lacks.
+
+        Owners, suspensions and licence expiries are a handful of rows: read first, each becomes
+        a condition on the decision's own columns, so the scan joins only the proposal (for its
+        final instant) instead of agents and profiles (100k decisions: 0.77 -> 0.3 s).
+        """
+        decisions = scope_decisions(self._whole())
+        counts = {
+            "total": Count("id"),
+            "incomplete_signature": Count("id", filter=Q(signer_name="") | Q(signature_meaning="")),
+            "unversioned": Count("id", filter=Q(payload_version="")),
+            "after_final": Count(
                 "id", filter=Q(proposal__decided_at__isnull=False, signed_at__gt=F("proposal__decided_at"))
             ),
-            without_rationale=Count("id", filter=Q(rationale="")),
-            without_licence=Count("id", filter=Q(**{f"{profile}isnull": True}) | Q(**{f"{profile}licence_number": ""})),
-            expired_licence=Count("id", filter=Q(**{f"{profile}licence_expires_on__lt": _UtcDay("signed_at")})),
-            overrides=Count("id", filter=Q(verdict__in=(Verdict.REJECT, Verdict.MODIFY))),
-            approved_while_suspended=Count(
-                "id",
-                filter=Q(
-                    verdict__in=_APPROVALS,
-                    proposal__agent__suspended_at__isnull=False,
-                    signed_at__gte=F("proposal__agent__suspended_at"),
-                ),
-            ),
-            human_verdicts=Count("id", filter=Q(verdict__in=_VERDICTS)),
+            "without_rationale": Count("id", filter=Q(rationale="")),
+            "without_licence": Count("id", filter=~Q(reviewer_id__in=_licensed_reviewers())),
+            "overrides": Count("id", filter=Q(verdict__in=(Verdict.REJECT, Verdict.MODIFY))),
+            "human_verdicts": Count("id", filter=Q(verdict__in=_VERDICTS)),
+        }
+        conditional = {
+            "by_agent_owner": [
+                Q(proposal__agent_id=agent_id, reviewer_id=owner_id) for agent_id, owner_id in _agent_owners()
+            ],
+            "expired_licence": [
+                Q(reviewer_id=reviewer_id, signed_at__gte=_day_after(expires_on))
+                for reviewer_id, expires_on in _licence_expiries(before=self.scope.period_end)
+            ],
+            "approved_while_suspended": [
+                Q(verdict__in=_APPROVALS, proposal__agent_id=agent_id, signed_at__gte=suspended_at)
+                for agent_id, suspended_at in self.suspensions
+            ],
+        }
+        counts.update(
+            {name: Count("id", filter=_any(conditions)) for name, conditions in conditional.items() if conditions}
         )
+        figures = decisions.aggregate(**counts)
+        return {**dict.fromkeys(conditional, 0), **figures}
 
     @cached_property
-    def shared_printed_names(self) -> int:
-        """Printed names under which more than one account signed in the period."""
-        return (
-            scope_decisions(self._whole())
-            .values("signer_name")
-            .annotate(accounts=Count("reviewer", distinct=True))
-            .filter(accounts__gt=1)
-            .count()
-        )
+    def suspensions(self) -> list[tuple]:
+        """(agent id, suspended since) of the agents suspended now."""
+        return list(Agent.objects.filter(suspended_at__isnull=False).values_list("pk", "suspended_at"))
+
+    @cached_property
+    def signers(self) -> dict:
+        """Distinct signers of the period, and printed names under which more than one account
+        signed: one GROUP BY whose rows are (name, account) pairs, as many as there are signers."""
+        pairs = list(scope_decisions(self._whole()).values_list("signer_name", "reviewer_id").distinct().order_by())
+        accounts_per_name: dict[str, int] = {}
+        for name, _reviewer in pairs:
+            accounts_per_name[name] = accounts_per_name.get(name, 0) + 1
+        return {
+            "signers": len({reviewer for _name, reviewer in pairs}),
+            "shared_printed_names": sum(1 for accounts in accounts_per_name.values() if accounts > 1),
+        }
 
     @cached_property
     def proposals(self) -> dict:
         high_risk = Q(compliance_exposure=ComplianceExposure.HIGH) | Q(irreversible=True)
-        return scope_proposals(self._whole()).aggregate(
-            total=Count("id"),
-            unexplained=Count("id", filter=Q(routing={})),
-            autonomous_high_risk=Count("id", filter=Q(mode=Mode.AUTONOMOUS) & high_risk),
-            approved_on_expiry=Count(
+        counts = {
+            "total": Count("id"),
+            # The stored text, not a JSON comparison: no parse per row (100k proposals: 0.98 -> 0.1 s).
+            "unexplained": Count("id", filter=Exact(Cast("routing", TextField()), Value("{}"))),
+            "autonomous_high_risk": Count("id", filter=Q(mode=Mode.AUTONOMOUS) & high_risk),
+            "approved_on_expiry": Count(
                 "id", filter=Q(mode=Mode.PRE_APPROVAL, status=Status.APPROVED, approved_by=ApprovedBy.POLICY)
             ),
-            submitted_while_suspended=Count(
-                "id", filter=Q(agent__suspended_at__isnull=False, created_at__gte=F("agent__suspended_at"))
-            ),
-        )
+            "four_eyes_items": Count("id", filter=_FOUR_EYES_APPROVED),
+        }
+        suspended = [Q(agent_id=agent_id, created_at__gte=since) for agent_id, since in self.suspensions]
+        if suspended:
+            counts["submitted_while_suspended"] = Count("id", filter=_any(suspended))
+        return {"submitted_while_suspended": 0, **scope_proposals(self._whole()).aggregate(**counts)}
 
     @cached_property
     def four_eyes(self) -> dict:
-        """Proposals that needed two or more approvals and were approved by humans in the period."""
-        approved = scope_proposals(self._whole()).filter(
-            approvals_required__gt=1, status=Status.APPROVED, approved_by=ApprovedBy.HUMAN
-        )
+        """Proposals that needed two or more approvals and were approved by humans in the period,
+        and those approved by fewer distinct reviewers (counted only when there are any)."""
+        items = self.proposals["four_eyes_items"]
+        if not items:
+            return {"items": 0, "under_approved": 0}
         under = (
-            approved.annotate(
+            scope_proposals(self._whole())
+            .filter(_FOUR_EYES_APPROVED)
+            .annotate(
                 approvers=Count("decisions__reviewer", filter=Q(decisions__verdict__in=_APPROVALS), distinct=True)
             )
             .filter(approvers__lt=F("approvals_required"))
             .count()
         )
-        return {"items": approved.count(), "under_approved": under}
+        return {"items": items, "under_approved": under}
 
     @cached_property
     def purges(self) -> dict:
-        """Proposal contents purged in the period, and those purged before the legal minimum."""
+        """Proposal contents purged in the period, and those purged before the legal minimum.
+
+        A purge always records its event in the same transaction: without one in the period
+        there is nothing to count, and the unindexed scan of every proposal is skipped.
+        """
+        if not self.count(PAYLOADS_PURGED):
+            return {"purged": 0, "too_early": 0}
         purged = Proposal.objects.filter(
             payload_purged_at__gte=self.scope.since, payload_purged_at__lt=self.scope.until
         )
@@ -294,7 +329,6 @@ class PeriodFacts:
         return {
             "quick_decisions": sum(row["quick_decisions"] for row in reviewers),
             "rubber_stamp_reviewers": sum(1 for row in reviewers if row["rubber_stamp"]),
-            "median_seconds": decision_time_percentiles(self._whole(), percents=(0.5,))[0.5],
         }
 
     def _whole(self) -> ReportScope:
@@ -329,6 +363,29 @@ class PeriodFacts:
             {"period_start": self.scope.period_start.isoformat(), "period_end": self.scope.period_end.isoformat()}
         )
         return _("Exports of the period"), f"{reverse('compliance:exports')}?{query}"
+
+
+def _any(conditions: list[Q]) -> Q:
+    return reduce(operator.or_, conditions)
+
+
+def _agent_owners() -> list[tuple]:
+    return list(Agent.objects.filter(owner__isnull=False).values_list("pk", "owner_id"))
+
+
+def _licensed_reviewers():
+    return ReviewerProfile.objects.exclude(licence_number="").values("user_id")
+
+
+def _licence_expiries(*, before: date) -> list[tuple]:
+    """(reviewer id, expiry day) of the licences that expired before the period's last day."""
+    return list(
+        ReviewerProfile.objects.filter(licence_expires_on__lt=before).values_list("user_id", "licence_expires_on")
+    )
+
+
+def _day_after(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
 # --- evidence functions, one per control --------------------------------------------------------
@@ -544,7 +601,7 @@ def evidence_signature_link(facts: PeriodFacts) -> Evidence:
 
 
 def evidence_unique_signatures(facts: PeriodFacts) -> Evidence:
-    figures = {"signers": facts.decisions["signers"], "shared_printed_names": facts.shared_printed_names}
+    figures = {"signers": facts.signers["signers"], "shared_printed_names": facts.signers["shared_printed_names"]}
     problems = []
     if figures["shared_printed_names"]:
         problems.append(
@@ -646,7 +703,6 @@ def evidence_automation_bias(facts: PeriodFacts) -> Evidence:
     quick_rate = behaviour["quick_decisions"] / verdicts if verdicts else None
     figures = {
         "human_verdicts": verdicts,
-        "median_seconds_to_decision": behaviour["median_seconds"],
         "quick_decisions": behaviour["quick_decisions"],
         "quick_decision_rate": quick_rate,
         "rubber_stamp_reviewers": behaviour["rubber_stamp_reviewers"],
@@ -757,7 +813,7 @@ def evidence_log_retention(facts: PeriodFacts) -> Evidence:
 def evidence_named_competent_people(facts: PeriodFacts) -> Evidence:
     decisions = facts.decisions
     figures = {
-        "signers": decisions["signers"],
+        "signers": facts.signers["signers"],
         "decisions": decisions["total"],
         "decisions_without_licence": decisions["without_licence"],
         "decisions_with_expired_licence": decisions["expired_licence"],
@@ -1304,7 +1360,6 @@ FIGURE_LABELS = {
     "submission_events": gettext_lazy("Submission events"),
     "proposals_without_event": gettext_lazy("Proposals without their event"),
     "human_verdicts": gettext_lazy("Human verdicts"),
-    "median_seconds_to_decision": gettext_lazy("Median time to decision"),
     "quick_decisions": gettext_lazy("Quick decisions"),
     "quick_decision_rate": gettext_lazy("Share of quick decisions"),
     "rubber_stamp_reviewers": gettext_lazy("Reviewers flagged as rubber stamps"),
