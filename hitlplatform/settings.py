@@ -284,6 +284,9 @@ REPORT_DEV_SIGNING_DIR = env.path(
 # Generation runs on its own queue: `celery -A hitlplatform worker -Q reports --max-tasks-per-child 1`.
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=600)
 REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=540)
+# The control matrix (apps.reports.controls): above these, 11.200 and Art. 14(4)(b) need attention.
+CONTROLS_MAX_SESSION_IDLE_SECONDS = env.int("CONTROLS_MAX_SESSION_IDLE_SECONDS", default=30 * 60)
+CONTROLS_MAX_QUICK_DECISION_RATE = env.float("CONTROLS_MAX_QUICK_DECISION_RATE", default=0.2)
 
 # --- Celery -------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from hitlplatform.api.permissions import IsComplianceOfficer
 
 from .attachments import audit_jsonl_lines, decision_csv_lines, decision_jsonl_lines
+from .controls import ControlStatus, controls_document, controls_evaluate
 from .models import Report
 from .selectors import report_get, report_scope_build, reports_recent
 from .services import export_record, report_download, report_request
@@ -105,6 +106,47 @@ def report_file_response(report: Report) -> FileResponse:
     )
     response["X-Content-SHA256"] = report.sha256
     return response
+
+
+class ControlLinkSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    url = serializers.CharField()
+
+
+class ControlOutputSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    regulation = serializers.CharField()
+    clause = serializers.CharField()
+    requirement = serializers.CharField()
+    implementation = serializers.CharField()
+    status = serializers.ChoiceField(choices=ControlStatus.values)
+    reason = serializers.CharField()
+    figures = serializers.DictField()
+    links = ControlLinkSerializer(many=True)
+    tests = serializers.ListField(child=serializers.CharField())
+
+
+class ControlsApi(APIView):
+    """The control matrix of a period with its live evidence (GET writes nothing)."""
+
+    permission_classes = [IsComplianceOfficer]
+
+    class FilterSerializer(serializers.Serializer):
+        period_start = serializers.DateField()
+        period_end = serializers.DateField()
+
+    class OutputSerializer(serializers.Serializer):
+        period_start = serializers.DateField()
+        period_end = serializers.DateField()
+        summary = serializers.DictField(child=serializers.IntegerField())
+        controls = ControlOutputSerializer(many=True)
+
+    @extend_schema(parameters=[FilterSerializer], responses=OutputSerializer)
+    def get(self, request):
+        query = self.FilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        scope = report_scope_build(**query.validated_data)
+        return Response(controls_document(scope, controls_evaluate(scope)))
 
 
 class _ExportApi(APIView):

@@ -3,6 +3,7 @@ evidence embedded as associated files (PDF/A-3 "AF") in the signed revision, str
 compressed files on disk: no step holds the whole data in memory, whatever the volume."""
 
 import dataclasses
+import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,11 +20,13 @@ from apps.proposals import figures
 
 from . import charts, selectors
 from .attachments import EmbeddedFile, audit_jsonl_lines, decision_jsonl_lines, embedded_file_build
+from .controls import controls_evaluate, controls_summary
 from .selectors import ReportScope
 from .templatetags.report_format import when
 
 DECISIONS_FILE = "decisions.jsonl"
 AUDIT_FILE = "audit-events.jsonl"
+CONTROLS_FILE = "controls.jsonl"
 
 # Monospace appendix columns (width in characters): a line of text per decision lays out ten
 # times faster in WeasyPrint than a table row of cells.
@@ -60,6 +63,7 @@ def document_render(
         integrity = selectors.report_audit_integrity()
         audit_period = selectors.report_audit_period(scope)
         appendix = selectors.report_appendix(scope, limit=settings.REPORT_APPENDIX_MAX_ROWS)
+        controls = controls_evaluate(scope)
         progress(30)
         embedded = [
             embedded_file_build(
@@ -78,6 +82,14 @@ def document_render(
                 folder=folder,
             )
         )
+        embedded.append(
+            embedded_file_build(
+                name=CONTROLS_FILE,
+                description=_("Every control with its status, figures and reason for the period, one per line."),
+                lines=(_compact(result.as_dict()) + "\n" for result in controls),
+                folder=folder,
+            )
+        )
         progress(60)
         html = render_to_string(
             "reports/report.html",
@@ -93,6 +105,8 @@ def document_render(
                 "exceptions": exceptions,
                 "integrity": integrity,
                 "audit_period": audit_period,
+                "controls": controls,
+                "controls_summary": controls_summary(controls),
                 "charts": {
                     "daily": charts.daily_outcomes_svg(daily, start=scope.period_start, days=scope.days),
                     "trend": charts.approval_trend_svg(daily, start=scope.period_start, days=scope.days),
@@ -108,7 +122,11 @@ def document_render(
         progress(65)
         _write_pdf(html, target=target)
     progress(85)
-    return {"summary": summary, "embedded": embedded}
+    return {"summary": summary, "embedded": embedded, "controls": controls}
+
+
+def _compact(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def embed_files(writer, embedded: list[EmbeddedFile], moment: datetime) -> None:

@@ -40,6 +40,19 @@ class PeriodForm(forms.Form):
         self.fields["period_end"].initial = today
 
 
+class ControlsPeriodForm(forms.Form):
+    """The period of the control matrix (the controls speak for the whole platform)."""
+
+    period_start = forms.DateField(label=_("From"), widget=_DateInput)
+    period_end = forms.DateField(label=_("To (inclusive)"), widget=_DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.now().date()
+        self.fields["period_start"].initial = today - timedelta(days=29)
+        self.fields["period_end"].initial = today
+
+
 class ReportRequestForm(PeriodForm):
     language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES, initial="en")
 

@@ -1,4 +1,4 @@
-"""The compliance officer's pages (/compliance/): dashboard, reports, verification, exports, audit events."""
+"""The compliance officer's pages (/compliance/): dashboard, controls, reports, verification, exports, audit events."""
 
 from datetime import UTC, datetime, time, timedelta
 from functools import wraps
@@ -18,7 +18,8 @@ from apps.accounts.selectors import user_has_role
 from hitlplatform.errors import Conflict, DomainError, NotFound
 
 from .apis import report_file_response
-from .forms import AuditFilterForm, PeriodForm, ReportRequestForm
+from .controls import ControlStatus, controls_evaluate, controls_summary
+from .forms import AuditFilterForm, ControlsPeriodForm, PeriodForm, ReportRequestForm
 from .models import Report
 from .selectors import (
     audit_events_filtered,
@@ -52,6 +53,35 @@ def dashboard(request):
         request,
         "compliance/dashboard.html",
         {"scope": scope, "summary": report_summary(scope), "reports": reports_recent(limit=5), "days": DASHBOARD_DAYS},
+    )
+
+
+@compliance_officer_required
+def controls(request):
+    """The control matrix of a period (the last 30 days until one is chosen); reading writes nothing."""
+    form = ControlsPeriodForm(request.GET or None)
+    if request.GET:
+        period = form.cleaned_data if form.is_valid() else None
+    else:
+        period = {name: field.initial for name, field in form.fields.items()}
+    results = scope = None
+    if period is not None:
+        try:
+            scope = report_scope_build(**period)
+        except DomainError as error:
+            _form_errors(form, error)
+        else:
+            results = controls_evaluate(scope)
+    return render(
+        request,
+        "compliance/controls.html",
+        {
+            "form": form,
+            "scope": scope,
+            "results": results,
+            "summary": controls_summary(results) if results else None,
+            "statuses": ControlStatus,
+        },
     )
 
 

@@ -8,6 +8,7 @@ app_name = "compliance"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("controls/", views.controls, name="controls"),
     path("reports/", views.reports, name="reports"),
     path("reports/<int:pk>/download/", views.report_file, name="report-download"),
     path("verify/", views.verify, name="verify"),

@@ -110,7 +110,7 @@ def test_it_is_a_pdf_a_3_whose_attachments_are_associated_files(generated_report
     catalog = reader.trailer["/Root"]
     # then
     associated = [spec.get_object() for spec in catalog["/AF"]]
-    assert sorted(spec["/F"] for spec in associated) == ["audit-events.jsonl", "decisions.jsonl"]
+    assert sorted(spec["/F"] for spec in associated) == ["audit-events.jsonl", "controls.jsonl", "decisions.jsonl"]
     assert {spec["/AFRelationship"] for spec in associated} == {"/Data"}
     for spec in associated:  # PDF/A-3 6.8: a MIME type, sizes and dates on every embedded file
         stream = spec["/EF"]["/F"].get_object()
