@@ -298,7 +298,7 @@ class PeriodFacts:
     @cached_property
     def integrity(self) -> dict:
         """The chain's verification (last full run plus what came since) and the latest checkpoint."""
-        from apps.audit.selectors import audit_verification_status
+        from apps.audit.verification import audit_verification_status
 
         verification, last_full = audit_verification_status()
         checkpoint = Checkpoint.objects.order_by("-tree_size").first()
