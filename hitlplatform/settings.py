@@ -134,6 +134,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Electronic signatures (apps/accounts/signatures.py): this many wrong passwords lock the user's
+# signing for the cool-off; failures older than the cool-off are forgotten.
+SIGNATURE_FAILURE_LIMIT = env.int("SIGNATURE_FAILURE_LIMIT", default=5)
+SIGNATURE_COOLOFF_MINUTES = env.int("SIGNATURE_COOLOFF_MINUTES", default=30)
 
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
 # Every script, style and font comes from this origin (no CDN); htmx is served from static/vendor.

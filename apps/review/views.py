@@ -94,7 +94,7 @@ def batch_decide(request):
         )
     except DomainError as error:
         _form_errors(form, error)
-        return _queue_page(request, batch_form=form, selected=ids, status=400)
+        return _refused(_queue_page(request, batch_form=form, selected=ids, status=400), error)
     request.session[SIGNING_SESSION_KEY] = True
     decided = [outcome for outcome in outcomes if outcome.decision is not None]
     if decided:
@@ -150,7 +150,7 @@ def detail(request, proposal_id: int):
     proposal = _proposal_or_404(request.user, proposal_id)
     queues = selectors.review_queues_of(request.user)
     decide_blocked = _decide_blocked(proposal, request.user)
-    form = None
+    form = refusal = None
     if not decide_blocked:
         form = DecisionForm(request.POST or None, proposal=proposal, username_required=_username_required(request))
     if request.method == "POST":
@@ -171,6 +171,7 @@ def detail(request, proposal_id: int):
                 )
             except DomainError as error:
                 _form_errors(form, error)
+                refusal = error
             else:
                 request.session[SIGNING_SESSION_KEY] = True
                 messages.success(request, _("Your decision on #%(id)s is signed.") % {"id": proposal.pk})
@@ -180,9 +181,8 @@ def detail(request, proposal_id: int):
     else:
         status = 200
         proposal_view_record(proposal=proposal, user=request.user)
-    return render(
-        request, "review/detail.html", _detail_context(request, proposal, queues, form, decide_blocked), status=status
-    )
+    context = _detail_context(request, proposal, queues, form, decide_blocked)
+    return _refused(render(request, "review/detail.html", context, status=status), refusal)
 
 
 @login_required
@@ -198,6 +198,7 @@ def payload_diff(request, proposal_id: int):
 def post_review(request, proposal_id: int):
     proposal = _proposal_or_404(request.user, proposal_id)
     form = PostReviewForm(request.POST, username_required=_username_required(request))
+    refusal = None
     if form.is_valid():
         try:
             proposal_post_review(
@@ -211,6 +212,7 @@ def post_review(request, proposal_id: int):
             )
         except DomainError as error:
             _form_errors(form, error)
+            refusal = error
         else:
             request.session[SIGNING_SESSION_KEY] = True
             messages.success(request, _("Your post-action review of #%(id)s is signed.") % {"id": proposal.pk})
@@ -218,7 +220,7 @@ def post_review(request, proposal_id: int):
     queues = selectors.review_queues_of(request.user)
     decide_blocked = _decide_blocked(proposal, request.user)
     context = _detail_context(request, proposal, queues, None, decide_blocked, post_review_form=form)
-    return render(request, "review/detail.html", context, status=400)
+    return _refused(render(request, "review/detail.html", context, status=400), refusal)
 
 
 @login_required
@@ -307,6 +309,14 @@ def _form_errors(form, error: DomainError) -> None:
             form.add_error(target, str(message))
     if not error.fields or error.message is not error.default_message:
         form.add_error(None, str(error.message))
+
+
+def _refused(response, error: DomainError | None):
+    """A locked signature is 429 with Retry-After on the web as in the API; other refusals stay 400."""
+    if error is not None and error.status_code == 429:
+        response.status_code = 429
+        response["Retry-After"] = str(getattr(error, "retry_after", 1))
+    return response
 
 
 def _page(request, items, count: int | None = None):

@@ -17,7 +17,10 @@ from hitlplatform.errors import DomainError
 
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return _error_response(exc.status_code, exc.code, str(exc.message), exc.fields)
+        response = _error_response(exc.status_code, exc.code, str(exc.message), exc.fields)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_fields(exc))
     elif isinstance(exc, RequestDataTooBig):
