@@ -200,7 +200,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hitlplatform.jsonlimits.LimitedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "hitlplatform.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
@@ -225,10 +225,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain -----------------------------------------------------------------------
+# Every JSON body and JSON form field (hitlplatform/jsonlimits.py): nesting deeper than this is a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 PROPOSAL_MAX_PAYLOAD_BYTES = env.int("PROPOSAL_MAX_PAYLOAD_BYTES", default=256 * 1024)
 PROPOSAL_WAIT_MAX_SECONDS = 60
 PROPOSAL_DEFAULT_SLA_SECONDS = env.int("PROPOSAL_DEFAULT_SLA_SECONDS", default=24 * 3600)
 PROPOSAL_WAIT_POLL_SECONDS = env.float("PROPOSAL_WAIT_POLL_SECONDS", default=0.25)
+# The review page cuts a payload's JSON past this many characters and links the whole file.
+REVIEW_PAYLOAD_DISPLAY_CHARS = env.int("REVIEW_PAYLOAD_DISPLAY_CHARS", default=20_000)
 REVIEW_PAGE_SIZE = env.int("REVIEW_PAGE_SIZE", default=25)
 REVIEW_DUE_SOON_SECONDS = env.int("REVIEW_DUE_SOON_SECONDS", default=3600)
 REVIEW_FACETS_CACHE_SECONDS = env.int("REVIEW_FACETS_CACHE_SECONDS", default=300)

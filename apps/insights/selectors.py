@@ -55,6 +55,7 @@ from apps.audit.models import AuditEvent
 from apps.policies.models import Mode
 from apps.proposals.models import ApprovedBy, Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from hitlplatform.errors import InvalidInput, NotFound
+from hitlplatform.ids import id_parse
 
 from .models import FigureSet, QaAssignment, Recommendation
 from .sql import PercentilesCont, SecondsBetween
@@ -91,10 +92,7 @@ class Window:
 
 def window_for(*, days, now: datetime | None = None) -> Window:
     """InvalidInput (400) for a window that is not a whole number of days from 1 to 365."""
-    try:
-        days = int(days)
-    except (TypeError, ValueError):
-        days = 0
+    days = id_parse(days) or 0
     if not 1 <= days <= MAX_WINDOW_DAYS:
         raise InvalidInput(
             fields={"window": [_("The window is a whole number of days from 1 to %(max)s.") % {"max": MAX_WINDOW_DAYS}]}
@@ -106,8 +104,8 @@ def window_for(*, days, now: datetime | None = None) -> Window:
 def agent_for_insights(*, reference: str) -> Agent:
     """An agent by name or id; InvalidInput (400) when there is none, since it is a filter, not a resource."""
     match = Q(name=reference)
-    if reference.isdigit():
-        match |= Q(pk=int(reference))
+    if (agent_id := id_parse(reference)) is not None:
+        match |= Q(pk=agent_id)
     agent = Agent.objects.filter(match).first()
     if agent is None:
         raise InvalidInput(fields={"agent": [_("No agent %(agent)s.") % {"agent": reference}]})

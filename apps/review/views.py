@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -23,6 +23,7 @@ from apps.proposals.models import ReviewState, Verdict
 from apps.proposals.selectors import proposal_get_for
 from apps.proposals.services import ensure_may_decide, proposal_decide, proposal_post_review
 from hitlplatform.errors import DomainError, NotFound
+from hitlplatform.ids import id_parse
 
 from . import selectors
 from .forms import (
@@ -35,6 +36,7 @@ from .forms import (
     PostReviewForm,
     QueueFilterForm,
 )
+from .payload_display import json_shown
 from .selectors import QueueFilters
 from .services import proposal_view_record, proposals_decide_batch
 
@@ -79,7 +81,7 @@ def queue(request):
 @require_POST
 def batch_decide(request):
     """One rationale and one signature for the selected proposals; problems come back inline."""
-    ids = [int(pk) for pk in request.POST.getlist("proposals") if pk.isdigit()]
+    ids = [pk for pk in map(id_parse, request.POST.getlist("proposals")) if pk is not None]
     form = BatchDecisionForm(request.POST, proposal_ids=ids, username_required=_username_required(request))
     if not form.is_valid():
         return _queue_page(request, batch_form=form, selected=ids, status=400)
@@ -186,6 +188,17 @@ def detail(request, proposal_id: int):
 
 
 @login_required
+def payload_download(request, proposal_id: int):
+    """The whole payload as a JSON file (the page may show it cut)."""
+    proposal = _proposal_or_404(request.user, proposal_id)
+    response = HttpResponse(
+        json.dumps(proposal.current_payload, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="proposal-{proposal.pk}-payload.json"'
+    return response
+
+
+@login_required
 @require_POST
 def payload_diff(request, proposal_id: int):
     proposal = _proposal_or_404(request.user, proposal_id)
@@ -248,11 +261,13 @@ def _detail_context(request, proposal, queues, form, decide_blocked, post_review
     if post_review_form is None and _post_review_open(proposal, request.user, queues):
         post_review_form = PostReviewForm(username_required=_username_required(request))
     payload = proposal.current_payload
+    payload_shown = json_shown(payload)
     return {
         "proposal": proposal,
         "payload_items": [(key, value, isinstance(value, dict | list)) for key, value in payload.items()],
-        "payload_json": json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False),
-        "original_json": json.dumps(proposal.payload, indent=2, ensure_ascii=False) if proposal.modified else "",
+        "payload_json": payload_shown.text,
+        "payload_truncated": payload_shown.truncated,
+        "original_json": json_shown(proposal.payload).text if proposal.modified else "",
         "routing_json": json.dumps(proposal.routing, indent=2, ensure_ascii=False),
         "decisions": list(proposal.decisions.all()),
         "agent_record": selectors.agent_record(proposal=proposal),

@@ -3,6 +3,7 @@
 {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"confidence": ["..."]}}}
 """
 
+import rfc8785
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,6 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.audit.canonical import NotCanonicalizable
 from hitlplatform.errors import DomainError
 
 
@@ -26,6 +28,14 @@ def exception_handler(exc, context):
     elif isinstance(exc, RequestDataTooBig):
         return _error_response(
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", _("The request body is too large."), {}
+        )
+    elif isinstance(exc, NotCanonicalizable | rfc8785.CanonicalizationError):
+        # Defence in depth behind the JSON parser's limits: a value the audit trail cannot hash is bad input.
+        return _error_response(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid",
+            _("The input holds a number outside the JSON range: %(error)s") % {"error": exc},
+            {},
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
