@@ -9,3 +9,6 @@ urlpatterns = [
     path("compliance/", include("apps.reports.web_urls")),
     path("insights/", include("apps.insights.web_urls")),
 ]
+
+handler404 = "hitlplatform.handlers.not_found"
+handler500 = "hitlplatform.handlers.server_error"

@@ -50,6 +50,7 @@ from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import queues_reviewable_by
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.policies.models import Mode
@@ -147,10 +148,12 @@ def recommendation_get(*, recommendation_id: int) -> Recommendation:
 
 
 def qa_assignments_open_for(user) -> QuerySet[QaAssignment]:
-    """What a senior reviewer may take: open, for them or for anyone, not their own decision or agent."""
+    """What a senior reviewer may take: open, for them or for anyone, in a queue they review, not their
+    own decision or agent."""
     return (
         QaAssignment.objects.select_related("proposal", "proposal__agent")
         .filter(state=QaAssignment.State.OPEN)
+        .filter(proposal__queue__in=queues_reviewable_by(user))
         .filter(Q(assigned_to__isnull=True) | Q(assigned_to=user))
         .exclude(first_reviewer=user)
         .exclude(proposal__agent__owner=user)

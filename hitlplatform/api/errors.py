@@ -15,9 +15,19 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.audit.canonical import NotCanonicalizable
 from hitlplatform.errors import DomainError
+from hitlplatform.unavailable import RETRY_AFTER_SECONDS, is_unavailable
 
 
 def exception_handler(exc, context):
+    if is_unavailable(exc):
+        response = _error_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "unavailable",
+            _("The service is briefly unavailable; retry shortly."),
+            {},
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, DomainError):
         response = _error_response(exc.status_code, exc.code, str(exc.message), exc.fields)
         if getattr(exc, "retry_after", None):
