@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hitlplatform.ops.middleware.RequestMetricsMiddleware",
     "hitlplatform.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -333,6 +334,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "insights-nightly": {"task": "insights.compute_recommendations", "schedule": 24 * 3600.0},
 }
+
+# Operations (hitlplatform/ops): /metrics needs this bearer token when set; /readyz waits this long for the broker.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+READYZ_BROKER_TIMEOUT_SECONDS = env.float("READYZ_BROKER_TIMEOUT_SECONDS", default=2.0)
+# Probes come over plain HTTP from inside the deployment.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # A 503 (database or broker unavailable, connection pool exhausted) tells clients to retry after this.
 UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from hitlplatform.ops import views as ops
+
 urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("api/v1/", include("hitlplatform.api.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
