@@ -134,7 +134,15 @@ GUARDIAN_RAISE_403 = False
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# One user's failures lock that user from that address only: a shared proxy address or a typo-prone
+# colleague does not lock everyone out (the client address: hitlplatform/clientip.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "hitlplatform.clientip.client_ip"
+# The header a trusted TLS proxy sets with the client's address (e.g. X-Forwarded-For, X-Real-IP); empty: REMOTE_ADDR.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=1)
+# Addresses or networks of those proxies; the header from anyone else is ignored (empty: any peer).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Electronic signatures (apps/accounts/signatures.py): this many wrong passwords lock the user's
