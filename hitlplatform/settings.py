@@ -109,6 +109,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env.str("HITL_TEST_SQLITE_NAME", default=str(Path(gettempdir()) / f"hitl-test-{os.getpid()}.sqlite3"))
     }
+elif env.bool("DB_POOL", default=True):
+    # A bounded pool per process (psycopg_pool): DB_POOL_MAX_SIZE x processes is the most connections
+    # the deployment opens, by design (README, "Database connections"). A request that waits longer
+    # than DB_POOL_TIMEOUT for a connection is answered 503 with Retry-After.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+        "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -4,10 +4,10 @@ import os
 import re
 
 import pytest
-from django.db import connection
 
 from apps.audit.services import audit_checkpoint_create
 from tests.celery.conftest import _reachable, _unavailable
+from tests.project.outage import database_down, database_up
 
 pytestmark = pytest.mark.django_db
 
@@ -52,19 +52,12 @@ def test_readyz_names_an_unreachable_broker(client, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_readyz_names_an_unreachable_database(client):
-    saved = dict(connection.settings_dict)
-    connection.close()
-    if connection.vendor == "sqlite":
-        connection.settings_dict["NAME"] = "/nonexistent-dir/hitl/db.sqlite3"
-    else:
-        connection.settings_dict["PORT"] = "1"
+    saved = database_down()
     try:
         response = client.get("/readyz")
         metrics = client.get("/metrics")
     finally:
-        connection.close()
-        connection.settings_dict.clear()
-        connection.settings_dict.update(saved)
+        database_up(saved)
     assert response.status_code == 503
     assert "database" in response.json()["error"]["fields"]
     assert metrics.status_code == 200 and sample(metrics.content.decode(), "hitl_metrics_database_up") == 0
