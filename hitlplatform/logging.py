@@ -1,4 +1,8 @@
-"""structlog for our own events, rendering the standard library's records the same way."""
+"""structlog for our own events, rendering the standard library's records the same way.
+
+Every line of a request carries its `request_id` (hitlplatform/middleware.py binds it as a context
+variable) and an error's traceback as text.
+"""
 
 import structlog
 
@@ -26,7 +30,12 @@ def logging_config(*, log_format: str, level: str) -> dict:
         "formatters": {
             "structured": {
                 "()": structlog.stdlib.ProcessorFormatter,
-                "processors": [structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+                # format_exc_info: the traceback as text in the line ("exception"), not its repr.
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    renderer,
+                ],
                 "foreign_pre_chain": SHARED_PROCESSORS,
             },
         },

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "hitlplatform.ops.middleware.RequestMetricsMiddleware",
+    "hitlplatform.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -65,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "hitlplatform.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -109,6 +112,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env.str("HITL_TEST_SQLITE_NAME", default=str(Path(gettempdir()) / f"hitl-test-{os.getpid()}.sqlite3"))
     }
+elif env.bool("DB_POOL", default=True):
+    # A bounded pool per process (psycopg_pool): DB_POOL_MAX_SIZE x processes is the most connections
+    # the deployment opens, by design (README, "Database connections"). A request that waits longer
+    # than DB_POOL_TIMEOUT for a connection is answered 503 with Retry-After.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django must not
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=5.0),
+        "max_idle": env.float("DB_POOL_MAX_IDLE", default=600.0),
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -134,9 +148,21 @@ GUARDIAN_RAISE_403 = False
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# One user's failures lock that user from that address only: a shared proxy address or a typo-prone
+# colleague does not lock everyone out (the client address: hitlplatform/clientip.py).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "hitlplatform.clientip.client_ip"
+# The header a trusted TLS proxy sets with the client's address (e.g. X-Forwarded-For, X-Real-IP); empty: REMOTE_ADDR.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
+CLIENT_IP_PROXY_COUNT = env.int("CLIENT_IP_PROXY_COUNT", default=1)
+# Addresses or networks of those proxies; the header from anyone else is ignored (empty: any peer).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Electronic signatures (apps/accounts/signatures.py): this many wrong passwords lock the user's
+# signing for the cool-off; failures older than the cool-off are forgotten.
+SIGNATURE_FAILURE_LIMIT = env.int("SIGNATURE_FAILURE_LIMIT", default=5)
+SIGNATURE_COOLOFF_MINUTES = env.int("SIGNATURE_COOLOFF_MINUTES", default=30)
 
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=15 * 60)
 # Every script, style and font comes from this origin (no CDN); htmx is served from static/vendor.
@@ -199,7 +225,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["hitlplatform.jsonlimits.LimitedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "hitlplatform.api.pagination.DefaultPagination",
     "PAGE_SIZE": 50,
@@ -224,10 +250,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Domain -----------------------------------------------------------------------
+# Every JSON body and JSON form field (hitlplatform/jsonlimits.py): nesting deeper than this is a 400.
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)
 PROPOSAL_MAX_PAYLOAD_BYTES = env.int("PROPOSAL_MAX_PAYLOAD_BYTES", default=256 * 1024)
 PROPOSAL_WAIT_MAX_SECONDS = 60
 PROPOSAL_DEFAULT_SLA_SECONDS = env.int("PROPOSAL_DEFAULT_SLA_SECONDS", default=24 * 3600)
 PROPOSAL_WAIT_POLL_SECONDS = env.float("PROPOSAL_WAIT_POLL_SECONDS", default=0.25)
+# The review page cuts a payload's JSON past this many characters and links the whole file.
+REVIEW_PAYLOAD_DISPLAY_CHARS = env.int("REVIEW_PAYLOAD_DISPLAY_CHARS", default=20_000)
 REVIEW_PAGE_SIZE = env.int("REVIEW_PAGE_SIZE", default=25)
 REVIEW_DUE_SOON_SECONDS = env.int("REVIEW_DUE_SOON_SECONDS", default=3600)
 REVIEW_FACETS_CACHE_SECONDS = env.int("REVIEW_FACETS_CACHE_SECONDS", default=300)
@@ -331,6 +361,15 @@ CELERY_BEAT_SCHEDULE = {
     },
     "insights-nightly": {"task": "insights.compute_recommendations", "schedule": 24 * 3600.0},
 }
+
+# Operations (hitlplatform/ops): /metrics needs this bearer token when set; /readyz waits this long for the broker.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+READYZ_BROKER_TIMEOUT_SECONDS = env.float("READYZ_BROKER_TIMEOUT_SECONDS", default=2.0)
+# Probes come over plain HTTP from inside the deployment.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+
+# A 503 (database or broker unavailable, connection pool exhausted) tells clients to retry after this.
+UNAVAILABLE_RETRY_AFTER_SECONDS = env.int("UNAVAILABLE_RETRY_AFTER_SECONDS", default=5)
 
 # --- Logging ------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="console" if DEBUG else "json")

@@ -15,3 +15,5 @@ class AccountEvents:
     QUEUE_CREATED = "queue.created"
     TOKEN_CREATED = "token.created"
     TOKEN_REVOKED = "token.revoked"
+    SIGNATURE_FAILED = "auth.signature_failed"
+    SIGNING_LOCKED = "auth.signing_locked"

@@ -99,3 +99,21 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.prefix}"
+
+
+class SigningAttempts(models.Model):
+    """Failed electronic-signature attempts of one user (21 CFR 11.300(d)); see accounts/signatures.py."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="signing_attempts"
+    )
+    failures = models.PositiveIntegerField(_("failed signatures"), default=0)
+    last_failure_at = models.DateTimeField(_("last failed signature"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("signing locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signing attempts")
+        verbose_name_plural = _("signing attempts")
+
+    def __str__(self):
+        return f"{self.user_id}: {self.failures}"

@@ -21,12 +21,16 @@ _sha256 = hashlib.sha256
 json_string = encode_basestring
 
 
+class NotCanonicalizable(ValueError):
+    """A value outside RFC 8785's domain (an integer beyond 2**53 - 1, a non-finite float): bad input."""
+
+
 def canonical_json(value) -> str:
     """The RFC 8785 canonical text of a JSON-able value (floats allowed)."""
     try:
         return rfc8785.dumps(value).decode("utf-8")
     except rfc8785.CanonicalizationError as error:
-        raise ValueError(f"not canonicalizable as RFC 8785 JSON: {error}") from error
+        raise NotCanonicalizable(f"not canonicalizable as RFC 8785 JSON: {error}") from error
 
 
 def data_hash(salt_hex: str, canonical_data: str) -> str:

@@ -48,12 +48,14 @@ from django.db.models.functions import Cast, Floor, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.selectors import queues_reviewable_by
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.proposals import figures
 from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from apps.review.events import ReviewEvents
 from hitlplatform.errors import InvalidInput, NotFound
+from hitlplatform.ids import id_parse
 
 from .models import FigureSet, QaAssignment, Recommendation
 from .stats import rate
@@ -91,10 +93,7 @@ class Window:
 
 def window_for(*, days, now: datetime | None = None) -> Window:
     """InvalidInput (400) for a window that is not a whole number of days from 1 to 365."""
-    try:
-        days = int(days)
-    except (TypeError, ValueError):
-        days = 0
+    days = id_parse(days) or 0
     if not 1 <= days <= MAX_WINDOW_DAYS:
         raise InvalidInput(
             fields={"window": [_("The window is a whole number of days from 1 to %(max)s.") % {"max": MAX_WINDOW_DAYS}]}
@@ -106,8 +105,8 @@ def window_for(*, days, now: datetime | None = None) -> Window:
 def agent_for_insights(*, reference: str) -> Agent:
     """An agent by name or id; InvalidInput (400) when there is none, since it is a filter, not a resource."""
     match = Q(name=reference)
-    if reference.isdigit():
-        match |= Q(pk=int(reference))
+    if (agent_id := id_parse(reference)) is not None:
+        match |= Q(pk=agent_id)
     agent = Agent.objects.filter(match).first()
     if agent is None:
         raise InvalidInput(fields={"agent": [_("No agent %(agent)s.") % {"agent": reference}]})
@@ -149,10 +148,12 @@ def recommendation_get(*, recommendation_id: int) -> Recommendation:
 
 
 def qa_assignments_open_for(user) -> QuerySet[QaAssignment]:
-    """What a senior reviewer may take: open, for them or for anyone, not their own decision or agent."""
+    """What a senior reviewer may take: open, for them or for anyone, in a queue they review, not their
+    own decision or agent."""
     return (
         QaAssignment.objects.select_related("proposal", "proposal__agent")
         .filter(state=QaAssignment.State.OPEN)
+        .filter(proposal__queue__in=queues_reviewable_by(user))
         .filter(Q(assigned_to__isnull=True) | Q(assigned_to=user))
         .exclude(first_reviewer=user)
         .exclude(proposal__agent__owner=user)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role
-from apps.accounts.selectors import user_has_role
+from apps.accounts.selectors import queues_reviewable_by, user_has_role
 from apps.audit.services import audit_record
 from apps.policies.models import PolicyVersion
 from apps.policies.sampling import sampling_draw
@@ -239,7 +239,11 @@ def qa_review_record(*, assignment_id: int, reviewer, verdict: str, rationale: s
             .filter(pk=assignment_id)
             .first()
         )
-        if assignment is None or (assignment.assigned_to_id not in (None, signer.pk)):
+        if (
+            assignment is None
+            or assignment.assigned_to_id not in (None, signer.pk)
+            or not queues_reviewable_by(signer).filter(pk=assignment.proposal.queue_id).exists()
+        ):
             raise NotFound(_("No such QA assignment waiting for you."))
         _ensure_may_second_review(signer, assignment.decision)
         if assignment.state != QaAssignment.State.OPEN:

@@ -15,6 +15,7 @@ class EventType(models.TextChoices):
     DECIDED = "proposal.decided", _("Proposal decided")
     EXPIRED = "proposal.expired", _("Proposal expired")
     FLAGGED = "proposal.flagged", _("Execution flagged")
+    SIGNING_LOCKED = "auth.signing_locked", _("Signing locked")
 
 
 class Channel(models.TextChoices):

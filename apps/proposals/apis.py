@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from apps.policies.models import Mode
 from hitlplatform.api.permissions import IsAgent, IsReviewer
-from hitlplatform.errors import Forbidden
+from hitlplatform.errors import Forbidden, InvalidInput
 
 from .models import ExecutionStatus, PostActionReview, Proposal, Status, Verdict
 from .selectors import proposal_get_for, proposal_wait, proposals_visible_to, proposals_with_decisions
@@ -31,6 +31,8 @@ from .services import (
     proposal_report_execution,
     proposal_submit,
 )
+
+IDEMPOTENCY_KEY_MAX_LENGTH = 200  # IdempotencyRecord.key
 
 SUBMIT_EXAMPLE = OpenApiExample(
     "A refund",
@@ -84,7 +86,7 @@ class ProposalListCreateApi(generics.ListAPIView):
         if not IsAgent().has_permission(request, self):
             raise Forbidden(_("Only agents submit proposals."))
         fields = proposal_input_validate(request.data)
-        idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
+        idempotency_key = idempotency_key_of(request)
         submission = proposal_submit(
             agent=request.user,
             fields=fields,
@@ -217,5 +219,22 @@ class PostActionReviewApi(APIView):
         return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
 
 
+def idempotency_key_of(request) -> str:
+    """The Idempotency-Key header; a longer key than is stored is refused, never cut (cut keys collide)."""
+    key = request.headers.get("Idempotency-Key", "")
+    if len(key) > IDEMPOTENCY_KEY_MAX_LENGTH:
+        raise InvalidInput(
+            fields={
+                "Idempotency-Key": [
+                    _("At most %(count)s characters.") % {"count": IDEMPOTENCY_KEY_MAX_LENGTH},
+                ]
+            }
+        )
+    return key
+
+
 def _request_hash(body) -> str:
-    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    try:
+        return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    except rfc8785.CanonicalizationError as error:  # the parser's limits make this a safety net
+        raise InvalidInput(_("The body is not canonicalizable JSON: %(error)s") % {"error": error})

@@ -17,8 +17,10 @@ from apps.accounts.calendars import sla_deadlines
 from apps.accounts.models import Queue
 from apps.accounts.selectors import user_may_decide
 from apps.accounts.services import queue_get_or_create
+from apps.accounts.signatures import signature_check
 from apps.agents.models import Agent
 from apps.audit.services import audit_record, audit_record_many
+from apps.notifications.security import outbox_enqueue_signing_locked
 from apps.notifications.services import outbox_enqueue_proposal_event
 from apps.policies.routing import PRE_APPROVAL, route, routing_input
 from apps.policies.sampling import is_sampled, sampling_draw
@@ -171,20 +173,9 @@ def proposal_post_review(
 
 
 def signature_verify(*, user, password: str, username: str | None = None):
-    """21 CFR 11.200: a signature is the signer's password, re-entered (and the username when asked)."""
-    if username is not None and username != user.get_username():
-        raise InvalidInput(
-            _("The signature does not match the signed-in user."),
-            fields={"username": [_("Wrong username.")]},
-            code="signature_invalid",
-        )
-    if not password or not user.check_password(password):
-        raise InvalidInput(
-            _("The signature failed: wrong password."),
-            fields={"password": [_("Wrong password.")]},
-            code="signature_invalid",
-        )
-    return user
+    """21 CFR 11.200: a signature is the signer's password, re-entered (and the username when asked);
+    11.300(d): failed attempts are counted, audited and lock signing (apps/accounts/signatures.py)."""
+    return signature_check(user=user, password=password, username=username, on_locked=outbox_enqueue_signing_locked)
 
 
 def ensure_may_decide(*, proposal: Proposal, reviewer) -> None:

@@ -2,6 +2,7 @@
 
 It lives with the proposals because it validates a proposal body; the policy only routes it."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 from apps.agents.models import Agent
 from apps.policies.selectors import policy_simulate
 from hitlplatform.api.permissions import IsAgentOrAdmin
+from hitlplatform.errors import Forbidden
 
 from .serializers import ProposalInputSerializer
 
@@ -50,6 +52,9 @@ class PolicySimulateApi(APIView):
         summary="Simulate the routing of a proposal",
     )
     def post(self, request):
+        if isinstance(request.user, Agent) and request.user.is_suspended:
+            # Suspension stops what would start new work (README, "What suspension stops").
+            raise Forbidden(_("The agent is suspended; it may not simulate proposals."), code="agent_suspended")
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         agent_name = request.user.name if isinstance(request.user, Agent) else data.validated_data.get("agent", "*")

@@ -27,34 +27,45 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.accounts.events import AccountEvents
 from apps.accounts.models import ReviewerProfile
+from apps.agents.events import AgentEvents
 from apps.agents.models import Agent
+from apps.audit.events import AuditEvents
 from apps.audit.models import Checkpoint, VerificationRun
+from apps.policies.events import PolicyEvents
 from apps.policies.models import ComplianceExposure, Mode, PolicyVersion
+from apps.proposals.events import ProposalEvents
 from apps.proposals.models import ApprovedBy, Proposal, Status, Verdict
 
+from .events import ReportEvents
 from .selectors import ReportScope, scope_decisions, scope_proposals
 
 # EU AI Act Art. 19(1) and 26(6): logs kept "for a period ... of at least six months".
 LEGAL_MIN_RETENTION_DAYS = 183
 # 11.10(a): a full verification older than this (the nightly task runs one a day) needs a look.
 FULL_VERIFICATION_MAX_AGE = timedelta(days=2)
-# The audit actions the evidence counts (other apps' constants once they declare them).
-SIGNATURE_FAILED = "auth.signature_failed"
-SIGNING_LOCKED = "auth.signing_locked"
-LOGIN_FAILED = "auth.login_failed"
-LOCKED_OUT = "auth.locked_out"
-DECISION_RECORDED = "decision.recorded"
-PROPOSAL_SUBMITTED = "proposal.submitted"
-AGENT_SUSPENDED = "agent.suspended"
-AGENT_RESUMED = "agent.resumed"
-REDACTED = "audit.redacted"
-PAYLOADS_PURGED = "proposal.payloads_purged"
-REPORT_GENERATED = "report.generated"
-REPORT_FAILED = "report.failed"
-REPORT_EXPORTED = "report.exported"
-ROLE_CHANGES = ("role.granted", "role.revoked", "permission.granted", "permission.revoked")
-POLICY_CHANGED = "policy.changed"
+# The audit actions the evidence counts, as their writers declare them.
+SIGNATURE_FAILED = AccountEvents.SIGNATURE_FAILED
+SIGNING_LOCKED = AccountEvents.SIGNING_LOCKED
+LOGIN_FAILED = AccountEvents.LOGIN_FAILED
+LOCKED_OUT = AccountEvents.LOCKED_OUT
+DECISION_RECORDED = ProposalEvents.DECISION_RECORDED
+PROPOSAL_SUBMITTED = ProposalEvents.SUBMITTED
+AGENT_SUSPENDED = AgentEvents.SUSPENDED
+AGENT_RESUMED = AgentEvents.RESUMED
+REDACTED = AuditEvents.REDACTED
+PAYLOADS_PURGED = ProposalEvents.PAYLOADS_PURGED
+REPORT_GENERATED = ReportEvents.GENERATED
+REPORT_FAILED = ReportEvents.FAILED
+REPORT_EXPORTED = ReportEvents.EXPORTED
+ROLE_CHANGES = (
+    AccountEvents.ROLE_GRANTED,
+    AccountEvents.ROLE_REVOKED,
+    AccountEvents.PERMISSION_GRANTED,
+    AccountEvents.PERMISSION_REVOKED,
+)
+POLICY_CHANGED = PolicyEvents.CHANGED
 _VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)
 _APPROVALS = (Verdict.APPROVE, Verdict.MODIFY)
 _FOUR_EYES_APPROVED = Q(approvals_required__gt=1, status=Status.APPROVED, approved_by=ApprovedBy.HUMAN)

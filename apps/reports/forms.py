@@ -4,10 +4,16 @@ from datetime import timedelta
 
 from django import forms
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.agents.models import Agent
+
+from .selectors import REPORT_EARLIEST_DAY, REPORT_LATEST_DAY
+
+# Days far outside the records (year 9999) overflow the day-to-instant arithmetic.
+SANE_DAY = [MinValueValidator(REPORT_EARLIEST_DAY), MaxValueValidator(REPORT_LATEST_DAY)]
 
 
 class _DateInput(forms.DateInput):
@@ -61,5 +67,5 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=100)
     actor_id = forms.CharField(label=_("Actor id"), required=False, max_length=64)
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=100)
-    since = forms.DateField(label=_("From"), required=False, widget=_DateInput)
-    until = forms.DateField(label=_("To (inclusive)"), required=False, widget=_DateInput)
+    since = forms.DateField(label=_("From"), required=False, widget=_DateInput, validators=SANE_DAY)
+    until = forms.DateField(label=_("To (inclusive)"), required=False, widget=_DateInput, validators=SANE_DAY)

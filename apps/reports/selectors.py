@@ -28,6 +28,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, JSONObject, Least
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.agents.events import AgentEvents
@@ -100,9 +101,22 @@ class ReportScope:
         return (self.period_end - self.period_start).days + 1
 
 
+REPORT_EARLIEST_DAY = date(1970, 1, 1)
+REPORT_LATEST_DAY = date(2999, 12, 31)
+
+
 def report_scope_build(*, period_start: date, period_end: date, agent: str = "", action_type: str = "") -> ReportScope:
     """The scope of a report or export; InvalidInput (400) names every bad field."""
     errors: dict[str, list[str]] = {}
+    for name, day in (("period_start", period_start), ("period_end", period_end)):
+        if not REPORT_EARLIEST_DAY <= day <= REPORT_LATEST_DAY:
+            # A period's end is turned into the next midnight; near year 9999 that overflows.
+            errors[name] = [
+                _("Choose a day from %(earliest)s to %(latest)s.")
+                % {"earliest": date_format(REPORT_EARLIEST_DAY), "latest": date_format(REPORT_LATEST_DAY)}
+            ]
+    if errors:
+        raise InvalidInput(_("The report scope is invalid."), fields=errors)
     if period_end < period_start:
         errors["period_end"] = [_("The end of the period is before its start.")]
     elif (period_end - period_start).days + 1 > settings.REPORT_MAX_PERIOD_DAYS:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import Role
 from apps.accounts.selectors import user_has_role
 from hitlplatform.errors import Conflict, DomainError, NotFound
+from hitlplatform.ids import id_parse
 
 from .apis import report_file_response
 from .controls import ControlStatus, controls_evaluate, controls_summary
@@ -151,7 +152,7 @@ def audit_events(request):
         object_type=filters.get("object_type", ""),
         since=_day_start(filters.get("since")),
         until=_day_start(filters.get("until"), days=1),
-        before_seq=int(before) if before.isdigit() else None,
+        before_seq=id_parse(before),
         limit=AUDIT_PAGE_SIZE + 1,
     )
     more = len(events) > AUDIT_PAGE_SIZE

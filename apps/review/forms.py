@@ -6,7 +6,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.proposals.models import SIGNATURE_MEANINGS, PostActionReview, Verdict
+from hitlplatform.jsonlimits import json_loads_limited
 
+from .payload_display import json_editable
 from .selectors import RISK_FILTERS, QueueFilters
 
 # Preset rationales per verdict; the reviewer picks one and edits it.
@@ -131,7 +133,7 @@ class DecisionForm(SignatureFormMixin):
             else:
                 widget = forms.TextInput(attrs={"class": "json" if as_json else ""})
             self.fields[name] = forms.CharField(label=key, required=False, strip=False, widget=widget)
-            self.initial.setdefault(name, json.dumps(value, indent=2, ensure_ascii=False) if as_json else value)
+            self.initial.setdefault(name, json_editable(value) if as_json else value)
             self.payload_fields.append((name, key, as_json))
         self.initial.setdefault("payload_version_seen", proposal.payload_version)
 
@@ -154,7 +156,7 @@ class DecisionForm(SignatureFormMixin):
                 payload[key] = raw
                 continue
             try:
-                payload[key] = json.loads(raw)
+                payload[key] = json_loads_limited(raw)
             except ValueError:
                 errors[name] = _("Not valid JSON.")
                 payload[key] = raw
@@ -219,7 +221,7 @@ class PostReviewForm(SignatureFormMixin):
         if not raw:
             return None
         try:
-            correction = json.loads(raw)
+            correction = json_loads_limited(raw)
         except ValueError:
             raise forms.ValidationError(_("Not valid JSON."))
         if not isinstance(correction, dict):

@@ -20,6 +20,7 @@ from apps.policies.models import PolicyRule
 from apps.proposals import figures
 from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from apps.proposals.selectors import APPROVING_VERDICTS, proposals_visible_to
+from hitlplatform.ids import id_parse
 
 WIDE_BLAST_RADIUS = 100
 RISK_FILTERS = ("irreversible", "high_exposure", "wide")
@@ -292,8 +293,8 @@ def _filtered(proposals: QuerySet[Proposal], filters: QueueFilters) -> QuerySet[
     if filters.search:
         term = filters.search.strip().lstrip("#")
         match = Q(summary__icontains=term) | Q(action_type__icontains=term) | Q(external_id=term)
-        if term.isdigit():
-            match |= Q(pk=int(term))
+        if (proposal_id := id_parse(term)) is not None:
+            match |= Q(pk=proposal_id)
         proposals = proposals.filter(match)
     return proposals
 

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -23,6 +23,7 @@ from apps.proposals.models import ReviewState, Verdict
 from apps.proposals.selectors import proposal_get_for
 from apps.proposals.services import ensure_may_decide, proposal_decide, proposal_post_review
 from hitlplatform.errors import DomainError, NotFound
+from hitlplatform.ids import id_parse
 
 from . import selectors
 from .forms import (
@@ -35,6 +36,7 @@ from .forms import (
     PostReviewForm,
     QueueFilterForm,
 )
+from .payload_display import json_shown
 from .selectors import QueueFilters
 from .services import proposal_view_record, proposals_decide_batch
 
@@ -79,7 +81,7 @@ def queue(request):
 @require_POST
 def batch_decide(request):
     """One rationale and one signature for the selected proposals; problems come back inline."""
-    ids = [int(pk) for pk in request.POST.getlist("proposals") if pk.isdigit()]
+    ids = [pk for pk in map(id_parse, request.POST.getlist("proposals")) if pk is not None]
     form = BatchDecisionForm(request.POST, proposal_ids=ids, username_required=_username_required(request))
     if not form.is_valid():
         return _queue_page(request, batch_form=form, selected=ids, status=400)
@@ -94,7 +96,7 @@ def batch_decide(request):
         )
     except DomainError as error:
         _form_errors(form, error)
-        return _queue_page(request, batch_form=form, selected=ids, status=400)
+        return _refused(_queue_page(request, batch_form=form, selected=ids, status=400), error)
     request.session[SIGNING_SESSION_KEY] = True
     decided = [outcome for outcome in outcomes if outcome.decision is not None]
     if decided:
@@ -150,7 +152,7 @@ def detail(request, proposal_id: int):
     proposal = _proposal_or_404(request.user, proposal_id)
     queues = selectors.review_queues_of(request.user)
     decide_blocked = _decide_blocked(proposal, request.user)
-    form = None
+    form = refusal = None
     if not decide_blocked:
         form = DecisionForm(request.POST or None, proposal=proposal, username_required=_username_required(request))
     if request.method == "POST":
@@ -171,6 +173,7 @@ def detail(request, proposal_id: int):
                 )
             except DomainError as error:
                 _form_errors(form, error)
+                refusal = error
             else:
                 request.session[SIGNING_SESSION_KEY] = True
                 messages.success(request, _("Your decision on #%(id)s is signed.") % {"id": proposal.pk})
@@ -180,9 +183,19 @@ def detail(request, proposal_id: int):
     else:
         status = 200
         proposal_view_record(proposal=proposal, user=request.user)
-    return render(
-        request, "review/detail.html", _detail_context(request, proposal, queues, form, decide_blocked), status=status
+    context = _detail_context(request, proposal, queues, form, decide_blocked)
+    return _refused(render(request, "review/detail.html", context, status=status), refusal)
+
+
+@login_required
+def payload_download(request, proposal_id: int):
+    """The whole payload as a JSON file (the page may show it cut)."""
+    proposal = _proposal_or_404(request.user, proposal_id)
+    response = HttpResponse(
+        json.dumps(proposal.current_payload, ensure_ascii=False, indent=2), content_type="application/json"
     )
+    response["Content-Disposition"] = f'attachment; filename="proposal-{proposal.pk}-payload.json"'
+    return response
 
 
 @login_required
@@ -198,6 +211,7 @@ def payload_diff(request, proposal_id: int):
 def post_review(request, proposal_id: int):
     proposal = _proposal_or_404(request.user, proposal_id)
     form = PostReviewForm(request.POST, username_required=_username_required(request))
+    refusal = None
     if form.is_valid():
         try:
             proposal_post_review(
@@ -211,6 +225,7 @@ def post_review(request, proposal_id: int):
             )
         except DomainError as error:
             _form_errors(form, error)
+            refusal = error
         else:
             request.session[SIGNING_SESSION_KEY] = True
             messages.success(request, _("Your post-action review of #%(id)s is signed.") % {"id": proposal.pk})
@@ -218,7 +233,7 @@ def post_review(request, proposal_id: int):
     queues = selectors.review_queues_of(request.user)
     decide_blocked = _decide_blocked(proposal, request.user)
     context = _detail_context(request, proposal, queues, None, decide_blocked, post_review_form=form)
-    return render(request, "review/detail.html", context, status=400)
+    return _refused(render(request, "review/detail.html", context, status=400), refusal)
 
 
 @login_required
@@ -246,11 +261,13 @@ def _detail_context(request, proposal, queues, form, decide_blocked, post_review
     if post_review_form is None and _post_review_open(proposal, request.user, queues):
         post_review_form = PostReviewForm(username_required=_username_required(request))
     payload = proposal.current_payload
+    payload_shown = json_shown(payload)
     return {
         "proposal": proposal,
         "payload_items": [(key, value, isinstance(value, dict | list)) for key, value in payload.items()],
-        "payload_json": json.dumps(payload, indent=2, ensure_ascii=False, sort_keys=False),
-        "original_json": json.dumps(proposal.payload, indent=2, ensure_ascii=False) if proposal.modified else "",
+        "payload_json": payload_shown.text,
+        "payload_truncated": payload_shown.truncated,
+        "original_json": json_shown(proposal.payload).text if proposal.modified else "",
         "routing_json": json.dumps(proposal.routing, indent=2, ensure_ascii=False),
         "decisions": list(proposal.decisions.all()),
         "agent_record": selectors.agent_record(proposal=proposal),
@@ -307,6 +324,14 @@ def _form_errors(form, error: DomainError) -> None:
             form.add_error(target, str(message))
     if not error.fields or error.message is not error.default_message:
         form.add_error(None, str(error.message))
+
+
+def _refused(response, error: DomainError | None):
+    """A locked signature is 429 with Retry-After on the web as in the API; other refusals stay 400."""
+    if error is not None and error.status_code == 429:
+        response.status_code = 429
+        response["Retry-After"] = str(getattr(error, "retry_after", 1))
+    return response
 
 
 def _page(request, items, count: int | None = None):

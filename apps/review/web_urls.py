@@ -14,6 +14,7 @@ review_patterns = (
         path("profile/", views.profile, name="profile"),
         path("<int:proposal_id>/", views.detail, name="detail"),
         path("<int:proposal_id>/diff/", views.payload_diff, name="diff"),
+        path("<int:proposal_id>/payload.json", views.payload_download, name="payload_download"),
         path("<int:proposal_id>/post-review/", views.post_review, name="post_review"),
     ],
     "review",

@@ -3,6 +3,7 @@
 {"error": {"status": 400, "code": "invalid", "message": "...", "fields": {"confidence": ["..."]}}}
 """
 
+import rfc8785
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -12,17 +13,39 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from apps.audit.canonical import NotCanonicalizable
 from hitlplatform.errors import DomainError
+from hitlplatform.unavailable import RETRY_AFTER_SECONDS, is_unavailable
 
 
 def exception_handler(exc, context):
+    if is_unavailable(exc):
+        response = _error_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "unavailable",
+            _("The service is briefly unavailable; retry shortly."),
+            {},
+        )
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if isinstance(exc, DomainError):
-        return _error_response(exc.status_code, exc.code, str(exc.message), exc.fields)
+        response = _error_response(exc.status_code, exc.code, str(exc.message), exc.fields)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_fields(exc))
     elif isinstance(exc, RequestDataTooBig):
         return _error_response(
             status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large", _("The request body is too large."), {}
+        )
+    elif isinstance(exc, NotCanonicalizable | rfc8785.CanonicalizationError):
+        # Defence in depth behind the JSON parser's limits: a value the audit trail cannot hash is bad input.
+        return _error_response(
+            status.HTTP_400_BAD_REQUEST,
+            "invalid",
+            _("The input holds a number outside the JSON range: %(error)s") % {"error": exc},
+            {},
         )
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -14,6 +14,15 @@ NOW_OFFSET = timedelta(minutes=5)
 
 
 @pytest.fixture
+def senior_reviewer(senior_reviewer):
+    """QA reviews are scoped to the queues a senior reviews: this one reviews support too."""
+    from apps.accounts.services import queue_get_or_create, queue_permission_grant
+
+    queue_permission_grant(queue=queue_get_or_create(slug="support"), user=senior_reviewer)
+    return senior_reviewer
+
+
+@pytest.fixture
 def now():
     return timezone.now() + NOW_OFFSET
 
@@ -50,6 +59,10 @@ def make_proposal(agent, rules, now):
             decided_after = (
                 timedelta(minutes=10) if status in ("approved", "rejected", "expired", "cancelled") else None
             )
+        if "queue" not in fields and policy_rule is not None and policy_rule.queue:
+            from apps.accounts.services import queue_get_or_create
+
+            fields["queue"] = queue_get_or_create(slug=policy_rule.queue)  # reviewers see proposals by queue
         return Proposal.objects.create(
             agent=fields.pop("agent", agent),
             action_type=fields.pop(

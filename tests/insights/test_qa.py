@@ -1,6 +1,7 @@
 """Reviewer QA: a share of human decisions goes to a blind second review by a senior reviewer."""
 
 import pytest
+from django.test import Client
 
 from apps.audit.models import AuditEvent
 from apps.insights.models import QaAssignment
@@ -92,13 +93,27 @@ def test_only_another_senior_reviews(decided, compliance_officer, reviewer, seni
 
 
 def test_an_assignment_to_one_senior_is_not_open_to_another(decided, compliance_officer, senior_reviewer):
-    other_senior = UserFactory(username="other_senior", role="senior_reviewer")
+    other_senior = UserFactory(username="other_senior", role="senior_reviewer", queues=["finance"])
     assignment = qa_assign(decision_id=decided().pk, actor=compliance_officer, assigned_to=other_senior)
 
     assert list(qa_assignments_open_for(senior_reviewer)) == []
     with pytest.raises(NotFound):
         review(assignment, senior_reviewer)
     assert review(assignment, other_senior).agrees is True
+
+
+def test_a_senior_without_the_queue_neither_sees_nor_signs_its_qa(decided, compliance_officer, world_state):
+    senior_elsewhere = UserFactory(username="senior_elsewhere", role="senior_reviewer", queues=["support"])
+    assignment = qa_assign(decision_id=decided().pk, actor=compliance_officer)  # a finance proposal
+    client = Client()
+    client.force_login(senior_elsewhere)
+    before = world_state()
+
+    assert list(qa_assignments_open_for(senior_elsewhere)) == []
+    with pytest.raises(NotFound):
+        review(assignment, senior_elsewhere)
+    assert client.get(f"/insights/qa/{assignment.pk}/").status_code == 404
+    assert world_state() == before
 
 
 def test_assigning_is_for_compliance_and_admins_once_per_decision(

@@ -59,7 +59,9 @@ def test_a_wrong_password_writes_nothing_and_keeps_what_was_typed(reviewer_web, 
     body = response.content.decode()
     assert response.status_code == 400 and "Wrong password." in body and "my batch reason" in body
     assert f'id="select-{crm_changes[0].pk}" aria-label="Select proposal #{crm_changes[0].pk}" checked' in body
-    assert world_state() == before and Decision.objects.count() == 0
+    # the documented exception: the failed attempt itself is recorded (auth.signature_failed)
+    assert world_state() == (before[0], before[1] + 1) and Decision.objects.count() == 0
+    assert AuditEvent.objects.order_by("-seq").first().action == "auth.signature_failed"
 
 
 def test_a_batch_must_share_action_type_and_rule(reviewer, crm_changes, refund):

@@ -139,7 +139,9 @@ def test_signing_with_another_users_name_is_refused(reviewer_web, second_reviewe
 
     assert response.status_code == 400
     assert "Wrong username." in response.content.decode()
-    assert world_state() == before and Decision.objects.count() == 0
+    # the documented exception: the failed attempt itself is recorded (auth.signature_failed)
+    assert world_state() == (before[0], before[1] + 1) and Decision.objects.count() == 0
+    assert AuditEvent.objects.order_by("-seq").first().action == "auth.signature_failed"
 
 
 def test_reject_without_rationale_shows_an_error_and_writes_nothing(reviewer_web, crm_change):
@@ -168,7 +170,9 @@ def test_a_wrong_password_keeps_what_was_typed_and_writes_nothing(reviewer_web, 
     body = response.content.decode()
     assert response.status_code == 400
     assert "Wrong password." in body and "my careful reason" in body
-    assert audit_head() == head and Decision.objects.count() == 0
+    # the documented exception: the failed attempt itself is recorded (auth.signature_failed)
+    assert audit_head() == head + 1 and Decision.objects.count() == 0
+    assert AuditEvent.objects.get(seq=head + 1).action == "auth.signature_failed"
 
 
 def test_modify_edits_the_payload_field_by_field(reviewer_web, crm_change):

@@ -95,4 +95,6 @@ def test_a_wrong_password_writes_nothing(reviewer_web, sampled_reply, world_stat
     )
 
     assert response.status_code == 400 and "Wrong password." in response.content.decode()
-    assert world_state() == before
+    # the documented exception: the failed attempt itself is recorded (auth.signature_failed)
+    assert world_state() == (before[0], before[1] + 1)
+    assert AuditEvent.objects.order_by("-seq").first().action == "auth.signature_failed"

@@ -1,6 +1,5 @@
 """Template helpers of the reviewer web app."""
 
-import json
 from datetime import UTC
 
 from django import template
@@ -8,6 +7,8 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+
+from apps.review.payload_display import json_shown
 
 register = template.Library()
 
@@ -43,7 +44,8 @@ def time_left_text(seconds: int) -> str:
 
 @register.filter
 def as_json(value) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    """Cut past REVIEW_PAYLOAD_DISPLAY_CHARS (apps/review/payload_display.py); the page links the whole."""
+    return json_shown(value).text
 
 
 @register.filter

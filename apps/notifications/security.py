@@ -1,0 +1,50 @@
+"""Security alerts for the people who oversee the platform: the admins and the compliance officers."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Role
+
+from .models import Channel, EventType, OutboxMessage
+from .services import _outbox_insert
+
+
+def outbox_enqueue_signing_locked(*, user, until) -> list[OutboxMessage]:
+    """In the locking transaction: an email to every active admin and compliance officer."""
+    recipients = overseer_emails()
+    if not recipients:
+        return []
+    now = timezone.now()
+    subject = _("[hitlplatform] Signing locked for %(username)s") % {"username": user.get_username()}
+    body = _(
+        "Too many failed electronic signatures: %(username)s may not sign until %(until)s.\n\n"
+        "If this was not the user, treat it as an attempt to use their signature and review the audit "
+        "trail (auth.signature_failed, auth.signing_locked).\n"
+    ) % {"username": user.get_username(), "until": until.strftime("%Y-%m-%d %H:%M UTC")}
+    message = OutboxMessage(
+        event_id=uuid.uuid4(),
+        event_type=EventType.SIGNING_LOCKED,
+        channel=Channel.EMAIL,
+        proposal=None,
+        target="\n".join(recipients),
+        subject=subject[:300],
+        body=body,
+    )
+    message.created_at = message.next_attempt_at = message.dispatched_at = now
+    message.give_up_at = now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS)
+    _outbox_insert([message])
+    return [message]
+
+
+def overseer_emails() -> list[str]:
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    overseers = users.filter(
+        Q(is_superuser=True) | Q(groups__name__in=[Role.ADMIN.value, Role.COMPLIANCE_OFFICER.value])
+    )
+    return sorted(set(overseers.values_list("email", flat=True)))
