@@ -17,7 +17,9 @@ APPROVING_VERDICTS = (Verdict.APPROVE, Verdict.MODIFY)
 
 def proposals_visible_to(principal) -> QuerySet[Proposal]:
     """An agent sees its own proposals; compliance officers and admins all; reviewers their queues'."""
-    proposals = Proposal.objects.select_related("agent", "queue", "policy_version", "policy_rule", "post_review")
+    proposals = Proposal.objects.select_related(
+        "agent", "queue", "policy_version", "policy_rule", "post_review", "claimed_by"
+    )
     if isinstance(principal, Agent):
         return proposals.filter(agent=principal)
     if user_sees_everything(principal):

@@ -28,6 +28,10 @@ PRESET_REASONS = {
         _("Needs a senior reviewer's judgement."),
         _("Outside my authorization or expertise."),
     ],
+    Verdict.REQUEST_CHANGES: [
+        _("The approach is right, but the details need another pass."),
+        _("The evidence is incomplete; resubmit with what is missing."),
+    ],
 }
 
 POST_REVIEW_PRESETS = {
@@ -48,6 +52,7 @@ SIGNATURE_MEANING_LABELS = {
     Verdict.MODIFY: _("approved with modifications"),
     Verdict.REJECT: _("rejected"),
     Verdict.ESCALATE: _("reviewed and escalated"),
+    Verdict.REQUEST_CHANGES: _("reviewed, changes requested"),
 }
 assert set(SIGNATURE_MEANING_LABELS) == set(SIGNATURE_MEANINGS)
 
