@@ -28,7 +28,7 @@ run: migrate
 	@echo "    API docs       http://127.0.0.1:$(PORT)/api/v1/docs/"
 	@echo "    admin          http://127.0.0.1:$(PORT)/admin/"
 	@echo "  demo logins (password for all: demo-pass-2024):"
-	@echo "    reviewer, second_reviewer, senior_reviewer, compliance_officer, admin"
+	@echo "    reviewer, second_reviewer, senior_reviewer, compliance_reviewer, compliance_officer, admin"
 	@echo
 	DEBUG=1 PORT=$(PORT) $(BIN)/honcho start -f Procfile
 

@@ -721,7 +721,7 @@ def _escalated(
             "reason": reason,
             "sla_due_at": due_at.isoformat(),
             "by": "sla" if actor is None else "reviewer",
-            "unstaffed": gap,
+            **({"unstaffed": gap} if gap else {}),
         },
     }
 

@@ -42,7 +42,7 @@ def _fresh_policy_cache():
 
 @pytest.fixture
 def expiry_policy(policy):
-    return policy_load_yaml(text=EXPIRY_POLICY, comment="expiry test policy")
+    return policy_load_yaml(text=EXPIRY_POLICY, comment="expiry test policy", allow_unstaffed=True)
 
 
 @pytest.fixture
