@@ -20,6 +20,8 @@ from apps.policies.models import PolicyRule
 from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
 from apps.proposals.selectors import APPROVING_VERDICTS, proposals_visible_to
 
+from .diffs import payload_changes
+
 WIDE_BLAST_RADIUS = 100
 RISK_FILTERS = ("irreversible", "high_exposure", "wide")
 AGENT_RECORD_WINDOW = 500
@@ -50,7 +52,8 @@ def review_queue_proposals(*, user, queues: list[Queue], filters: QueueFilters =
     queue scope. Proposals of agents the user owns, above the user's authorization level, or
     whose current version the user already approved are left out: the user cannot act on them.
     """
-    proposals = _decidable_by(user, queues).select_related("agent", "queue", "policy_rule").order_by("sla_due_at", "id")
+    proposals = _decidable_by(user, queues).select_related("agent", "queue", "policy_rule", "claimed_by")
+    proposals = proposals.order_by("sla_due_at", "id")
     return _filtered(proposals, filters)
 
 
@@ -214,6 +217,41 @@ def decided_action_types(*, user) -> list[str]:
         .values_list("proposal__action_type", flat=True)
         .distinct()[:200]
     )
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One proposal of a revision thread, what the reviewer asked of it, and what its revision changed."""
+
+    proposal: Proposal
+    request: Decision | None  # the request_changes decision that sent it back, if any
+    changes: list[dict] | None  # payload diff from the previous revision (None for the first)
+
+
+def proposal_thread(*, user, proposal: Proposal) -> list[ThreadEntry]:
+    """Every revision of the proposal's thread the user may see, oldest first (two queries);
+    empty when the proposal was never redirected nor revised."""
+    alone = proposal.revision_root_id is None and proposal.revised_by_id is None
+    if alone and proposal.status != Status.CHANGES_REQUESTED:
+        return []
+    root = proposal.revision_root_id or proposal.pk
+    chain = list(proposals_visible_to(user).filter(Q(pk=root) | Q(revision_root_id=root)).order_by("revision", "id"))
+    requests = {
+        decision.proposal_id: decision
+        for decision in Decision.objects.filter(
+            proposal__in=[entry.pk for entry in chain], verdict=Verdict.REQUEST_CHANGES
+        ).select_related("reviewer")
+    }
+    entries, previous = [], None
+    for revision in chain:
+        changes = payload_changes(previous.payload, revision.payload) if previous is not None else None
+        entries.append(ThreadEntry(proposal=revision, request=requests.get(revision.pk), changes=changes))
+        previous = revision
+    return entries
+
+
+def reassign_targets() -> list[Queue]:
+    return list(Queue.objects.order_by("slug"))
 
 
 def _decidable_by(user, queues: list[Queue]) -> QuerySet[Proposal]:

@@ -15,6 +15,8 @@ review_patterns = (
         path("<int:proposal_id>/", views.detail, name="detail"),
         path("<int:proposal_id>/diff/", views.payload_diff, name="diff"),
         path("<int:proposal_id>/post-review/", views.post_review, name="post_review"),
+        path("<int:proposal_id>/claim/", views.claim, name="claim"),
+        path("<int:proposal_id>/reassign/", views.reassign, name="reassign"),
     ],
     "review",
 )
