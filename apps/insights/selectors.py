@@ -6,9 +6,11 @@ ordered LIMIT/OFFSET per group elsewhere (SQLite), interpolated the same way.
 
 Definitions (proposals created in the window):
 - human review rate: pre-approval, or sampled for post-action review, over volume;
-- approval / modification / rejection / expiry rate: over the closed pre-approval proposals
-  (approved as proposed by humans / approved modified / rejected / expired or approved on
-  expiry); cancelled and pending ones are left out;
+- approval / modification / rejection / redirect / expiry rate: over the closed pre-approval
+  proposals (approved as proposed by humans / approved modified / rejected / sent back with
+  instructions (changes requested) / expired or approved on expiry); cancelled and pending ones are
+  left out; a revision is a proposal of its own, counted where it ends, and `revisions` /
+  `revisions_approved` follow the chains (revisions submitted, and how many a human approved);
 - time to decision p50, p95: created -> decided, of human verdicts, in seconds;
 - SLA breach rate: decided after the due time, expired, or pending past it, over pre-approval
   proposals with an SLA that were not cancelled;
@@ -74,8 +76,12 @@ _PRE = Q(mode=Mode.PRE_APPROVAL)
 APPROVED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN, revised_payload__isnull=True)
 MODIFIED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN, revised_payload__isnull=False)
 REJECTED = _PRE & Q(status=Status.REJECTED)
+# A redirect: the reviewer sent it back with instructions; a non-approval outcome of its own.
+CHANGES_REQUESTED = _PRE & Q(status=Status.CHANGES_REQUESTED)
+# A revision the agent submitted after a redirect (`revision` > 0): it follows the chain.
+REVISION = Q(revision__gt=0)
 EXPIRED = _PRE & (Q(status=Status.EXPIRED) | Q(status=Status.APPROVED) & ~Q(approved_by=ApprovedBy.HUMAN))
-HUMAN_VERDICT = APPROVED | MODIFIED | REJECTED
+HUMAN_VERDICT = APPROVED | MODIFIED | REJECTED | CHANGES_REQUESTED
 CLOSED = HUMAN_VERDICT | EXPIRED
 HUMAN_REVIEWED = _PRE | Q(post_review__state__in=(ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED))
 POST_REVIEWED = Q(post_review__state__in=(ReviewState.CONFIRMED, ReviewState.FLAGGED))
@@ -388,6 +394,9 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, since: datetime, now:
         "approved": Count("id", filter=APPROVED),
         "modified": Count("id", filter=MODIFIED),
         "rejected": Count("id", filter=REJECTED),
+        "changes_requested": Count("id", filter=CHANGES_REQUESTED),
+        "revisions": Count("id", filter=REVISION),
+        "revisions_approved": Count("id", filter=REVISION & (APPROVED | MODIFIED)),
         "expired": Count("id", filter=EXPIRED),
         "sla_total": Count("id", filter=_PRE & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED)),
         "sla_breached": Count("id", filter=_sla_breached(now)),
@@ -570,10 +579,14 @@ def _figures_of(group: dict, window: Window) -> dict:
         "approved": group["approved"],
         "modified": group["modified"],
         "rejected": group["rejected"],
+        "changes_requested": group["changes_requested"],
+        "revisions": group["revisions"],
+        "revisions_approved": group["revisions_approved"],
         "expired": group["expired"],
         "approval_rate": rate(group["approved"], group["closed"]),
         "modification_rate": rate(group["modified"], group["closed"]),
         "rejection_rate": rate(group["rejected"], group["closed"]),
+        "redirect_rate": rate(group["changes_requested"], group["closed"]),
         "expiry_rate": rate(group["expired"], group["closed"]),
         "time_to_decision_p50": group.get("time_to_decision_p50"),
         "time_to_decision_p95": group.get("time_to_decision_p95"),

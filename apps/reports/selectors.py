@@ -55,6 +55,9 @@ _SUMMARY_COUNTS = (
     "human_approved",
     "modified",
     "pre_rejected",
+    "pre_changes_requested",
+    "revisions",
+    "revisions_approved",
     "pre_expired",
     "approved_on_expiry",
     "rejected_high_risk",
@@ -65,9 +68,12 @@ _SUMMARY_COUNTS = (
 )
 CONFIDENCE_BINS = 10
 
-# Pre-approval proposals a human approved, modified or rejected (expiry is the policy's doing).
+# Pre-approval proposals a human approved, modified, rejected or sent back with instructions
+# (changes requested, a non-approval outcome of its own); expiry is the policy's doing.
 _PRE = Q(mode=Mode.PRE_APPROVAL)
-_HUMAN_DECIDED = _PRE & (Q(approved_by=ApprovedBy.HUMAN, status=Status.APPROVED) | Q(status=Status.REJECTED))
+_HUMAN_DECIDED = _PRE & (
+    Q(approved_by=ApprovedBy.HUMAN, status=Status.APPROVED) | Q(status__in=(Status.REJECTED, Status.CHANGES_REQUESTED))
+)
 _HUMAN_APPROVED = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.HUMAN)
 _MODIFIED = _HUMAN_APPROVED & Q(revised_payload__isnull=False)
 _APPROVED_ON_EXPIRY = _PRE & Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)
@@ -194,9 +200,10 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
     outcomes = report_outcomes(scope) if outcomes is None else outcomes
     counts = {key: sum(row[key] for row in outcomes) for key in _SUMMARY_COUNTS}
     # In the summary, approved / rejected / expired are the pre-approval outcomes.
-    counts["approved"], counts["rejected"], counts["expired"] = (
+    counts["approved"], counts["rejected"], counts["changes_requested"], counts["expired"] = (
         counts.pop("human_approved"),
         counts.pop("pre_rejected"),
+        counts.pop("pre_changes_requested"),
         counts.pop("pre_expired"),
     )
     sampling = scope_post_reviews(scope).aggregate(
@@ -205,7 +212,7 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
         reviewed=Count("id", filter=Q(state__in=_REVIEWED_STATES)),
         flagged=Count("id", filter=Q(state=ReviewState.FLAGGED)),
     )
-    human_decided = counts["approved"] + counts["rejected"]
+    human_decided = counts["approved"] + counts["rejected"] + counts["changes_requested"]
     decided = human_decided + counts["expired"] + counts["approved_on_expiry"]
     suspensions = scope_audit_events(scope).filter(action="agent.suspended")
     if scope.agent is not None:
@@ -221,6 +228,7 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
         "approval_rate": _ratio(counts["approved"], decided),
         "modification_rate": _ratio(counts["modified"], decided),
         "rejection_rate": _ratio(counts["rejected"], decided),
+        "redirect_rate": _ratio(counts["changes_requested"], decided),
         "expiry_rate": _ratio(counts["expired"] + counts["approved_on_expiry"], decided),
         "sla_compliance": _ratio(counts["sla_met"], counts["sla_measured"]),
         "sample_coverage": _ratio(sampling["sampled"], sampling["executed"]),
@@ -288,6 +296,7 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
         "human_approved",
         "modified",
         "pre_rejected",
+        "pre_changes_requested",
         "pre_expired",
         "approved_on_expiry",
     )
@@ -300,7 +309,7 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
     rows = []
     for (agent_id, action_type), group in groups.items():
         expired = group["pre_expired"] + group["approved_on_expiry"]
-        decided = group["human_approved"] + group["pre_rejected"] + expired
+        decided = group["human_approved"] + group["pre_rejected"] + group["pre_changes_requested"] + expired
         rows.append(
             {
                 "agent__name": names.get(agent_id, ""),
@@ -312,6 +321,7 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
                 "approved": group["human_approved"],
                 "modified": group["modified"],
                 "rejected": group["pre_rejected"],
+                "changes_requested": group["pre_changes_requested"],
                 "expired": expired,
                 "approval_rate": _ratio(group["human_approved"], decided),
             }
@@ -453,6 +463,10 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
             human_approved=Count("id", filter=_HUMAN_APPROVED),
             modified=Count("id", filter=_MODIFIED),
             pre_rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
+            pre_changes_requested=Count("id", filter=_PRE & Q(status=Status.CHANGES_REQUESTED)),
+            # revision chains: revisions submitted in the period, and those a human approved
+            revisions=Count("id", filter=Q(revision__gt=0)),
+            revisions_approved=Count("id", filter=Q(revision__gt=0) & _HUMAN_APPROVED),
             pre_expired=Count("id", filter=_EXPIRED),
             approved_on_expiry=Count("id", filter=_APPROVED_ON_EXPIRY),
             rejected_high_risk=Count("id", filter=_PRE & Q(status=Status.REJECTED) & high_risk),
@@ -495,7 +509,7 @@ def report_confidence_bins(scope: ReportScope, *, outcomes: list[dict] | None = 
     bins = [{"bin": index, "total": 0, "approved": 0} for index in range(CONFIDENCE_BINS)]
     for row in outcomes:
         confidence_bin = bins[int(row["bin"])]
-        confidence_bin["total"] += row["human_approved"] + row["pre_rejected"]
+        confidence_bin["total"] += row["human_approved"] + row["pre_rejected"] + row["pre_changes_requested"]
         confidence_bin["approved"] += row["human_approved"]
     for confidence_bin in bins:
         confidence_bin["approval_rate"] = _ratio(confidence_bin["approved"], confidence_bin["total"])
