@@ -556,6 +556,11 @@ DECISION_COLUMNS = (
     "signed_at",
     "proposal_status",
     "modified_payload",
+    # the reviewer workflow: a redirect's instructions, the signing batch, the revision chain
+    "instructions",
+    "batch",
+    "proposal_revision_of",
+    "proposal_revision",
 )
 AUDIT_COLUMNS = (
     "seq",
@@ -594,6 +599,10 @@ def decision_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[tup
             "signed_at",
             "proposal__status",
             "payload",
+            "instructions",
+            "batch_id",
+            "proposal__revision_of_id",
+            "proposal__revision",
         )
         .iterator(chunk_size=chunk_size)
     )
@@ -621,6 +630,10 @@ def decision_json_lines(scope: ReportScope, *, chunk_size: int = 5000) -> Iterat
         signed_at=_IsoUtc("signed_at"),
         proposal_status="proposal__status",
         modified_payload=_JsonValue("payload"),
+        instructions="instructions",
+        batch="batch_id",
+        proposal_revision_of="proposal__revision_of_id",
+        proposal_revision="proposal__revision",
     )
     return (
         _decisions_ordered(scope)

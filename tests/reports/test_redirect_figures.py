@@ -1,6 +1,7 @@
 """Redirects in reports, the compliance dashboard and insights: a non-approval outcome with its own
 figure, and revision chains followed (how many revisions, how many a human approved)."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,15 @@ from django.utils import timezone
 
 from apps.insights.selectors import figures_for, window_for
 from apps.proposals.services import proposal_decide, proposal_revise
-from apps.reports.selectors import report_confidence_bins, report_groups, report_scope_build, report_summary
+from apps.reports.selectors import (
+    DECISION_COLUMNS,
+    decision_json_lines,
+    decision_rows,
+    report_confidence_bins,
+    report_groups,
+    report_scope_build,
+    report_summary,
+)
 from tests.conftest import proposal_body
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +80,14 @@ def test_insights_count_redirects_as_a_verdict_that_is_not_an_approval(redirecte
     assert (group["approved"], group["rejected"], group["changes_requested"]) == (1, 1, 1)
     assert group["closed"] == 3 and group["redirect_rate"] == pytest.approx(1 / 3)
     assert (group["revisions"], group["revisions_approved"]) == (1, 1)
+
+
+def test_the_decision_export_carries_instructions_and_the_revision_chain(redirected_then_approved):
+    first, revision = redirected_then_approved
+    rows = [dict(zip(DECISION_COLUMNS, row, strict=True)) for row in decision_rows(_scope())]
+    redirect = next(row for row in rows if row["verdict"] == "request_changes")
+    assert redirect["instructions"] == "Take the address from the ticket." and redirect["proposal_revision"] == 0
+    approval = next(row for row in rows if row["proposal_id"] == revision.pk)
+    assert approval["proposal_revision_of"] == first.pk and approval["proposal_revision"] == 1
+    lines = [json.loads(line) for line in decision_json_lines(_scope())]
+    assert {line["proposal_revision_of"] for line in lines} == {None, first.pk}
