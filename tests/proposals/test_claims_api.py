@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.proposals.events import ProposalEvents
 from apps.proposals.models import Proposal, Status
-from apps.proposals.services import proposal_decide
+from apps.proposals.services import proposal_claim, proposal_decide
 from tests.factories import QueueFactory
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +237,15 @@ def with_support_queue(user):
 
     assign_perm(REVIEW_QUEUE_PERMISSION, user, QueueFactory(slug="support"))
     return type(user).objects.get(pk=user.pk)
+
+
+def test_an_escalation_to_the_next_tier_ends_the_claim(submit, reviewer, senior_reviewer):
+    from apps.escalations.services import sla_sweep
+
+    proposal = submit(blast_radius=5)
+    proposal_claim(proposal_id=proposal.pk, reviewer=reviewer)
+
+    sla_sweep(now=proposal.created_at + timedelta(minutes=31))
+
+    proposal.refresh_from_db()
+    assert proposal.queue.slug == "finance-senior" and proposal.claimed_by_id is None

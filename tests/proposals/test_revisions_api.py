@@ -243,3 +243,11 @@ def test_a_revision_retried_with_its_idempotency_key_is_created_once(agent_clien
     assert first.status_code == again.status_code == 201
     assert again["Idempotent-Replayed"] == "true" and first.json()["id"] == again.json()["id"]
     assert Proposal.objects.filter(revision_of=proposal).count() == 1
+
+
+def test_wait_returns_at_once_with_the_instructions(agent_client, submit, reviewer, password):
+    proposal = redirected(submit(blast_radius=5), reviewer, password, instructions="Split it in two payouts.")
+
+    body = agent_client.get(f"/api/v1/proposals/{proposal.pk}/wait/", {"timeout": 5}).json()
+
+    assert body["status"] == "changes_requested" and body["instructions"] == "Split it in two payouts."
