@@ -32,7 +32,7 @@ run: migrate
 	@echo "    API docs       http://127.0.0.1:$(PORT)/api/v1/docs/"
 	@echo "    admin          http://127.0.0.1:$(PORT)/admin/"
 	@echo "  demo logins (password for all: demo-pass-2024):"
-	@echo "    reviewer, second_reviewer, senior_reviewer, compliance_officer, admin"
+	@echo "    reviewer, second_reviewer, senior_reviewer, compliance_reviewer, compliance_officer, admin"
 	@echo "  an API token for one of them: env DEBUG=1 $(BIN)/python manage.py issue_token reviewer"
 	@echo
 	@# honcho gives a process 5 s after SIGTERM before a SIGKILL; an idle worker on the filesystem

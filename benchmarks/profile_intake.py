@@ -70,7 +70,7 @@ def _run(options) -> None:
     from apps.policies.services import policy_load_yaml
 
     call_command("migrate", "--run-syncdb", "--noinput", verbosity=0)
-    policy_load_yaml(text=(Path(__file__).resolve().parents[1] / "demo/policy.yaml").read_text())
+    policy_load_yaml(text=(Path(__file__).resolve().parents[1] / "demo/policy.yaml").read_text(), allow_unstaffed=True)
     _agent, key = agent_create(name="bench-bot")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     routes = ROUTES if options.route == "all" else {options.route: ROUTES[options.route]}

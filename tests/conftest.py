@@ -66,7 +66,8 @@ def password():
 
 @pytest.fixture
 def policy(db):
-    return policy_load_yaml(text=TEST_POLICY, comment="test policy")
+    # The cast is created per test, after the policy: its queues are staffed by then, not now.
+    return policy_load_yaml(text=TEST_POLICY, comment="test policy", allow_unstaffed=True)
 
 
 @pytest.fixture
@@ -87,6 +88,12 @@ def senior_reviewer(db):
         queues=["finance-senior", "support-senior", "finance"],
         profile__level=3,
     )
+
+
+@pytest.fixture
+def staffed(reviewer, senior_reviewer):
+    """Every queue and escalation tier of TEST_POLICY has someone who may decide there."""
+    return UserFactory(username="compliance_reviewer", role="senior_reviewer", queues=["compliance"])
 
 
 @pytest.fixture

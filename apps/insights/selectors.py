@@ -6,8 +6,11 @@ review app are defined once, in `apps.proposals.figures`.
 
 Definitions (proposals created in the window):
 - human review rate: pre-approval, or sampled for post-action review, over volume;
-- approval / modification / rejection / expiry rate, time to decision p50 and p95: see
-  `apps.proposals.figures` (approved includes modified; nearest-rank percentiles);
+- approval / modification / rejection / redirect / expiry rate, time to decision p50 and p95:
+  see `apps.proposals.figures` (approved includes modified; a redirect is a non-approval outcome
+  of its own; nearest-rank percentiles); a revision is a proposal of its own, counted where it
+  ends, and `revisions` / `revisions_approved` follow the chains (revisions submitted, and how many
+  a human approved);
 - SLA breach rate: decided after the due time, expired, or pending past it, over pre-approval
   proposals with an SLA that were not cancelled;
 - flag rate: flagged over reviewed post-action reviews;
@@ -76,6 +79,8 @@ APPROVED = figures.HUMAN_APPROVED
 APPROVED_AS_PROPOSED = figures.APPROVED_AS_PROPOSED
 MODIFIED = figures.MODIFIED
 REJECTED = figures.REJECTED
+CHANGES_REQUESTED = figures.CHANGES_REQUESTED
+REVISION = figures.REVISION
 EXPIRED = figures.EXPIRED
 HUMAN_VERDICT = figures.HUMAN_VERDICT
 CLOSED = figures.CLOSED
@@ -385,6 +390,9 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, since: datetime, now:
         "approved": Count("id", filter=APPROVED),
         "modified": Count("id", filter=MODIFIED),
         "rejected": Count("id", filter=REJECTED),
+        "changes_requested": Count("id", filter=CHANGES_REQUESTED),
+        "revisions": Count("id", filter=REVISION),
+        "revisions_approved": Count("id", filter=REVISION & (APPROVED | MODIFIED)),
         "expired": Count("id", filter=EXPIRED),
         "sla_total": Count("id", filter=_PRE & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED)),
         "sla_breached": Count("id", filter=_sla_breached(now)),
@@ -536,9 +544,16 @@ def _figures_of(group: dict, window: Window) -> dict:
         "approved": group["approved"],
         "modified": group["modified"],
         "rejected": group["rejected"],
+        "changes_requested": group["changes_requested"],
+        "revisions": group["revisions"],
+        "revisions_approved": group["revisions_approved"],
         "expired": group["expired"],
         **figures.closed_outcome_rates(
-            approved=group["approved"], modified=group["modified"], rejected=group["rejected"], expired=group["expired"]
+            approved=group["approved"],
+            modified=group["modified"],
+            rejected=group["rejected"],
+            changes_requested=group["changes_requested"],
+            expired=group["expired"],
         ),
         "time_to_decision_p50": group.get("time_to_decision_p50"),
         "time_to_decision_p95": group.get("time_to_decision_p95"),

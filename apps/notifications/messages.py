@@ -30,7 +30,7 @@ def webhook_body(*, event_id, event_type: str, proposal: Proposal) -> str:
 def proposals_for_webhooks(proposals):
     """Everything ProposalOutputSerializer reads, in two queries."""
     return proposals.select_related(
-        "agent", "queue", "policy_version", "policy_rule", "post_review__reviewer"
+        "agent", "queue", "policy_version", "policy_rule", "post_review__reviewer", "claimed_by"
     ).prefetch_related(Prefetch("decisions", queryset=Decision.objects.select_related("reviewer")))
 
 
@@ -58,6 +58,8 @@ _HEADLINES = {
     EventType.EXPIRED: lambda: _("A proposal expired unreviewed"),
     EventType.DECIDED: lambda: _("Proposal decided"),
     EventType.FLAGGED: lambda: _("Execution flagged"),
+    EventType.CHANGES_REQUESTED: lambda: _("Changes requested"),
+    EventType.UNSTAFFED: lambda: _("Escalated to a queue where nobody may decide"),
 }
 
 
@@ -107,9 +109,10 @@ class ProposalSummary:
     def subject(self) -> str:
         return f"[hitlplatform] {self.headline}: #{self.proposal_id} {self.summary}"[:300]
 
-    def email_text(self) -> str:
+    def email_text(self, detail: str = "") -> str:
         facts = "\n".join(f"{label}: {value}" for label, value in self.lines())
-        return f"{self.headline}\n\n{facts}\n\n{_('Open it')}: {self.link}\n"
+        detail = f"{detail}\n\n" if detail else ""
+        return f"{self.headline}\n\n{detail}{facts}\n\n{_('Open it')}: {self.link}\n"
 
     def slack_body(self) -> str:
         facts = "\n".join(f"*{label}:* {value}" for label, value in self.lines())

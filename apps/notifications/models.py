@@ -16,6 +16,9 @@ class EventType(models.TextChoices):
     EXPIRED = "proposal.expired", _("Proposal expired")
     FLAGGED = "proposal.flagged", _("Execution flagged")
     SIGNING_LOCKED = "auth.signing_locked", _("Signing locked")
+    CHANGES_REQUESTED = "proposal.changes_requested", _("Changes requested")
+    # To the admins: an escalation reached a queue where nobody may decide (DESIGN.md, Staffing).
+    UNSTAFFED = "proposal.unstaffed", _("Escalated to an unstaffed queue")
 
 
 class Channel(models.TextChoices):

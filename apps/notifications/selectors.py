@@ -7,8 +7,9 @@ from contextvars import ContextVar
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import connection
+from django.db.models import Q
 
-from apps.accounts.models import Queue, QueueGroupObjectPermission, QueueUserObjectPermission
+from apps.accounts.models import Queue, QueueGroupObjectPermission, QueueUserObjectPermission, Role
 from apps.accounts.selectors import REVIEW_QUEUE_PERMISSION
 
 from .models import QueueChannel
@@ -35,6 +36,13 @@ def queue_channel_of(queue) -> QueueChannel | None:
 
 def queue_reviewer_emails(queue) -> list[str]:
     return _cached(("emails", queue.pk), lambda: _queue_reviewer_emails(queue))
+
+
+def admin_emails() -> list[str]:
+    """Active administrators' addresses (the admin role or superusers)."""
+    admins = get_user_model().objects.filter(is_active=True).exclude(email="")
+    admins = admins.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN))
+    return sorted(set(admins.values_list("email", flat=True)))
 
 
 def _cached(key, read):

@@ -28,12 +28,14 @@ from apps.proposals.models import Proposal
 from . import messages
 from .events import NotificationEvents
 from .models import Channel, DeliveryAttempt, EventType, OutboxMessage
-from .selectors import queue_channel_of, queue_lookups_cached, queue_reviewer_emails
+from .selectors import admin_emails, queue_channel_of, queue_lookups_cached, queue_reviewer_emails
 
 logger = logging.getLogger(__name__)
 
 # Integrators hear of outcomes (DESIGN.md, Webhooks); a queue's reviewers of work to do.
-WEBHOOK_EVENTS = frozenset({EventType.DECIDED, EventType.ESCALATED, EventType.EXPIRED, EventType.FLAGGED})
+WEBHOOK_EVENTS = frozenset(
+    {EventType.DECIDED, EventType.CHANGES_REQUESTED, EventType.ESCALATED, EventType.EXPIRED, EventType.FLAGGED}
+)
 QUEUE_EVENTS = frozenset({EventType.CREATED, EventType.REMINDER, EventType.ESCALATED, EventType.EXPIRED})
 ERROR_MAX_CHARS = 2000
 _batch: ContextVar[list | None] = ContextVar("outbox_batch", default=None)
@@ -78,6 +80,40 @@ def outbox_enqueue_proposal_event(
     else:
         _outbox_insert(outbox)
     return outbox
+
+
+def outbox_enqueue_unstaffed_alert(*, proposal: Proposal, detail: str) -> list[OutboxMessage]:
+    """The admins hear that `proposal` was escalated into a queue where nobody may decide."""
+    return outbox_enqueue_admin_alert(proposal=proposal, event_type=EventType.UNSTAFFED, detail=detail)
+
+
+def outbox_enqueue_admin_alert(*, proposal: Proposal, event_type: str, detail: str) -> list[OutboxMessage]:
+    """An email to the active admins about `proposal` (an escalation into an unstaffed queue), in the
+    caller's transaction like every outbox row."""
+    recipients = admin_emails()
+    if not recipients:
+        return []
+    summary = messages.ProposalSummary.of(
+        proposal=proposal, event_type=event_type, queue=proposal.queue, due_at=proposal.sla_due_at
+    )
+    message = _message(
+        uuid.uuid4(),
+        event_type,
+        proposal,
+        Channel.EMAIL,
+        "\n".join(recipients),
+        subject=summary.subject(),
+        body=summary.email_text(detail=detail),
+    )
+    now = timezone.now()
+    message.created_at = message.next_attempt_at = message.dispatched_at = now
+    message.give_up_at = now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS)
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(message)
+    else:
+        _outbox_insert([message])
+    return [message]
 
 
 @contextmanager

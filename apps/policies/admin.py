@@ -73,7 +73,7 @@ class PolicyVersionAdmin(admin.ModelAdmin):
         "activated_at",
     ]
     inlines = [PolicyRuleInline]
-    actions = ["activate"]
+    actions = ["activate", "activate_unstaffed"]
     change_form_template = "admin/policies/policyversion/change_form.html"
 
     def has_change_permission(self, request, obj=None):
@@ -141,13 +141,25 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Activate the selected draft (four eyes)"), permissions=["view"])
     def activate(self, request, queryset):
+        self._activate(request, queryset, allow_unstaffed=False)
+
+    @admin.action(
+        description=gettext_lazy("Activate the selected draft although a queue is unstaffed (audited warning)"),
+        permissions=["view"],
+    )
+    def activate_unstaffed(self, request, queryset):
+        self._activate(request, queryset, allow_unstaffed=True)
+
+    def _activate(self, request, queryset, *, allow_unstaffed: bool):
         if not request.user.has_perm("policies.change_policyversion"):
             raise PermissionDenied
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one draft to activate."), messages.ERROR)
             return
         try:
-            version = policy_version_activate(version=queryset.get(), actor=request.user)
+            version = policy_version_activate(
+                version=queryset.get(), actor=request.user, allow_unstaffed=allow_unstaffed
+            )
         except DomainError as error:
             self.message_user(request, str(error.message), messages.ERROR)
         else:

@@ -2,5 +2,6 @@
 
 
 class PolicyEvents:
+    UNSTAFFED_ACCEPTED = "policy.unstaffed_accepted"
     CHANGED = "policy.changed"
     DRAFTED = "policy.drafted"

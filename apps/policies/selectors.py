@@ -1,8 +1,12 @@
-"""Reads of the policies app: the active rules, cached per process by version."""
+"""Reads of the policies app: the active rules, cached per process by version; which queues are unstaffed."""
 
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import Queue
+from apps.accounts.selectors import queue_staffing_gap
 
 from .models import PolicyRule, PolicyVersion
 from .routing import PRE_APPROVAL, RuleSpec, route, routing_input
@@ -77,3 +81,64 @@ def policy_simulate(*, agent_name: str, fields: dict) -> dict:
         "queue": (rule.queue if rule else "default") if decision.mode == PRE_APPROVAL else None,
         "routing": decision.explanation,
     }
+
+
+@dataclass(frozen=True)
+class StaffingGap:
+    """A queue a rule sends work to where nobody may decide it."""
+
+    rule: str
+    queue: str
+    tier: str  # "queue" or "escalation tier N"
+    why: str
+
+    def __str__(self):
+        return _("rule %(rule)s, %(tier)s %(queue)s: %(why)s") % {
+            "rule": self.rule,
+            "tier": self.tier,
+            "queue": self.queue,
+            "why": self.why,
+        }
+
+
+def policy_staffing_gaps(rules) -> list[StaffingGap]:
+    """Every queue and escalation tier of `rules` (PolicyRule rows or their dicts) where no active
+    user passes the test a decision applies: a rule whose work would wait there until it expires.
+
+    Autonomous rules send nothing to a queue; post-action review rules only when they sample.
+    """
+    gaps, checked = [], {}
+    for rule in rules:
+        rule = rule if isinstance(rule, dict) else {field: getattr(rule, field) for field in _STAFFING_FIELDS}
+        if not _sends_work_to_queues(rule):
+            continue
+        level = rule.get("required_authorization_level") or 0
+        tiers = [(str(_("queue")), rule.get("queue") or "default")]
+        tiers += [
+            (str(_("escalation tier %(n)s")) % {"n": n}, slug) for n, slug in enumerate(rule.get("escalation") or [], 1)
+        ]
+        for tier, slug in tiers:
+            if (slug, level) not in checked:
+                checked[slug, level] = queue_staffing_gap(
+                    queue=Queue.objects.filter(slug=slug).first(), authorization_level=level
+                )
+            if checked[slug, level]:
+                gaps.append(StaffingGap(rule=rule["name"], queue=slug, tier=tier, why=checked[slug, level]))
+    return gaps
+
+
+_STAFFING_FIELDS = (
+    "name",
+    "mode",
+    "queue",
+    "escalation",
+    "sample_rate",
+    "min_samples_per_day",
+    "required_authorization_level",
+)
+
+
+def _sends_work_to_queues(rule: dict) -> bool:
+    if rule.get("mode") == PRE_APPROVAL:
+        return True
+    return rule.get("mode") == "post_review" and bool(rule.get("sample_rate") or rule.get("min_samples_per_day"))

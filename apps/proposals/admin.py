@@ -5,7 +5,7 @@ Decisions are signed records (21 CFR 11.10(e)); they change only through the ser
 
 from django.contrib import admin
 
-from .models import Decision, PostActionReview, Proposal
+from .models import Decision, PostActionReview, Proposal, SigningBatch
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,7 +24,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class DecisionInline(admin.TabularInline):
     model = Decision
-    fields = ["signed_at", "reviewer", "verdict", "signature_meaning", "rationale", "payload_version"]
+    fields = [
+        "signed_at",
+        "reviewer",
+        "verdict",
+        "signature_meaning",
+        "rationale",
+        "instructions",
+        "batch",
+        "payload_version",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -74,3 +83,12 @@ class PostActionReviewAdmin(ReadOnlyAdmin):
     list_filter = ["state", "verdict"]
     list_select_related = ["proposal", "queue", "reviewer"]
     show_full_result_count = False
+
+
+@admin.register(SigningBatch)
+class SigningBatchAdmin(ReadOnlyAdmin):
+    list_display = ["id", "signer", "verdict", "size", "signed_at"]
+    list_filter = ["verdict"]
+    list_select_related = ["signer"]
+    date_hierarchy = "signed_at"
+    inlines = [DecisionInline]

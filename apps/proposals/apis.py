@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.policies.models import Mode
-from hitlplatform.api.permissions import IsAgent, IsReviewer
+from hitlplatform.api.permissions import IsAgent, IsReviewer, IsUser
 from hitlplatform.errors import Forbidden, InvalidInput
 
 from .models import ExecutionStatus, PostActionReview, Proposal, Status, Verdict
@@ -26,9 +26,13 @@ from .serializers import (
 )
 from .services import (
     proposal_cancel,
+    proposal_claim,
+    proposal_claim_release,
     proposal_decide,
     proposal_post_review,
+    proposal_reassign,
     proposal_report_execution,
+    proposal_revise,
     proposal_submit,
 )
 
@@ -163,6 +167,7 @@ class DecisionCreateApi(APIView):
         rationale = serializers.CharField(min_length=3, max_length=10_000)
         payload = serializers.JSONField(required=False)
         payload_version = serializers.CharField(required=False, max_length=64)
+        instructions = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
         password = serializers.CharField(write_only=True, trim_whitespace=False)
 
         def validate(self, attrs):
@@ -170,6 +175,8 @@ class DecisionCreateApi(APIView):
                 raise serializers.ValidationError(
                     {"payload": _("A modification needs the changed payload as an object.")}
                 )
+            if attrs["verdict"] == Verdict.REQUEST_CHANGES and not attrs["instructions"].strip():
+                raise serializers.ValidationError({"instructions": _("Say what the agent should change.")})
             return attrs
 
     @extend_schema(
@@ -196,8 +203,88 @@ class DecisionCreateApi(APIView):
             payload=fields.get("payload"),
             payload_version_seen=fields.get("payload_version"),
             password=fields["password"],
+            instructions=fields["instructions"],
         )
         return Response(DecisionOutputSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class RevisionCreateApi(APIView):
+    permission_classes = [IsAgent]
+
+    @extend_schema(
+        request=ProposalInputSerializer,
+        responses={201: ProposalOutputSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER)],
+        summary="Submit the revision of a proposal whose changes were requested (agents)",
+    )
+    def post(self, request, pk):
+        fields = proposal_input_validate(request.data)
+        idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
+        submission = proposal_revise(
+            proposal_id=pk,
+            agent=request.user,
+            fields=fields,
+            idempotency_key=idempotency_key,
+            request_hash=_request_hash(request.data) if idempotency_key else "",
+        )
+        response = Response(proposal_representation(submission.proposal), status=status.HTTP_201_CREATED)
+        if not submission.created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class ClaimOutputSerializer(serializers.Serializer):
+    claimed_by = serializers.CharField(allow_null=True)
+    claim_expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class ClaimApi(APIView):
+    # Claiming needs a deciding role (the service checks); an admin may release anyone's claim.
+    permission_classes = [IsUser]
+
+    class ReleaseSerializer(serializers.Serializer):
+        note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    @extend_schema(request=None, responses=ClaimOutputSerializer, summary="Claim a pending proposal (reviewers)")
+    def post(self, request, pk):
+        return Response(_claim_of(proposal_claim(proposal_id=pk, reviewer=request.user)))
+
+    @extend_schema(
+        request=ReleaseSerializer,
+        responses=ClaimOutputSerializer,
+        summary="Release a claim (claimant, senior reviewer)",
+    )
+    def delete(self, request, pk):
+        data = self.ReleaseSerializer(data=request.data or {})
+        data.is_valid(raise_exception=True)
+        return Response(_claim_of(proposal_claim_release(proposal_id=pk, user=request.user, **data.validated_data)))
+
+
+class ReassignApi(APIView):
+    permission_classes = [IsUser]  # senior reviewers and admins: the service checks the role
+
+    class InputSerializer(serializers.Serializer):
+        queue = serializers.SlugField(max_length=64)
+        note = serializers.CharField(min_length=3, max_length=2000)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=ProposalOutputSerializer,
+        summary="Move a pending proposal to another queue (senior reviewers, admins)",
+    )
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        proposal_reassign(proposal_id=pk, actor=request.user, **data.validated_data)
+        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
+
+
+def _claim_of(proposal) -> dict:
+    holder = proposal.claim_holder_id()
+    return {
+        "claimed_by": proposal.claimed_by.get_username() if holder is not None else None,
+        "claim_expires_at": proposal.claim_expires_at if holder is not None else None,
+    }
 
 
 class PostActionReviewApi(APIView):

@@ -22,11 +22,15 @@ HUMAN_APPROVED = PRE_APPROVAL & Q(status=Status.APPROVED, approved_by=ApprovedBy
 APPROVED_AS_PROPOSED = HUMAN_APPROVED & Q(revised_payload__isnull=True)
 MODIFIED = HUMAN_APPROVED & Q(revised_payload__isnull=False)
 REJECTED = PRE_APPROVAL & Q(status=Status.REJECTED)
+# A redirect: the reviewer sent it back with instructions; a non-approval outcome of its own.
+CHANGES_REQUESTED = PRE_APPROVAL & Q(status=Status.CHANGES_REQUESTED)
+# A revision the agent submitted after a redirect: a proposal of its own, counted where it ends.
+REVISION = Q(revision__gt=0)
 EXPIRED_UNAPPROVED = PRE_APPROVAL & Q(status=Status.EXPIRED)
 APPROVED_ON_EXPIRY = PRE_APPROVAL & Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)
 # Expiry is the policy's doing, whatever `on_expiry` then made of it.
 EXPIRED = EXPIRED_UNAPPROVED | APPROVED_ON_EXPIRY
-HUMAN_VERDICT = HUMAN_APPROVED | REJECTED
+HUMAN_VERDICT = HUMAN_APPROVED | REJECTED | CHANGES_REQUESTED
 CLOSED = HUMAN_VERDICT | EXPIRED
 
 PERCENTILES = {"p50": 0.5, "p95": 0.95}
@@ -39,8 +43,8 @@ def rate(part: int, whole: int) -> float | None:
 
 def approval_rate(*, approved: int, closed: int) -> float | None:
     """Pre-approval proposals a reviewer approved, as proposed or modified, over the closed
-    pre-approval proposals (approved, rejected, expired or approved on expiry); pending and
-    cancelled ones are left out."""
+    pre-approval proposals (approved, rejected, sent back with instructions, expired or approved on
+    expiry); pending and cancelled ones are left out."""
     return rate(approved, closed)
 
 
@@ -55,6 +59,12 @@ def rejection_rate(*, rejected: int, closed: int) -> float | None:
     return rate(rejected, closed)
 
 
+def redirect_rate(*, changes_requested: int, closed: int) -> float | None:
+    """Pre-approval proposals a reviewer sent back to the agent with instructions (changes
+    requested), over the closed pre-approval proposals; the agent's revision counts on its own."""
+    return rate(changes_requested, closed)
+
+
 def expiry_rate(*, expired: int, closed: int) -> float | None:
     """Pre-approval proposals nobody decided before the last escalation tier ran out (expired, or
     approved on expiry where the rule says so), over the closed pre-approval proposals."""
@@ -62,8 +72,8 @@ def expiry_rate(*, expired: int, closed: int) -> float | None:
 
 
 def time_to_decision_percentile(fraction: float) -> str:
-    """Nearest-rank percentile of the seconds from submission to a reviewer's final approval or
-    rejection: the smallest time within which that share of the human decisions was made."""
+    """Nearest-rank percentile of the seconds from submission to a reviewer's final approval,
+    rejection or redirect: the smallest time within which that share of the human decisions was made."""
     return f"p{round(fraction * 100)}"
 
 
@@ -72,38 +82,46 @@ def time_to_decision_percentile(fraction: float) -> str:
 FIGURE_DEFINITIONS = {
     "approval_rate": _(
         "Pre-approval proposals a reviewer approved, as proposed or modified, over the closed "
-        "pre-approval proposals (approved, rejected, expired or approved on expiry); pending and "
-        "cancelled ones are left out."
+        "pre-approval proposals (approved, rejected, sent back with instructions, expired or approved on "
+        "expiry); pending and cancelled ones are left out."
     ),
     "modification_rate": _(
         "Pre-approval proposals a reviewer approved with a changed payload, over the closed pre-approval proposals."
     ),
     "rejection_rate": _("Pre-approval proposals a reviewer rejected, over the closed pre-approval proposals."),
+    "redirect_rate": _(
+        "Pre-approval proposals a reviewer sent back to the agent with instructions (changes requested), "
+        "over the closed pre-approval proposals; the agent's revision counts on its own."
+    ),
     "expiry_rate": _(
         "Pre-approval proposals nobody decided before the last escalation tier ran out (expired, or "
         "approved on expiry where the rule says so), over the closed pre-approval proposals."
     ),
     "time_to_decision": _(
-        "Nearest-rank percentile of the seconds from submission to a reviewer's final approval or "
-        "rejection: the smallest time within which that share of the human decisions was made."
+        "Nearest-rank percentile of the seconds from submission to a reviewer's final approval, "
+        "rejection or redirect: the smallest time within which that share of the human decisions was made."
     ),
 }
 FIGURE_LABELS = {
     "approval_rate": _("Approval rate"),
     "modification_rate": _("Modification rate"),
     "rejection_rate": _("Rejection rate"),
+    "redirect_rate": _("Redirect rate"),
     "expiry_rate": _("Expiry rate"),
     "time_to_decision": _("Time to decision"),
 }
 
 
-def closed_outcome_rates(*, approved: int, modified: int, rejected: int, expired: int) -> dict:
-    """The four rates of closed pre-approval proposals from their counts (approved includes modified)."""
-    closed = approved + rejected + expired
+def closed_outcome_rates(
+    *, approved: int, modified: int, rejected: int, expired: int, changes_requested: int = 0
+) -> dict:
+    """The rates of closed pre-approval proposals from their counts (approved includes modified)."""
+    closed = approved + rejected + changes_requested + expired
     return {
         "approval_rate": approval_rate(approved=approved, closed=closed),
         "modification_rate": modification_rate(modified=modified, closed=closed),
         "rejection_rate": rejection_rate(rejected=rejected, closed=closed),
+        "redirect_rate": redirect_rate(changes_requested=changes_requested, closed=closed),
         "expiry_rate": expiry_rate(expired=expired, closed=closed),
     }
 

@@ -12,11 +12,12 @@ class Status(models.TextChoices):
     PENDING = "pending", _("Pending")
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
     EXPIRED = "expired", _("Expired")
     CANCELLED = "cancelled", _("Cancelled")
 
 
-FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.EXPIRED, Status.CANCELLED)
+FINAL_STATUSES = (Status.APPROVED, Status.REJECTED, Status.CHANGES_REQUESTED, Status.EXPIRED, Status.CANCELLED)
 
 
 class ApprovedBy(models.TextChoices):
@@ -29,6 +30,8 @@ class Verdict(models.TextChoices):
     MODIFY = "modify", _("Modify")
     REJECT = "reject", _("Reject")
     ESCALATE = "escalate", _("Escalate")
+    # The "redirect" of human-in-the-loop: back to the agent with instructions for a revision.
+    REQUEST_CHANGES = "request_changes", _("Request changes")
 
 
 # 21 CFR 11.50: each signature states its meaning.
@@ -37,6 +40,7 @@ SIGNATURE_MEANINGS = {
     Verdict.MODIFY: "approved with modifications",
     Verdict.REJECT: "rejected",
     Verdict.ESCALATE: "reviewed and escalated",
+    Verdict.REQUEST_CHANGES: "reviewed, changes requested",
 }
 
 
@@ -75,7 +79,7 @@ class Proposal(models.Model):
     expected_impact = models.TextField(_("expected impact"), blank=True)
     callback_url = models.URLField(_("callback URL"), blank=True)
 
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices)
     approved_by = models.CharField(_("approved by"), max_length=8, choices=ApprovedBy.choices, blank=True)
     approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
@@ -101,6 +105,33 @@ class Proposal(models.Model):
     execution_status = models.CharField(_("execution"), max_length=16, choices=ExecutionStatus.choices, blank=True)
     execution_detail = models.JSONField(_("execution detail"), null=True, blank=True)
     executed_at = models.DateTimeField(_("executed at"), null=True, blank=True)
+
+    # Redirect and revisions (DESIGN.md, Revisions): the reviewer's instructions end this proposal;
+    # the agent's revision is a new proposal chained to it. `revision_root` is the chain's first
+    # proposal (null on that one), so a whole thread is one indexed lookup.
+    instructions = models.TextField(_("instructions"), blank=True)
+    revision = models.PositiveSmallIntegerField(_("revision"), default=0)
+    revision_of = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("revision of")
+    )
+    revised_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("revised by")
+    )
+    revision_root = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("first of thread")
+    )
+
+    # Claims (DESIGN.md, Claims): who is working on a pending proposal, until when. An expired
+    # claim is no claim; nothing needs to clear it.
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("claimed by"),
+    )
+    claim_expires_at = models.DateTimeField(_("claim expires at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -129,6 +160,30 @@ class Proposal(models.Model):
     def modified(self) -> bool:
         return self.revised_payload is not None
 
+    def claim_holder_id(self, now=None) -> int | None:
+        """The claimant's user id while the claim lasts; None when unclaimed or expired."""
+        if self.claimed_by_id is None or self.claim_expires_at is None:
+            return None
+        return self.claimed_by_id if self.claim_expires_at > (now or timezone.now()) else None
+
+
+class SigningBatch(models.Model):
+    """One signing of several decisions (21 CFR 11.200(a)(1)(i)): the password entered once, in one
+    continuous session; each decision of it records the batch."""
+
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices)
+    rationale = models.TextField(_("rationale"))
+    size = models.PositiveIntegerField(_("proposals"))
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("signing batch")
+        verbose_name_plural = _("signing batches")
+
+    def __str__(self):
+        return f"batch {self.pk} ({self.size})"
+
 
 class Decision(models.Model):
     proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="decisions")
@@ -142,6 +197,10 @@ class Decision(models.Model):
     signer_name = models.CharField(_("printed name"), max_length=300)
     signature_meaning = models.CharField(_("signature meaning"), max_length=64)
     signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    instructions = models.TextField(_("instructions"), blank=True)
+    batch = models.ForeignKey(
+        SigningBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions", db_index=False
+    )
 
     class Meta:
         ordering = ["signed_at", "id"]

@@ -1,23 +1,32 @@
 """Reads of the proposals app: who sees which proposal, approvals, waiting."""
 
 import time
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from apps.accounts.selectors import REVIEW_QUEUE_PERMISSION, queues_reviewable_by, user_sees_everything
+from apps.accounts.models import Queue
+from apps.accounts.selectors import (
+    REVIEW_QUEUE_PERMISSION,
+    queue_staffing_gap,
+    queues_reviewable_by,
+    user_sees_everything,
+)
 from apps.agents.models import Agent
 from hitlplatform.errors import Forbidden, NotFound
 
-from .models import Decision, Proposal, Verdict
+from .models import Decision, Proposal, Status, Verdict
 
 APPROVING_VERDICTS = (Verdict.APPROVE, Verdict.MODIFY)
 
 
 def proposals_visible_to(principal) -> QuerySet[Proposal]:
     """An agent sees its own proposals; compliance officers and admins all; reviewers their queues'."""
-    proposals = Proposal.objects.select_related("agent", "queue", "policy_version", "policy_rule", "post_review")
+    proposals = Proposal.objects.select_related(
+        "agent", "queue", "policy_version", "policy_rule", "post_review", "claimed_by"
+    )
     if isinstance(principal, Agent):
         return proposals.filter(agent=principal)
     if user_sees_everything(principal):
@@ -71,3 +80,36 @@ def proposal_wait(*, principal, proposal_id: int, timeout: float) -> Proposal:
         if status != proposal.status:
             proposal = proposal_get_for(principal=principal, proposal_id=proposal_id)
     return proposal
+
+
+@dataclass(frozen=True)
+class DeadEnd:
+    """Pending proposals waiting in a queue where nobody may decide them (DESIGN.md, Staffing)."""
+
+    queue: Queue
+    authorization_level: int
+    why: str
+    count: int
+    proposal_ids: list[int]
+
+
+def proposals_in_unstaffed_queues(*, sample: int = 10) -> list[DeadEnd]:
+    """Each (queue, required level) holding pending work that no active user may decide, with how
+    many and the first few ids; one staffing check per pair, not per proposal."""
+    pairs = (
+        Proposal.objects.filter(status=Status.PENDING, queue__isnull=False)
+        .values_list("queue_id", "policy_rule__required_authorization_level")
+        .annotate(pending=Count("id"))
+        .order_by()
+    )
+    queues = Queue.objects.in_bulk({queue_id for queue_id, _level, _count in pairs})
+    dead_ends = []
+    for queue_id, level, count in pairs:
+        queue, level = queues[queue_id], level or 0
+        why = queue_staffing_gap(queue=queue, authorization_level=level)
+        if why:
+            waiting = Proposal.objects.filter(status=Status.PENDING, queue_id=queue_id)
+            waiting = waiting.filter(policy_rule__required_authorization_level=level) if level else waiting
+            ids = list(waiting.order_by("sla_due_at", "id").values_list("id", flat=True)[:sample])
+            dead_ends.append(DeadEnd(queue=queue, authorization_level=level, why=why, count=count, proposal_ids=ids))
+    return sorted(dead_ends, key=lambda dead_end: (dead_end.queue.slug, dead_end.authorization_level))

@@ -84,6 +84,8 @@ class DecisionOutputSerializer(serializers.Serializer):
     payload = serializers.JSONField()
     payload_version = serializers.CharField()
     escalation_level = serializers.IntegerField()
+    instructions = serializers.CharField()
+    batch = serializers.IntegerField(source="batch_id", allow_null=True)
     signature = serializers.SerializerMethodField()
 
     def get_signature(self, decision) -> dict:
@@ -129,6 +131,16 @@ class ProposalOutputSerializer(serializers.Serializer):
     expected_impact = serializers.CharField()
     external_id = serializers.CharField()
     callback_url = serializers.CharField()
+    instructions = serializers.CharField()
+    revision_of = serializers.IntegerField(source="revision_of_id", allow_null=True)
+    revision = serializers.IntegerField()
+    revised_by = serializers.IntegerField(source="revised_by_id", allow_null=True)
+    claim = serializers.SerializerMethodField()
+
+    def get_claim(self, proposal) -> dict | None:
+        if proposal.claim_holder_id() is None:  # no query for the usual unclaimed proposal
+            return None
+        return {"claimed_by": proposal.claimed_by.get_username(), "claim_expires_at": proposal.claim_expires_at}
 
     def get_execution(self, proposal) -> dict | None:
         if not proposal.execution_status:

@@ -14,18 +14,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.calendars import sla_deadlines
-from apps.accounts.models import Queue
-from apps.accounts.selectors import user_may_decide
+from apps.accounts.models import Queue, Role
+from apps.accounts.selectors import (
+    REVIEW_QUEUE_PERMISSION,
+    queue_staffing_gap,
+    user_has_role,
+    user_may_decide,
+    user_sees_everything,
+)
 from apps.accounts.services import queue_get_or_create
 from apps.accounts.signatures import signature_check
 from apps.agents.models import Agent
 from apps.audit.services import audit_record, audit_record_many
 from apps.notifications.security import outbox_enqueue_signing_locked
-from apps.notifications.services import outbox_enqueue_proposal_event
+from apps.notifications.services import outbox_enqueue_proposal_event, outbox_enqueue_unstaffed_alert
 from apps.policies.routing import PRE_APPROVAL, route, routing_input
 from apps.policies.sampling import is_sampled, sampling_draw
 from apps.policies.selectors import policy_active
-from hitlplatform.errors import Conflict, Forbidden, InvalidInput
+from hitlplatform.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 from .events import ProposalEvents
 from .fast_paths import proposal_mark_new
@@ -38,6 +44,7 @@ from .models import (
     PostActionReview,
     Proposal,
     ReviewState,
+    SigningBatch,
     Status,
     Verdict,
 )
@@ -87,16 +94,74 @@ def proposal_decide(
     payload=None,
     payload_version_seen: str | None = None,
     username: str | None = None,
+    instructions: str = "",
 ) -> Decision:
     # The signature is checked before any lock: password hashing is slow on purpose.
     signer = signature_verify(user=reviewer, password=password, username=username)
+    return _decide_signed(
+        proposal_id=proposal_id,
+        signer=signer,
+        verdict=verdict,
+        rationale=rationale,
+        payload=payload,
+        payload_version_seen=payload_version_seen,
+        instructions=instructions,
+        batch=None,
+    )
+
+
+def signing_batch_start(
+    *, reviewer, password: str, verdict: str, rationale: str, size: int, username: str | None = None
+) -> SigningBatch:
+    """21 CFR 11.200(a)(1)(i): a series of signings in one continuous session, the password entered
+    once. The batch row (audited) is the proof that it was; `proposal_decide_in_batch` needs it."""
+    signer = signature_verify(user=reviewer, password=password, username=username)
+    with transaction.atomic():
+        batch = SigningBatch.objects.create(signer=signer, verdict=verdict, rationale=rationale, size=size)
+        audit_record(
+            action=ProposalEvents.BATCH_SIGNED,
+            actor=signer,
+            obj=batch,
+            data={"batch": batch.pk, "verdict": verdict, "rationale": rationale, "size": size},
+        )
+    return batch
+
+
+def proposal_decide_in_batch(*, proposal_id: int, batch: SigningBatch) -> Decision:
+    """One decision of a signing batch, all or nothing for this proposal (its own transaction)."""
+    return _decide_signed(
+        proposal_id=proposal_id,
+        signer=batch.signer,
+        verdict=batch.verdict,
+        rationale=batch.rationale,
+        payload=None,
+        payload_version_seen=None,
+        instructions="",
+        batch=batch,
+    )
+
+
+def _decide_signed(
+    *, proposal_id: int, signer, verdict, rationale, payload, payload_version_seen, instructions, batch
+) -> Decision:
+    if verdict == Verdict.REQUEST_CHANGES and not (instructions or "").strip():
+        raise InvalidInput(
+            _("Requesting changes needs instructions for the agent."),
+            fields={"instructions": [_("Say what the agent should change.")]},
+        )
     with transaction.atomic():
         proposal = lock_proposal(proposal_id)
         ensure_may_decide(proposal=proposal, reviewer=signer)
         if payload_version_seen and payload_version_seen != proposal.payload_version:
             raise Conflict(_("The payload changed since you opened it; review the new version."), code="stale_payload")
         decision = _decision_record(
-            proposal=proposal, reviewer=signer, verdict=verdict, rationale=rationale, payload=payload
+            proposal=proposal,
+            reviewer=signer,
+            verdict=verdict,
+            rationale=rationale,
+            payload=payload,
+            instructions=(instructions or "").strip() if verdict == Verdict.REQUEST_CHANGES else "",
+            batch=batch,
         )
     return decision
 
@@ -111,6 +176,172 @@ def proposal_cancel(*, proposal_id: int, agent: Agent, reason: str = "") -> Prop
         _finalize(proposal, status=Status.CANCELLED)
         audit_record(action=ProposalEvents.CANCELLED, actor=agent, obj=proposal, data={"reason": reason})
     return proposal
+
+
+def proposal_revise(
+    *, proposal_id: int, agent: Agent, fields: dict, idempotency_key: str = "", request_hash: str = ""
+) -> Submission:
+    """The agent's revision of a proposal a reviewer sent back (DESIGN.md, Revisions).
+
+    A new proposal chained to the previous one and routed afresh by the active policy: approvals
+    never carry over. NotFound for another agent's proposal; Conflict when it is not
+    `changes_requested`, was revised already, or the chain is at PROPOSAL_MAX_REVISIONS.
+    """
+    if idempotency_key:
+        replay = _idempotent_replay(agent=agent, key=idempotency_key, request_hash=request_hash)
+        if replay is not None:
+            return Submission(proposal=replay, created=False)
+    with transaction.atomic():
+        previous = lock_proposal(proposal_id)
+        if previous.agent_id != agent.pk:
+            raise NotFound(_("No such proposal."))
+        if previous.status != Status.CHANGES_REQUESTED:
+            raise Conflict(
+                _("Only a proposal whose changes were requested can be revised; this one is %(status)s.")
+                % {"status": previous.get_status_display()},
+                code="not_changes_requested",
+            )
+        if previous.revised_by_id is not None:
+            raise Conflict(
+                _("This proposal was revised already, by #%(id)s.") % {"id": previous.revised_by_id},
+                code="already_revised",
+            )
+        if previous.revision + 1 > settings.PROPOSAL_MAX_REVISIONS:
+            raise Conflict(
+                _("At most %(count)s revisions of a proposal are allowed.")
+                % {"count": settings.PROPOSAL_MAX_REVISIONS},
+                code="too_many_revisions",
+            )
+        revision = _proposal_create(
+            agent=agent,
+            fields=fields,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+            revision_of=previous,
+        )
+        Proposal.objects.filter(pk=previous.pk).update(revised_by=revision)
+        previous.revised_by = revision
+        audit_record(
+            action=ProposalEvents.REVISED,
+            actor=agent,
+            obj=previous,
+            data={"revised_by": revision.pk, "revision": revision.revision, "status": revision.status},
+        )
+    return Submission(proposal=revision, created=True)
+
+
+def proposal_claim(*, proposal_id: int, reviewer) -> Proposal:
+    """The reviewer works on this pending proposal for REVIEW_CLAIM_SECONDS; claiming again extends it.
+
+    Only someone who may decide it may claim it; Conflict `claimed` while another's claim lasts, and
+    `already_approved` for a reviewer whose approval is in (four eyes: the second reviewer claims).
+    """
+    with transaction.atomic():
+        proposal = lock_proposal(proposal_id)
+        ensure_may_decide(proposal=proposal, reviewer=reviewer)
+        if reviewer.pk in proposal_approvals_of_current_version(proposal):
+            raise Conflict(
+                _("You already approved this version; another reviewer must take it."), code="already_approved"
+            )
+        renewed = proposal.claim_holder_id() == reviewer.pk
+        proposal.claimed_by = reviewer
+        proposal.claim_expires_at = timezone.now() + timedelta(seconds=settings.REVIEW_CLAIM_SECONDS)
+        proposal.save(update_fields=["claimed_by", "claim_expires_at"])
+        audit_record(
+            action=ProposalEvents.CLAIMED,
+            actor=reviewer,
+            obj=proposal,
+            data={
+                "claimed_by": reviewer.get_username(),
+                "claim_expires_at": proposal.claim_expires_at.isoformat(),
+                "renewed": renewed,
+            },
+        )
+    return proposal
+
+
+def proposal_claim_release(*, proposal_id: int, user, note: str = "") -> Proposal:
+    """The claimant ends their claim; a senior reviewer or admin may end anyone's (with a note).
+
+    Releasing where no claim lasts changes nothing and records nothing.
+    """
+    with transaction.atomic():
+        proposal = lock_proposal(proposal_id)
+        _ensure_sees(proposal=proposal, user=user)
+        holder = proposal.claim_holder_id()
+        if holder is None:
+            return proposal
+        if holder != user.pk and not user_has_role(user, Role.SENIOR_REVIEWER, Role.ADMIN):
+            raise Forbidden(_("Only the claimant, a senior reviewer or an admin may release this claim."))
+        _claim_end(proposal, actor=user, reason="released", note=note)
+    return proposal
+
+
+def proposal_reassign(*, proposal_id: int, actor, queue: str, note: str) -> Proposal:
+    """A senior reviewer or admin moves a pending proposal to another queue, with a note; any claim ends.
+
+    The SLA clock keeps running. A queue where nobody may decide it is refused: it would be a dead end.
+    """
+    if not user_has_role(actor, Role.SENIOR_REVIEWER, Role.ADMIN):
+        raise Forbidden(_("Only a senior reviewer or an admin may reassign proposals."))
+    if not (note or "").strip():
+        raise InvalidInput(fields={"note": [_("Say why it moves.")]})
+    target = Queue.objects.filter(slug=queue).first()
+    if target is None:
+        raise InvalidInput(fields={"queue": [_("There is no queue %(queue)s.") % {"queue": queue}]})
+    with transaction.atomic():
+        proposal = lock_proposal(proposal_id)
+        _ensure_sees(proposal=proposal, user=actor)
+        if proposal.status != Status.PENDING:
+            raise Conflict(_("Only a pending proposal can be reassigned."), code="not_pending")
+        if proposal.queue_id == target.pk:
+            raise InvalidInput(fields={"queue": [_("The proposal is in this queue already.")]})
+        level = proposal.policy_rule.required_authorization_level if proposal.policy_rule else 0
+        gap = queue_staffing_gap(queue=target, authorization_level=level)
+        if gap:
+            raise InvalidInput(
+                fields={"queue": [_("Nobody could decide it there: %(why)s.") % {"why": gap}]}, code="unstaffed"
+            )
+        previous = proposal.queue.slug if proposal.queue else None
+        if proposal.claim_holder_id() is not None:
+            _claim_end(proposal, actor=actor, reason="reassigned", note=note)
+        proposal.queue = target
+        proposal.save(update_fields=["queue"])
+        audit_record(
+            action=ProposalEvents.REASSIGNED,
+            actor=actor,
+            obj=proposal,
+            data={"from_queue": previous, "to_queue": target.slug, "note": note.strip()},
+        )
+    return proposal
+
+
+def _ensure_sees(*, proposal: Proposal, user) -> None:
+    """NotFound outside the user's scope: their queues, or everything for compliance officers and admins."""
+    if user_sees_everything(user):
+        return
+    if proposal.queue is None or not user.has_perm(REVIEW_QUEUE_PERMISSION, proposal.queue):
+        raise NotFound(_("No such proposal."))
+
+
+def _claim_end(proposal: Proposal, *, actor, reason: str, note: str = "") -> None:
+    claimant = proposal.claimed_by_id
+    Proposal.objects.filter(pk=proposal.pk).update(claimed_by=None, claim_expires_at=None)
+    proposal.claimed_by, proposal.claim_expires_at = None, None
+    audit_record(
+        action=ProposalEvents.CLAIM_RELEASED,
+        actor=actor,
+        obj=proposal,
+        data={"claimant_id": claimant, "reason": reason, "note": note.strip()},
+    )
+
+
+def _claimed_message(proposal: Proposal) -> str:
+    name = proposal.claimed_by.get_full_name() or proposal.claimed_by.get_username()
+    return _("%(name)s is working on this proposal until %(time)s UTC.") % {
+        "name": name,
+        "time": proposal.claim_expires_at.strftime("%H:%M"),
+    }
 
 
 def proposal_report_execution(*, proposal_id: int, agent: Agent, status: str, detail: dict) -> Proposal:
@@ -198,9 +429,14 @@ def ensure_may_decide(*, proposal: Proposal, reviewer) -> None:
         raise Conflict(
             _("The proposal is already %(status)s.") % {"status": proposal.get_status_display()}, code="final"
         )
+    holder = proposal.claim_holder_id()
+    if holder is not None and holder != reviewer.pk:
+        raise Conflict(_claimed_message(proposal), code="claimed")
 
 
-def _proposal_create(*, agent: Agent, fields: dict, idempotency_key: str, request_hash: str) -> Proposal:
+def _proposal_create(
+    *, agent: Agent, fields: dict, idempotency_key: str, request_hash: str, revision_of: Proposal | None = None
+) -> Proposal:
     # The agent row was read by authentication moments ago in this request: its suspension
     # flag is that fresh, and a suspended agent's pending proposals cannot be approved anyway.
     if agent.is_suspended:
@@ -220,6 +456,10 @@ def _proposal_create(*, agent: Agent, fields: dict, idempotency_key: str, reques
         created_at=now,
         **fields,
     )
+    if revision_of is not None:
+        proposal.revision_of = revision_of
+        proposal.revision = revision_of.revision + 1
+        proposal.revision_root_id = revision_of.revision_root_id or revision_of.pk
     if decision.mode == PRE_APPROVAL:
         proposal.status = Status.PENDING
         proposal.queue = queue_for(rule.queue if rule else DEFAULT_QUEUE)
@@ -254,13 +494,16 @@ def _proposal_create(*, agent: Agent, fields: dict, idempotency_key: str, reques
             "rule": rule.name if rule else None,
             "reason": decision.explanation["reason"],
             "queue": proposal.queue.slug if proposal.queue else None,
+            **({"revision_of": revision_of.pk, "revision": proposal.revision} if revision_of is not None else {}),
         },
     )
     proposal_mark_new(proposal)
     return proposal
 
 
-def _decision_record(*, proposal: Proposal, reviewer, verdict: str, rationale: str, payload) -> Decision:
+def _decision_record(
+    *, proposal: Proposal, reviewer, verdict: str, rationale: str, payload, instructions: str = "", batch=None
+) -> Decision:
     if verdict in (Verdict.APPROVE, Verdict.MODIFY) and proposal.agent.is_suspended:
         raise Conflict(
             _("The agent is suspended; its proposals cannot be approved until it is resumed."), code="agent_suspended"
@@ -284,7 +527,14 @@ def _decision_record(*, proposal: Proposal, reviewer, verdict: str, rationale: s
         escalation_level=proposal.escalation_level,
         signer_name=_printed_name(reviewer),
         signature_meaning=SIGNATURE_MEANINGS[verdict],
+        instructions=instructions,
+        batch=batch,
     )
+    extra = {}
+    if instructions:
+        extra["instructions"] = instructions
+    if batch is not None:
+        extra["batch"] = batch.pk
     audit_record(
         action=ProposalEvents.DECISION_RECORDED,
         actor=reviewer,
@@ -301,8 +551,11 @@ def _decision_record(*, proposal: Proposal, reviewer, verdict: str, rationale: s
                 "meaning": decision.signature_meaning,
                 "signed_at": decision.signed_at.isoformat(),
             },
+            **extra,
         },
     )
+    if proposal.claim_holder_id() == reviewer.pk:
+        _claim_end(proposal, actor=reviewer, reason="decided")
     _apply(proposal, decision)
     return decision
 
@@ -310,6 +563,17 @@ def _decision_record(*, proposal: Proposal, reviewer, verdict: str, rationale: s
 def _apply(proposal: Proposal, decision: Decision) -> None:
     """The state machine of a pending proposal under a decision."""
     verdict = decision.verdict
+    if verdict == Verdict.REQUEST_CHANGES:
+        proposal.instructions = decision.instructions
+        _finalize(proposal, status=Status.CHANGES_REQUESTED)
+        audit_record(
+            action=ProposalEvents.CHANGES_REQUESTED,
+            actor=decision.reviewer,
+            obj=proposal,
+            data={"status": proposal.status, "instructions": proposal.instructions, "revision": proposal.revision},
+        )
+        outbox_enqueue_proposal_event(proposal=proposal, event_type=ProposalEvents.CHANGES_REQUESTED)
+        return
     if verdict == Verdict.REJECT:
         _finalize(proposal, status=Status.REJECTED)
     elif verdict == Verdict.ESCALATE:
@@ -374,7 +638,7 @@ def proposals_escalate_overdue(*, proposals: list[Proposal], now: datetime, queu
     for proposal in proposals:
         key = (proposal.escalation_level, _next_escalation_queue(proposal), sla_of(proposal))
         groups.setdefault(key, []).append(proposal)
-    escalated, events = [], []
+    escalated, events, gaps = [], [], {}
     for (level, queue_slug, sla), group in groups.items():
         if queue_slug not in queues:
             queues[queue_slug] = queue_for(queue_slug)
@@ -389,7 +653,15 @@ def proposals_escalate_overdue(*, proposals: list[Proposal], now: datetime, queu
             if proposal.pk in won:
                 reason = f"SLA overdue since {proposal.sla_due_at.isoformat()}"
                 events.append(
-                    _escalated(proposal, actor=None, reason=reason, queue=queue, due_at=due_at, remind_at=remind_at)
+                    _escalated(
+                        proposal,
+                        actor=None,
+                        reason=reason,
+                        queue=queue,
+                        due_at=due_at,
+                        remind_at=remind_at,
+                        gaps=gaps,
+                    )
                 )
                 escalated.append(proposal)
     audit_record_many(events=events)
@@ -407,16 +679,31 @@ def _escalation_changes(proposal: Proposal, *, queue: Queue, due_at: datetime, r
         "sla_due_at": due_at,
         "remind_at": remind_at,
         "reminded_at": None,
+        # The next tier's reviewers take it up: a claim of the previous tier ends.
+        "claimed_by": None,
+        "claim_expires_at": None,
     }
 
 
-def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: datetime, remind_at: datetime) -> dict:
+def _escalated(
+    proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: datetime, remind_at: datetime, gaps=None
+) -> dict:
     """What follows a won escalation: the proposal as it now is and its messages; returns its audit
     event (audit_record's arguments), for the caller to record in this transaction."""
     previous = proposal.queue.slug if proposal.queue else None
     proposal.queue, proposal.escalation_level = queue, proposal.escalation_level + 1
     proposal.sla_due_at, proposal.remind_at, proposal.reminded_at = due_at, remind_at, None
+    proposal.claimed_by, proposal.claim_expires_at = None, None
     outbox_enqueue_proposal_event(proposal=proposal, event_type="proposal.escalated")
+    # An escalation into a queue where nobody may decide is a dead end: the admins hear of it now,
+    # and the compliance dashboard lists it until someone is staffed there.
+    level = proposal.policy_rule.required_authorization_level if proposal.policy_rule else 0
+    gaps = {} if gaps is None else gaps
+    if (queue.pk, level) not in gaps:
+        gaps[queue.pk, level] = queue_staffing_gap(queue=queue, authorization_level=level)
+    gap = gaps[queue.pk, level]
+    if gap:
+        outbox_enqueue_unstaffed_alert(proposal=proposal, detail=gap)
     return {
         "action": ProposalEvents.ESCALATED,
         "actor": actor,
@@ -428,6 +715,7 @@ def _escalated(proposal: Proposal, *, actor, reason: str, queue: Queue, due_at: 
             "reason": reason,
             "sla_due_at": due_at.isoformat(),
             "by": "sla" if actor is None else "reviewer",
+            **({"unstaffed": gap} if gap else {}),
         },
     }
 
@@ -444,7 +732,19 @@ def _compare_and_set(*, proposal_ids: list[int], expected: dict, changes: dict) 
 def _finalize(proposal: Proposal, *, status: str) -> None:
     proposal.status = status
     proposal.decided_at = timezone.now()
-    proposal.save(update_fields=["status", "decided_at", "final_payload", "approved_by"])
+    # A final proposal has nothing left to work on: any claim ends with it.
+    proposal.claimed_by, proposal.claim_expires_at = None, None
+    proposal.save(
+        update_fields=[
+            "status",
+            "decided_at",
+            "final_payload",
+            "approved_by",
+            "instructions",
+            "claimed_by",
+            "claim_expires_at",
+        ]
+    )
 
 
 def _post_review_draw(proposal: Proposal) -> None:

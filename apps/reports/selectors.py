@@ -53,6 +53,9 @@ _SUMMARY_COUNTS = (
     "human_approved",
     "modified",
     "pre_rejected",
+    "pre_changes_requested",
+    "revisions",
+    "revisions_approved",
     "pre_expired",
     "approved_on_expiry",
     "rejected_high_risk",
@@ -204,9 +207,10 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
     outcomes = report_outcomes(scope) if outcomes is None else outcomes
     counts = {key: sum(row[key] for row in outcomes) for key in _SUMMARY_COUNTS}
     # In the summary, approved / rejected / expired are the pre-approval outcomes.
-    counts["approved"], counts["rejected"], counts["expired"] = (
+    counts["approved"], counts["rejected"], counts["changes_requested"], counts["expired"] = (
         counts.pop("human_approved"),
         counts.pop("pre_rejected"),
+        counts.pop("pre_changes_requested"),
         counts.pop("pre_expired"),
     )
     sampling = scope_post_reviews(scope).aggregate(
@@ -215,7 +219,7 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
         reviewed=Count("id", filter=Q(state__in=_REVIEWED_STATES)),
         flagged=Count("id", filter=Q(state=ReviewState.FLAGGED)),
     )
-    human_decided = counts["approved"] + counts["rejected"]
+    human_decided = counts["approved"] + counts["rejected"] + counts["changes_requested"]
     decided = human_decided + counts["expired"] + counts["approved_on_expiry"]
     suspensions = scope_audit_events(scope).filter(action=AgentEvents.SUSPENDED)
     if scope.agent is not None:
@@ -232,6 +236,7 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
             approved=counts["approved"],
             modified=counts["modified"],
             rejected=counts["rejected"],
+            changes_requested=counts["changes_requested"],
             expired=counts["expired"] + counts["approved_on_expiry"],
         ),
         "sla_compliance": _ratio(counts["sla_met"], counts["sla_measured"]),
@@ -262,6 +267,7 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
         "human_approved",
         "modified",
         "pre_rejected",
+        "pre_changes_requested",
         "pre_expired",
         "approved_on_expiry",
     )
@@ -274,7 +280,7 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
     rows = []
     for (agent_id, action_type), group in groups.items():
         expired = group["pre_expired"] + group["approved_on_expiry"]
-        decided = group["human_approved"] + group["pre_rejected"] + expired
+        decided = group["human_approved"] + group["pre_rejected"] + group["pre_changes_requested"] + expired
         rows.append(
             {
                 "agent__name": names.get(agent_id, ""),
@@ -286,6 +292,7 @@ def report_groups(scope: ReportScope, *, outcomes: list[dict] | None = None) -> 
                 "approved": group["human_approved"],
                 "modified": group["modified"],
                 "rejected": group["pre_rejected"],
+                "changes_requested": group["pre_changes_requested"],
                 "expired": expired,
                 "approval_rate": figures.approval_rate(approved=group["human_approved"], closed=decided),
             }
@@ -427,6 +434,10 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
             human_approved=Count("id", filter=_HUMAN_APPROVED),
             modified=Count("id", filter=_MODIFIED),
             pre_rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
+            pre_changes_requested=Count("id", filter=_PRE & Q(status=Status.CHANGES_REQUESTED)),
+            # revision chains: revisions submitted in the period, and those a human approved
+            revisions=Count("id", filter=Q(revision__gt=0)),
+            revisions_approved=Count("id", filter=Q(revision__gt=0) & _HUMAN_APPROVED),
             pre_expired=Count("id", filter=_EXPIRED),
             approved_on_expiry=Count("id", filter=_APPROVED_ON_EXPIRY),
             rejected_high_risk=Count("id", filter=_PRE & Q(status=Status.REJECTED) & high_risk),
@@ -469,7 +480,7 @@ def report_confidence_bins(scope: ReportScope, *, outcomes: list[dict] | None = 
     bins = [{"bin": index, "total": 0, "approved": 0} for index in range(CONFIDENCE_BINS)]
     for row in outcomes:
         confidence_bin = bins[int(row["bin"])]
-        confidence_bin["total"] += row["human_approved"] + row["pre_rejected"]
+        confidence_bin["total"] += row["human_approved"] + row["pre_rejected"] + row["pre_changes_requested"]
         confidence_bin["approved"] += row["human_approved"]
     for confidence_bin in bins:
         confidence_bin["approval_rate"] = _ratio(confidence_bin["approved"], confidence_bin["total"])
@@ -516,6 +527,11 @@ DECISION_COLUMNS = (
     "signed_at",
     "proposal_status",
     "modified_payload",
+    # the reviewer workflow: a redirect's instructions, the signing batch, the revision chain
+    "instructions",
+    "batch",
+    "proposal_revision_of",
+    "proposal_revision",
 )
 AUDIT_COLUMNS = (
     "seq",
@@ -554,6 +570,10 @@ def decision_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[tup
             "signed_at",
             "proposal__status",
             "payload",
+            "instructions",
+            "batch_id",
+            "proposal__revision_of_id",
+            "proposal__revision",
         )
         .iterator(chunk_size=chunk_size)
     )
@@ -581,6 +601,10 @@ def decision_json_lines(scope: ReportScope, *, chunk_size: int = 5000) -> Iterat
         signed_at=_IsoUtc("signed_at"),
         proposal_status="proposal__status",
         modified_payload=_JsonValue("payload"),
+        instructions="instructions",
+        batch="batch_id",
+        proposal_revision_of="proposal__revision_of_id",
+        proposal_revision="proposal__revision",
     )
     return (
         _decisions_ordered(scope)

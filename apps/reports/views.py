@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import Role
 from apps.accounts.selectors import user_has_role
+from apps.proposals.selectors import proposals_in_unstaffed_queues
 from hitlplatform.errors import Conflict, DomainError, NotFound
 from hitlplatform.ids import id_parse
 
@@ -53,7 +54,13 @@ def dashboard(request):
     return render(
         request,
         "compliance/dashboard.html",
-        {"scope": scope, "summary": report_summary(scope), "reports": reports_recent(limit=5), "days": DASHBOARD_DAYS},
+        {
+            "scope": scope,
+            "summary": report_summary(scope),
+            "reports": reports_recent(limit=5),
+            "days": DASHBOARD_DAYS,
+            "dead_ends": proposals_in_unstaffed_queues(),
+        },
     )
 
 

@@ -1,13 +1,12 @@
 """Forms of the reviewer web app: queue filters, the decision panel, batches, post-action reviews."""
 
-import json
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.proposals.models import SIGNATURE_MEANINGS, PostActionReview, Verdict
 from hitlplatform.jsonlimits import json_loads_limited
 
+from .diffs import payload_changes
 from .payload_display import json_editable
 from .selectors import RISK_FILTERS, QueueFilters
 
@@ -30,6 +29,10 @@ PRESET_REASONS = {
         _("Needs a senior reviewer's judgement."),
         _("Outside my authorization or expertise."),
     ],
+    Verdict.REQUEST_CHANGES: [
+        _("The approach is right, but the details need another pass."),
+        _("The evidence is incomplete; resubmit with what is missing."),
+    ],
 }
 
 POST_REVIEW_PRESETS = {
@@ -50,6 +53,7 @@ SIGNATURE_MEANING_LABELS = {
     Verdict.MODIFY: _("approved with modifications"),
     Verdict.REJECT: _("rejected"),
     Verdict.ESCALATE: _("reviewed and escalated"),
+    Verdict.REQUEST_CHANGES: _("reviewed, changes requested"),
 }
 assert set(SIGNATURE_MEANING_LABELS) == set(SIGNATURE_MEANINGS)
 
@@ -118,6 +122,13 @@ class DecisionForm(SignatureFormMixin):
         max_length=5000,
     )
     payload_version_seen = forms.CharField(widget=forms.HiddenInput, required=False)
+    instructions = forms.CharField(
+        label=_("Instructions for the agent"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10_000,
+        help_text=_("What the agent should change in its revision. The agent receives them."),
+    )
 
     field_order = ["verdict", "rationale", "username", "password"]
 
@@ -139,6 +150,8 @@ class DecisionForm(SignatureFormMixin):
 
     def clean(self):
         data = super().clean()
+        if data.get("verdict") == Verdict.REQUEST_CHANGES and not data.get("instructions", "").strip():
+            self.add_error("instructions", _("Say what the agent should change."))
         if data.get("verdict") == Verdict.MODIFY:
             payload, errors = self.edited_payload()
             for name, message in errors.items():
@@ -164,13 +177,8 @@ class DecisionForm(SignatureFormMixin):
 
     def payload_diff(self) -> list[dict]:
         """What the edited payload changes, key by key, for the preview."""
-        before = self.proposal.current_payload
         after, _errors = self.edited_payload()
-        return [
-            {"key": key, "before": _display(before.get(key)), "after": _display(after.get(key))}
-            for key in before
-            if before.get(key) != after.get(key)
-        ]
+        return payload_changes(self.proposal.current_payload, after)
 
 
 class BatchDecisionForm(SignatureFormMixin):
@@ -239,6 +247,23 @@ class PostReviewForm(SignatureFormMixin):
         return data
 
 
+class ReassignForm(forms.Form):
+    """A senior reviewer or admin moves a pending proposal to another queue, with a note."""
+
+    queue = forms.ChoiceField(label=_("Move to queue"))
+    note = forms.CharField(
+        label=_("Note"),
+        min_length=3,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why it moves.")},
+    )
+
+    def __init__(self, *args, queues=(), current=None, **kwargs):
+        super().__init__(*args, prefix="reassign", **kwargs)
+        self.fields["queue"].choices = [(queue.slug, str(queue)) for queue in queues if queue.pk != current]
+
+
 class HistoryFilterForm(forms.Form):
     verdict = forms.ChoiceField(
         label=_("Decision"), choices=[("", _("Any decision")), *Verdict.choices], required=False
@@ -255,9 +280,3 @@ class HistoryFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {key: value for key, value in self.cleaned_data.items() if value}
-
-
-def _display(value) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)

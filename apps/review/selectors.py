@@ -22,6 +22,8 @@ from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewSt
 from apps.proposals.selectors import APPROVING_VERDICTS, proposals_visible_to
 from hitlplatform.ids import id_parse
 
+from .diffs import payload_changes
+
 WIDE_BLAST_RADIUS = 100
 RISK_FILTERS = ("irreversible", "high_exposure", "wide")
 AGENT_RECORD_WINDOW = 500
@@ -52,7 +54,8 @@ def review_queue_proposals(*, user, queues: list[Queue], filters: QueueFilters =
     queue scope. Proposals of agents the user owns, above the user's authorization level, or
     whose current version the user already approved are left out: the user cannot act on them.
     """
-    proposals = _decidable_by(user, queues).select_related("agent", "queue", "policy_rule").order_by("sla_due_at", "id")
+    proposals = _decidable_by(user, queues).select_related("agent", "queue", "policy_rule", "claimed_by")
+    proposals = proposals.order_by("sla_due_at", "id")
     return _filtered(proposals, filters)
 
 
@@ -172,19 +175,22 @@ def _agent_record(*, agent_id: int, action_type: str) -> dict:
         approved=Count("id", filter=figures.HUMAN_APPROVED),
         modified=Count("id", filter=figures.MODIFIED),
         rejected=Count("id", filter=figures.REJECTED),
+        changes_requested=Count("id", filter=figures.CHANGES_REQUESTED),
         expired=Count("id", filter=figures.EXPIRED),
         autonomous=Count("id", filter=Q(status=Status.APPROVED, approved_by="policy") & ~figures.PRE_APPROVAL),
     )
-    totals["decided"] = totals["approved"] + totals["rejected"]  # by a human; the rates are over closed ones
+    # by a human; the rates are over closed ones
+    totals["decided"] = totals["approved"] + totals["rejected"] + totals["changes_requested"]
     totals.update(
         figures.closed_outcome_rates(
             approved=totals["approved"],
             modified=totals["modified"],
             rejected=totals["rejected"],
+            changes_requested=totals["changes_requested"],
             expired=totals["expired"],
         )
     )
-    for name in ("approval", "modification", "rejection", "expiry"):
+    for name in ("approval", "modification", "rejection", "redirect", "expiry"):
         share = totals[f"{name}_rate"]
         totals[f"{name}_percent"] = None if share is None else round(100 * share)
     return totals
@@ -224,6 +230,41 @@ def decided_action_types(*, user) -> list[str]:
         .values_list("proposal__action_type", flat=True)
         .distinct()[:200]
     )
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One proposal of a revision thread, what the reviewer asked of it, and what its revision changed."""
+
+    proposal: Proposal
+    request: Decision | None  # the request_changes decision that sent it back, if any
+    changes: list[dict] | None  # payload diff from the previous revision (None for the first)
+
+
+def proposal_thread(*, user, proposal: Proposal) -> list[ThreadEntry]:
+    """Every revision of the proposal's thread the user may see, oldest first (two queries);
+    empty when the proposal was never redirected nor revised."""
+    alone = proposal.revision_root_id is None and proposal.revised_by_id is None
+    if alone and proposal.status != Status.CHANGES_REQUESTED:
+        return []
+    root = proposal.revision_root_id or proposal.pk
+    chain = list(proposals_visible_to(user).filter(Q(pk=root) | Q(revision_root_id=root)).order_by("revision", "id"))
+    requests = {
+        decision.proposal_id: decision
+        for decision in Decision.objects.filter(
+            proposal__in=[entry.pk for entry in chain], verdict=Verdict.REQUEST_CHANGES
+        ).select_related("reviewer")
+    }
+    entries, previous = [], None
+    for revision in chain:
+        changes = payload_changes(previous.payload, revision.payload) if previous is not None else None
+        entries.append(ThreadEntry(proposal=revision, request=requests.get(revision.pk), changes=changes))
+        previous = revision
+    return entries
+
+
+def reassign_targets() -> list[Queue]:
+    return list(Queue.objects.order_by("slug"))
 
 
 def _decidable_by(user, queues: list[Queue]) -> QuerySet[Proposal]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from apps.audit.services import audit_record
 from apps.proposals.models import Decision, Proposal, Verdict
-from apps.proposals.services import proposal_decide, signature_verify
+from apps.proposals.services import proposal_decide_in_batch, signing_batch_start
 from hitlplatform.errors import DomainError, InvalidInput
 
 from .events import ReviewEvents
@@ -43,10 +43,11 @@ def proposals_decide_batch(
 ) -> list[BatchOutcome]:
     """One rationale and one signature for several proposals; each gets its own decision.
 
-    The signature is verified once before anything is written, so a wrong password writes
-    nothing; after that each proposal is decided in its own transaction, and a proposal that
-    cannot be decided (taken by someone else, already final) is reported without undoing
-    the others.
+    21 CFR 11.200(a)(1)(i): the password is verified once, for the batch (one continuous session),
+    before anything is written, so a wrong password writes nothing; each decision records that
+    batch. Each proposal is then decided in its own transaction, all or nothing for that proposal:
+    one that cannot be decided (claimed or taken by someone else, already final) is reported in its
+    outcome without undoing the others.
     """
     if verdict not in BATCH_VERDICTS:
         raise InvalidInput(fields={"verdict": [_("A batch can only approve or reject.")]})
@@ -59,13 +60,19 @@ def proposals_decide_batch(
     kinds = set(Proposal.objects.filter(pk__in=proposal_ids).values_list("action_type", "policy_rule_id"))
     if len(kinds) > 1:
         raise InvalidInput(fields={"proposals": [_("A batch must share one action type and one rule.")]})
-    signer = signature_verify(user=reviewer, password=password, username=username)
+    proposal_ids = list(dict.fromkeys(proposal_ids))
+    batch = signing_batch_start(
+        reviewer=reviewer,
+        password=password,
+        username=username,
+        verdict=verdict,
+        rationale=rationale,
+        size=len(proposal_ids),
+    )
     outcomes = []
-    for proposal_id in dict.fromkeys(proposal_ids):
+    for proposal_id in proposal_ids:
         try:
-            decision = proposal_decide(
-                proposal_id=proposal_id, reviewer=signer, verdict=verdict, rationale=rationale, password=password
-            )
+            decision = proposal_decide_in_batch(proposal_id=proposal_id, batch=batch)
         except DomainError as error:
             outcomes.append(BatchOutcome(proposal_id=proposal_id, error=str(error.message)))
         else:

@@ -17,11 +17,18 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from apps.accounts.models import Role
-from apps.accounts.selectors import user_may_decide, user_roles
+from apps.accounts.selectors import user_has_role, user_may_decide, user_roles
 from apps.accounts.services import user_password_change
-from apps.proposals.models import ReviewState, Verdict
+from apps.proposals.models import ReviewState, Status, Verdict
 from apps.proposals.selectors import proposal_get_for
-from apps.proposals.services import ensure_may_decide, proposal_decide, proposal_post_review
+from apps.proposals.services import (
+    ensure_may_decide,
+    proposal_claim,
+    proposal_claim_release,
+    proposal_decide,
+    proposal_post_review,
+    proposal_reassign,
+)
 from hitlplatform.errors import DomainError, NotFound
 from hitlplatform.ids import id_parse
 
@@ -35,6 +42,7 @@ from .forms import (
     HistoryFilterForm,
     PostReviewForm,
     QueueFilterForm,
+    ReassignForm,
 )
 from .payload_display import json_shown
 from .selectors import QueueFilters
@@ -170,6 +178,7 @@ def detail(request, proposal_id: int):
                     payload=form.cleaned_data.get("payload"),
                     payload_version_seen=form.cleaned_data["payload_version_seen"] or None,
                     username=form.signing_username,
+                    instructions=form.cleaned_data.get("instructions", ""),
                 )
             except DomainError as error:
                 _form_errors(form, error)
@@ -237,6 +246,53 @@ def post_review(request, proposal_id: int):
 
 
 @login_required
+@require_POST
+def claim(request, proposal_id: int):
+    """Claim the proposal (or release the claim) and come back to it."""
+    proposal = _proposal_or_404(request.user, proposal_id)
+    try:
+        if request.POST.get("action") == "release":
+            proposal_claim_release(proposal_id=proposal.pk, user=request.user, note=request.POST.get("note", ""))
+            messages.success(request, _("You released #%(id)s.") % {"id": proposal.pk})
+        else:
+            proposal_claim(proposal_id=proposal.pk, reviewer=request.user)
+            messages.success(
+                request,
+                _("You are on #%(id)s for %(minutes)s minutes.")
+                % {"id": proposal.pk, "minutes": settings.REVIEW_CLAIM_SECONDS // 60},
+            )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    return redirect(reverse("review:detail", args=[proposal.pk]))
+
+
+@login_required
+@require_POST
+def reassign(request, proposal_id: int):
+    proposal = _proposal_or_404(request.user, proposal_id)
+    form = ReassignForm(request.POST, queues=selectors.reassign_targets(), current=proposal.queue_id)
+    if form.is_valid():
+        try:
+            proposal_reassign(
+                proposal_id=proposal.pk,
+                actor=request.user,
+                queue=form.cleaned_data["queue"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as error:
+            _form_errors(form, error)
+        else:
+            messages.success(
+                request, _("#%(id)s moved to %(queue)s.") % {"id": proposal.pk, "queue": form.cleaned_data["queue"]}
+            )
+            return redirect(reverse("review:queue"))
+    queues = selectors.review_queues_of(request.user)
+    context = _detail_context(request, proposal, queues, None, _decide_blocked(proposal, request.user))
+    context["reassign_form"] = form
+    return render(request, "review/detail.html", context, status=400)
+
+
+@login_required
 def history(request):
     form = HistoryFilterForm(request.GET or None, action_types=selectors.decided_action_types(user=request.user))
     page = _page(request, selectors.decisions_of(user=request.user, **form.filters()))
@@ -284,7 +340,17 @@ def _detail_context(request, proposal, queues, form, decide_blocked, post_review
         "post_review_form": post_review_form,
         "post_review_presets": POST_REVIEW_PRESETS,
         "printed_name": request.user.get_full_name() or request.user.get_username(),
+        "thread": selectors.proposal_thread(user=request.user, proposal=proposal),
+        "may_claim": proposal.status == Status.PENDING and user_may_decide(request.user),
+        "claim_seconds": settings.REVIEW_CLAIM_SECONDS,
+        "reassign_form": _reassign_form(request.user, proposal),
     }
+
+
+def _reassign_form(user, proposal):
+    if proposal.status != Status.PENDING or not user_has_role(user, Role.SENIOR_REVIEWER, Role.ADMIN):
+        return None
+    return ReassignForm(queues=selectors.reassign_targets(), current=proposal.queue_id)
 
 
 def _proposal_or_404(user, proposal_id):

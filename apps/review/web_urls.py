@@ -16,6 +16,8 @@ review_patterns = (
         path("<int:proposal_id>/diff/", views.payload_diff, name="diff"),
         path("<int:proposal_id>/payload.json", views.payload_download, name="payload_download"),
         path("<int:proposal_id>/post-review/", views.post_review, name="post_review"),
+        path("<int:proposal_id>/claim/", views.claim, name="claim"),
+        path("<int:proposal_id>/reassign/", views.reassign, name="reassign"),
     ],
     "review",
 )

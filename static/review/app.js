@@ -79,7 +79,8 @@
     if (!radio) return false;
     radio.checked = true;
     syncPanel(form);
-    var focus = value === "modify" ? form.querySelector("#modify-editor input, #modify-editor textarea") : null;
+    var focus = value === "modify" ? form.querySelector("#modify-editor input, #modify-editor textarea")
+      : value === "request_changes" ? form.querySelector("textarea[name=instructions]") : null;
     (focus || form.querySelector("textarea[name=rationale]")).focus();
     return true;
   }
@@ -153,6 +154,11 @@
       case "r": handled = chooseVerdict("reject"); break;
       case "m": handled = chooseVerdict("modify"); break;
       case "e": handled = chooseVerdict("escalate"); break;
+      case "c": handled = chooseVerdict("request_changes"); break;
+      case "t":
+        var claim = document.getElementById("claim-form");
+        if (claim) { claim.requestSubmit(); handled = true; }
+        break;
       case "/":
         var search = document.getElementById("id_q");
         if (search) { search.focus(); search.select(); handled = true; }

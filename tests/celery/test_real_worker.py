@@ -44,7 +44,7 @@ rules:
 
 def test_escalation_and_expiry_happen_with_no_manual_command(worker):
     # given a refund with a 2 s SLA and one escalation tier, and a worker with beat
-    policy_load_yaml(text=FAST_SLA_POLICY, comment="fast SLA")
+    policy_load_yaml(text=FAST_SLA_POLICY, comment="fast SLA", allow_unstaffed=True)
     agent, _key = agent_create(name="quick-bot")
     refund = proposal_submit(agent=agent, fields=proposal_body(blast_radius=5)).proposal
 
@@ -70,7 +70,7 @@ def test_escalation_and_expiry_happen_with_no_manual_command(worker):
 
 def test_kill_9_in_the_middle_of_a_sweep_escalates_each_proposal_exactly_once(worker):
     # given 2,000 overdue refunds (30 min SLA, tiers finance-senior then compliance)
-    version = policy_load_yaml(text=TEST_POLICY, comment="test policy")
+    version = policy_load_yaml(text=TEST_POLICY, comment="test policy", allow_unstaffed=True)
     rule = version.rules.get(name="refunds")
     agent, _key = agent_create(name="bulk-bot")
     from apps.accounts.models import Queue
@@ -130,7 +130,7 @@ def test_webhooks_decided_while_the_broker_is_down_arrive_exactly_once(
 ):
     # given pending record changes of an agent whose webhook receiver listens on 127.0.0.1
     integrator = receiver()
-    policy_load_yaml(text=TEST_POLICY, comment="test policy")
+    policy_load_yaml(text=TEST_POLICY, comment="test policy", allow_unstaffed=True)
     agent, _key = agent_create(name="crm-bot", callback_url=integrator.url)
     reviewer = UserFactory(username="crm_reviewer", role="reviewer", queues=["support"])
     changes = [
@@ -172,7 +172,7 @@ def test_webhooks_decided_while_the_broker_is_down_arrive_exactly_once(
 def test_a_receiver_failing_three_times_gets_the_event_on_the_fourth_attempt(worker, receiver, reviewer, password):
     # given a receiver that answers 500 three times per event
     flaky = receiver(fail_first=3)
-    policy_load_yaml(text=TEST_POLICY, comment="test policy")
+    policy_load_yaml(text=TEST_POLICY, comment="test policy", allow_unstaffed=True)
     agent, _key = agent_create(name="flaky-bot", callback_url=flaky.url)
     change = proposal_submit(agent=agent, fields=proposal_body(action_type="crm.update")).proposal
     worker.start(NOTIFICATION_RETRY_BASE_SECONDS="0.3")

@@ -31,7 +31,7 @@ rules:
 
 @pytest.fixture
 def expiry_policy(policy):
-    return policy_load_yaml(text=EXPIRY_POLICY, comment="expiry test policy")
+    return policy_load_yaml(text=EXPIRY_POLICY, comment="expiry test policy", allow_unstaffed=True)
 
 
 @pytest.fixture

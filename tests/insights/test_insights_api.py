@@ -77,7 +77,7 @@ def test_reviewers_and_agents_are_refused(client_for, reviewer, agent_client, pa
     assert APIClient().get(path).status_code == 401
 
 
-def test_list_accept_and_activate_through_the_api(client_for, admin, open_recommendation, compliance_officer):
+def test_list_accept_and_activate_through_the_api(client_for, admin, open_recommendation, compliance_officer, staffed):
     second_admin = UserFactory(username="second_admin", role="admin")
     listed = client_for(compliance_officer).get("/api/v1/insights/recommendations/", {"state": "open"}).json()
     assert [item["id"] for item in listed["results"]] == [open_recommendation.pk]

@@ -258,7 +258,7 @@ def test_recommendations_are_refused_twice(policy, contracts_approved, admin, co
 def test_advice_about_an_older_version_is_stale(policy, contracts_approved, admin, now):
     contracts_approved(40)
     (recommendation,) = recommendations_compute(now=now)
-    policy_load_yaml(text=TEST_POLICY, comment="someone changed it meanwhile")
+    policy_load_yaml(text=TEST_POLICY, comment="someone changed it meanwhile", allow_unstaffed=True)
 
     with pytest.raises(Conflict):
         recommendation_accept(recommendation_id=recommendation.pk, actor=admin)

@@ -6,11 +6,25 @@ from apps.policies.models import PolicyVersion
 from apps.policies.services import policy_version_activate, policy_version_create
 from hitlplatform.errors import Forbidden
 from tests.conftest import TEST_POLICY
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_load_policies_creates_an_active_version_with_rules_in_order(tmp_path):
+@pytest.fixture
+def staffed(db):
+    """Someone who may decide in every queue and tier of TEST_POLICY."""
+    UserFactory(username="reviewer", role="reviewer", queues=["finance", "support"])
+    UserFactory(
+        username="senior_reviewer",
+        role="senior_reviewer",
+        queues=["finance", "finance-senior", "support-senior"],
+        profile__level=3,
+    )
+    UserFactory(username="compliance_reviewer", role="senior_reviewer", queues=["compliance"])
+
+
+def test_load_policies_creates_an_active_version_with_rules_in_order(tmp_path, staffed):
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(TEST_POLICY)
 
@@ -25,7 +39,7 @@ def test_load_policies_creates_an_active_version_with_rules_in_order(tmp_path):
     assert AuditEvent.objects.filter(action="policy.changed", object_id=str(version.pk)).exists()
 
 
-def test_a_second_load_is_a_new_version_and_retires_the_first(tmp_path):
+def test_a_second_load_is_a_new_version_and_retires_the_first(tmp_path, staffed):
     policy_file = tmp_path / "policy.yaml"
     policy_file.write_text(TEST_POLICY)
     call_command("load_policies", str(policy_file))
@@ -56,8 +70,7 @@ def test_an_invalid_policy_is_refused_naming_the_problem_and_writes_nothing(tmp_
 
 
 def test_a_draft_must_be_activated_by_a_different_admin(admin):
-    from tests.factories import UserFactory
-
+    UserFactory(role="reviewer", queues=["default"])
     draft = policy_version_create(
         rules=[{"name": "all", "action_type": "*", "mode": "pre_approval"}], actor=admin, activate=False
     )

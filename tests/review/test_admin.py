@@ -125,7 +125,7 @@ def test_policy_versions_are_read_only(admin_web, policy):
 
 
 def test_saving_a_change_creates_a_draft_that_another_admin_must_activate(
-    admin_web, web_client_for, second_admin, policy
+    admin_web, web_client_for, second_admin, policy, staffed
 ):
     # given: the admin drafts a change
     source = policy.source.replace("sla: 30m", "sla: 20m")
@@ -149,6 +149,28 @@ def test_saving_a_change_creates_a_draft_that_another_admin_must_activate(
     # then
     assert draft.status == PolicyVersion.Status.ACTIVE and policy.status == PolicyVersion.Status.RETIRED
     assert events("policy.changed")[-1].actor_id == str(second_admin.pk)
+
+
+def test_activating_a_draft_with_an_unstaffed_tier_is_refused_naming_it(
+    admin_web, web_client_for, second_admin, policy, reviewer, senior_reviewer
+):
+    # given: nobody may decide in the compliance queue, the last tier of refunds
+    admin_web.post(
+        reverse("admin:policies_policyversion_draft_from", args=[policy.pk]),
+        {"source": policy.source.replace("sla: 30m", "sla: 20m"), "comment": "faster refunds"},
+    )
+    draft = PolicyVersion.objects.get(number=2)
+    # when
+    refused = changelist_action(web_client_for(second_admin), PolicyVersion, "activate", [draft.pk])
+    # then
+    draft.refresh_from_db()
+    assert draft.status == PolicyVersion.Status.DRAFT
+    assert any("rule refunds, escalation tier 2 compliance" in text for text in texts(refused))
+    # when: the second admin accepts it explicitly
+    changelist_action(web_client_for(second_admin), PolicyVersion, "activate_unstaffed", [draft.pk])
+    draft.refresh_from_db()
+    assert draft.status == PolicyVersion.Status.ACTIVE
+    assert events("policy.unstaffed_accepted")[-1].actor_id == str(second_admin.pk)
 
 
 def test_an_invalid_draft_is_refused_with_the_reason(admin_web, policy):

@@ -1,11 +1,13 @@
 """Batch review: one rationale and one signature; each proposal gets its own decision and event."""
 
+import json
+
 import pytest
 from django.urls import reverse
 
 from apps.audit.models import AuditEvent
-from apps.proposals.models import Decision, Proposal, Status
-from apps.proposals.services import proposal_decide
+from apps.proposals.models import Decision, Proposal, SigningBatch, Status
+from apps.proposals.services import proposal_claim, proposal_decide
 from apps.review.services import proposals_decide_batch
 from hitlplatform.errors import InvalidInput
 from tests.factories import PASSWORD
@@ -138,3 +140,47 @@ def test_a_batch_without_rationale_is_refused(reviewer_web, crm_changes):
 
     assert "A rationale is required." in response.content.decode()
     assert Decision.objects.count() == 0
+
+
+def test_the_password_is_verified_once_per_batch_and_each_decision_records_its_batch(
+    monkeypatch, reviewer, second_reviewer, submit
+):
+    # given 25 proposals, one of them claimed by another reviewer
+    proposals = [submit(action_type="crm.update", payload={"n": n}) for n in range(25)]
+    proposal_claim(proposal_id=proposals[7].pk, reviewer=second_reviewer)
+    checks = []
+    original = type(reviewer).check_password
+    monkeypatch.setattr(
+        type(reviewer), "check_password", lambda user, raw: checks.append(user.pk) or original(user, raw)
+    )
+
+    # when
+    outcomes = proposals_decide_batch(
+        proposal_ids=[p.pk for p in proposals],
+        reviewer=reviewer,
+        verdict="approve",
+        rationale="All checked against the CRM.",
+        password=PASSWORD,
+    )
+
+    # then: one verification; 24 decisions of one batch; the claimed one reported on its own
+    assert checks == [reviewer.pk]
+    batch = SigningBatch.objects.get()
+    assert batch.signer == reviewer and batch.size == 25
+    assert Decision.objects.filter(batch=batch).count() == 24
+    failed = [outcome for outcome in outcomes if outcome.error]
+    assert [outcome.proposal_id for outcome in failed] == [proposals[7].pk]
+    assert "is working on this proposal" in failed[0].error
+    assert Proposal.objects.get(pk=proposals[7].pk).status == Status.PENDING
+    recorded = AuditEvent.objects.filter(action="decision.recorded")
+    assert {json.loads(event.data_record.canonical_data)["batch"] for event in recorded} == {batch.pk}
+    assert AuditEvent.objects.filter(action="signature.batch_signed", object_id=str(batch.pk)).count() == 1
+
+
+def test_a_wrong_batch_password_writes_no_batch(reviewer, crm_changes, world_state):
+    before = world_state()
+    with pytest.raises(InvalidInput):
+        proposals_decide_batch(
+            proposal_ids=[p.pk for p in crm_changes], reviewer=reviewer, verdict="approve", rationale="ok", password="x"
+        )
+    assert world_state() == before and not SigningBatch.objects.exists()

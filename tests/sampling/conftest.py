@@ -23,7 +23,9 @@ def sampling_policy(policy):
     def load(*, rate: float, minimum: int = 0):
         for cache in ("_rules_by_version", "_snapshots"):
             getattr(policy_selectors, cache, {}).clear()
-        return policy_load_yaml(text=SAMPLING_POLICY.format(rate=rate, minimum=minimum), comment="sampling")
+        return policy_load_yaml(
+            text=SAMPLING_POLICY.format(rate=rate, minimum=minimum), comment="sampling", allow_unstaffed=True
+        )
 
     return load
 

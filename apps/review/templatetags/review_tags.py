@@ -28,6 +28,20 @@ def due(when):
     )
 
 
+@register.simple_tag(takes_context=True)
+def claim_note(context, proposal) -> str:
+    """ "Rita is on it, 12 min left" while a claim lasts; "" otherwise."""
+    holder = proposal.claim_holder_id()
+    if holder is None:
+        return ""
+    minutes = max(1, -(-int((proposal.claim_expires_at - timezone.now()).total_seconds()) // 60))
+    user = context.get("user")
+    if user is not None and holder == user.pk:
+        return _("You are on it, %(minutes)s min left") % {"minutes": minutes}
+    name = proposal.claimed_by.first_name or proposal.claimed_by.get_username()
+    return _("%(name)s is on it, %(minutes)s min left") % {"name": name, "minutes": minutes}
+
+
 def time_left_text(seconds: int) -> str:
     span = abs(seconds)
     days, rest = divmod(span, 86400)

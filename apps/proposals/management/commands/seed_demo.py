@@ -11,7 +11,13 @@ from apps.agents.models import Agent
 from apps.agents.services import agent_create
 from apps.policies.models import PolicyVersion
 from apps.policies.services import policy_load_yaml
-from apps.proposals.services import proposal_cancel, proposal_decide, proposal_report_execution, proposal_submit
+from apps.proposals.services import (
+    proposal_cancel,
+    proposal_decide,
+    proposal_report_execution,
+    proposal_revise,
+    proposal_submit,
+)
 
 DEMO_PASSWORD = "demo-pass-2024"
 USERS = [
@@ -21,10 +27,14 @@ USERS = [
     (
         "senior_reviewer",
         "senior_reviewer",
-        ["finance-senior", "support-senior", "finance", "support"],
+        # "default" is where a proposal that matches no rule waits (fail safe): someone must staff it.
+        ["finance-senior", "support-senior", "finance", "support", "default"],
         3,
         "Sina Senior",
     ),
+    # The last tier of refunds: the compliance officer oversees but may not decide, so a deciding
+    # reviewer staffs it (staffing: no escalation may dead-end).
+    ("compliance_reviewer", "senior_reviewer", ["compliance"], 3, "Cleo Counsel"),
     ("compliance_officer", "compliance_officer", ["compliance"], 3, "Carl Compliance"),
     ("admin", "admin", [], 5, "Ada Admin"),
     ("integrator", "reviewer", [], 1, "Ian Integrator"),
@@ -126,4 +136,29 @@ class Command(BaseCommand):
             password=DEMO_PASSWORD,
         )
         proposal_cancel(proposal_id=missing.pk, agent=agent, reason="Customer found the item.")
+        # A redirect and its revision, for the thread view.
+        address = submitted[4]
+        proposal_decide(
+            proposal_id=address.pk,
+            reviewer=users["reviewer"],
+            verdict="request_changes",
+            rationale="The address is incomplete.",
+            instructions="Add the postcode from the customer's last order.",
+            password=DEMO_PASSWORD,
+        )
+        proposal_revise(
+            proposal_id=address.pk,
+            agent=agent,
+            fields={
+                "action_type": address.action_type,
+                "payload": address.payload | {"postcode": "10115"},
+                "summary": address.summary,
+                "reasoning": "Postcode taken from order A-0999.",
+                "evidence": [{"type": "order", "id": "A-0999"}],
+                "confidence": 0.93,
+                "blast_radius": 1,
+                "compliance_exposure": "low",
+                "expected_impact": "One record",
+            },
+        )
         proposal_report_execution(proposal_id=submitted[5].pk, agent=agent, status="succeeded", detail={})
