@@ -10,7 +10,7 @@ from apps.proposals import figures
 from apps.reports.selectors import ReportScope, report_summary
 from apps.review.selectors import agent_record
 
-SHARED_RATES = ("approval_rate", "modification_rate", "rejection_rate", "expiry_rate")
+SHARED_RATES = ("approval_rate", "modification_rate", "rejection_rate", "redirect_rate", "expiry_rate")
 
 
 @pytest.fixture
@@ -22,6 +22,7 @@ def refunds_of_one_agent(make_proposal):
         make_proposal(decided_after=timedelta(seconds=90), revised_payload={"order": "A-1", "amount": "1.00"}),
         make_proposal(status="rejected", decided_after=timedelta(seconds=600)),
         make_proposal(status="rejected", decided_after=timedelta(seconds=30)),
+        make_proposal(status="changes_requested", decided_after=timedelta(seconds=45)),
         make_proposal(status="expired", decided_after=timedelta(hours=2)),
         make_proposal(status="approved", approved_by="policy", decided_after=timedelta(hours=3)),
         make_proposal(status="pending", decided_after=None),
@@ -39,19 +40,26 @@ def test_report_insights_api_and_agent_record_show_the_same_figures(
     (insights,) = response.json()["groups"]
     record = agent_record(proposal=refunds_of_one_agent[0])
 
-    # 3 approved (1 modified), 2 rejected, 2 expired (1 approved on expiry) of 7 closed
-    expected = {"approval_rate": 3 / 7, "modification_rate": 1 / 7, "rejection_rate": 2 / 7, "expiry_rate": 2 / 7}
+    # 3 approved (1 modified), 2 rejected, 1 sent back, 2 expired (1 approved on expiry) of 8 closed
+    expected = {
+        "approval_rate": 3 / 8,
+        "modification_rate": 1 / 8,
+        "rejection_rate": 2 / 8,
+        "redirect_rate": 1 / 8,
+        "expiry_rate": 2 / 8,
+    }
     for name in SHARED_RATES:
         assert report[name] == pytest.approx(expected[name]), name
         assert insights[name] == pytest.approx(expected[name]), name
         assert record[name] == pytest.approx(expected[name]), name
-    # nearest rank over 60, 90, 300, 600, 30 seconds: the 3rd of 5 is 90
-    assert report["median_seconds"] == pytest.approx(90, abs=0.01)
+    # nearest rank over 30, 45, 60, 90, 300, 600 seconds: the 3rd of 6 is 60, the 6th 600
+    assert report["median_seconds"] == pytest.approx(60, abs=0.01)
+    assert report["p95_seconds"] == pytest.approx(600, abs=0.01)
     assert insights["time_to_decision_p50"] == pytest.approx(report["median_seconds"], abs=0.01)
     assert insights["time_to_decision_p95"] == pytest.approx(report["p95_seconds"], abs=0.01)
 
 
-@pytest.mark.parametrize("name", ["approval_rate", "modification_rate", "rejection_rate", "expiry_rate"])
+@pytest.mark.parametrize("name", SHARED_RATES)
 def test_the_report_prints_each_rates_docstring_as_its_definition(name):
     docstring = " ".join(getattr(figures, name).__doc__.split())
     assert str(figures.FIGURE_DEFINITIONS[name]) == docstring

@@ -178,9 +178,12 @@ def test_the_password_is_verified_once_per_batch_and_each_decision_records_its_b
 
 
 def test_a_wrong_batch_password_writes_no_batch(reviewer, crm_changes, world_state):
-    before = world_state()
+    (proposals_before, head_before) = world_state()
     with pytest.raises(InvalidInput):
         proposals_decide_batch(
             proposal_ids=[p.pk for p in crm_changes], reviewer=reviewer, verdict="approve", rationale="ok", password="x"
         )
-    assert world_state() == before and not SigningBatch.objects.exists()
+    # only the failed attempt is recorded (21 CFR 11.300(d)): no batch, no decision
+    assert world_state() == (proposals_before, head_before + 1) and not SigningBatch.objects.exists()
+    assert AuditEvent.objects.latest("seq").action == "auth.signature_failed"
+    assert not Decision.objects.filter(proposal__in=crm_changes).exists()
