@@ -20,6 +20,7 @@ from apps.agents.models import Agent
 from apps.audit.services import audit_record, audit_record_many
 from apps.escalations.calendars import sla_deadlines
 from apps.notifications.services import outbox_enqueue_proposal_event
+from apps.notifications.wakeups import wakeup_send
 from apps.policies.routing import PRE_APPROVAL, route, routing_input
 from apps.policies.sampling import is_sampled, sampling_draw
 from apps.policies.selectors import policy_active
@@ -107,6 +108,7 @@ def proposal_cancel(*, proposal_id: int, agent: Agent, reason: str = "") -> Prop
             raise Conflict(_("Only a pending proposal can be cancelled."), code="not_pending")
         _finalize(proposal, status=Status.CANCELLED)
         audit_record(action="proposal.cancelled", actor=agent, obj=proposal, data={"reason": reason})
+        wakeup_send(agent_id=agent.pk, proposal_id=proposal.pk)  # no integrator event, but waiters
     return proposal
 
 
