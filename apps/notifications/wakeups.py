@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -208,13 +208,9 @@ def hubs_close() -> None:
 
 async def database(function, *args):
     """Run a database read for the waiting requests in the process's one database thread
-    (asgiref's thread-sensitive executor), which keeps one connection however many wait."""
-
-    def run():
-        close_old_connections()  # as a request would: drop a connection past its age or broken
-        return function(*args)
-
-    return await sync_to_async(run, thread_sensitive=True)()
+    (asgiref's thread-sensitive executor; the waiting requests' signals close its connection
+    when it is too old or broken, as for any request), however many requests wait."""
+    return await sync_to_async(function, thread_sensitive=True)(*args)
 
 
 def _last_event_id() -> int:
