@@ -120,7 +120,7 @@ class Bench:
             holder.stdin.write(json.dumps(pending) + "\n")
             holder.stdin.flush()
             ready = holder.stdout.readline().strip()
-            time.sleep(3)  # the last of them reach the view and subscribe
+            settled = self.settle()  # until the server has taken in every waiter
             memory, files = self.server_footprint()
             rate = self.intake()
             holder.send_signal(signal.SIGTERM)
@@ -131,7 +131,7 @@ class Bench:
             print(
                 f"  {level:>5d} waiters  {rate:6.0f} req/s, none {baseline:6.0f} req/s, ratio {ratio:5.2f};"
                 f" server PSS {memory:4.0f} MB, open files {files}"
-                f" ({ready}; {report})"
+                f" ({ready}, taken in within {settled:.0f}s; {report})"
             )
         print(f"  most waiters held with intake >= 0.90 of none: {best} (goal 5000)")
 
@@ -139,7 +139,7 @@ class Bench:
     def wake_up_latency(self) -> None:
         self.intake(seconds=max(3, LATENCY_WAITERS // 150))  # enough fresh pending proposals
         pending = self.pending_ids()[:LATENCY_WAITERS]
-        latencies, from_request = asyncio.run(_latencies(PORT, self.key, self.token, pending))
+        latencies, from_request = asyncio.run(_latencies(PORT, self.key, self.token, pending, self.settle))
         latencies.sort()
         from_request.sort()
         print(
@@ -207,6 +207,20 @@ class Bench:
         os.killpg(self.server.pid, signal.SIGTERM)
         self.server.wait(timeout=60)
 
+    def settle(self, *, quiet: float = 0.15, longest: float = 180) -> float:
+        """Seconds until the server's processes use less than `quiet` of a core (they have taken
+        in every waiter, which costs each a few milliseconds once)."""
+        started = time.monotonic()
+        pids = [self.server.pid, *_children(self.server.pid)]
+        before = _cpu_seconds(pids)
+        while time.monotonic() - started < longest:
+            time.sleep(1)
+            now = _cpu_seconds(pids)
+            if now - before < quiet:
+                break
+            before = now
+        return time.monotonic() - started
+
     def server_footprint(self) -> tuple[float, int]:
         """(PSS of the server's processes in MB, open files of its busiest process)."""
         pids = [self.server.pid, *_children(self.server.pid)]
@@ -215,7 +229,7 @@ class Bench:
         return pss, files
 
 
-async def _latencies(port: int, key: str, token: str, proposal_ids: list[int]):
+async def _latencies(port: int, key: str, token: str, proposal_ids: list[int], settle):
     answered: dict[int, float] = {}
 
     async def wait(proposal_id):
@@ -223,7 +237,8 @@ async def _latencies(port: int, key: str, token: str, proposal_ids: list[int]):
         answered[proposal_id] = time.monotonic()
 
     waiters = [asyncio.create_task(wait(proposal_id)) for proposal_id in proposal_ids]
-    await asyncio.sleep(3 + len(proposal_ids) / 500)  # all connected and subscribed
+    await asyncio.sleep(1)
+    await asyncio.to_thread(settle)  # all connected and subscribed
     latencies, from_request = [], []
     step = max(1, len(proposal_ids) // DECISIONS)
     for proposal_id in proposal_ids[::step][:DECISIONS]:
@@ -330,6 +345,15 @@ def _children(pid: int) -> list[int]:
             return [int(child) for child in children.read().split()]
     except OSError:
         return []
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _pss_kb(pid: int) -> int:

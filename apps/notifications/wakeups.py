@@ -112,7 +112,7 @@ class WakeupHub:
         if pending is None:
             pending = asyncio.ensure_future(database(function, *args))
             self._reads[key] = pending
-            pending.add_done_callback(lambda _done: self._reads.pop(key, None))
+            pending.add_done_callback(lambda done: self._reads.pop(key) if self._reads.get(key) is done else None)
         return await asyncio.shield(pending)
 
     def start(self) -> None:
@@ -131,6 +131,8 @@ class WakeupHub:
             self._wake(("proposal", int(proposal_id)))
 
     def _wake(self, key) -> None:
+        # A read begun before this change may not see it: those woken now start a new one.
+        self._reads.pop(key, None)
         for woken in self._waiters.get(key, ()):
             woken.set()
 

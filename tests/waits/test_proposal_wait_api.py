@@ -1,5 +1,6 @@
 """GET proposals/{id}/wait/ on the production server: woken by the decision, no thread per waiter."""
 
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -102,9 +103,32 @@ def test_over_the_agents_cap_a_wait_gets_429_with_retry_after(start_server, key,
         waiters = [pool.submit(request, server, "GET", wait_url(pending, timeout=3), key=key) for _ in range(2)]
         time.sleep(1)
         status, headers, body = request(server, "GET", wait_url(pending, timeout=3), key=key)
+        stream_status, _stream_headers, stream_body = request(server, "GET", "/api/v1/events/stream/", key=key)
         assert [waiter.result(timeout=30)[0] for waiter in waiters] == [200, 200]
     assert status == 429
     assert body["error"]["status"] == 429 and body["error"]["code"] == "too_many_waits"
     assert int(headers["Retry-After"]) > 0
+    assert stream_status == 429 and stream_body["error"]["code"] == "too_many_waits"
     # The slots of finished waits are free again.
     assert request(server, "GET", wait_url(pending, timeout=0), key=key)[0] == 200
+
+
+def test_a_waiter_whose_client_went_away_holds_nothing(start_server, key, submit):
+    server = start_server(WAIT_MAX_PER_AGENT=2, WEB_CONCURRENCY=1)
+    pending = submit(action_type="crm.update")
+    for _ in range(3):
+        gone = []
+        for _ in range(2):
+            client = socket.create_connection(("127.0.0.1", server.port))
+            client.sendall(
+                f"GET {wait_url(pending)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+            )
+            gone.append(client)
+        time.sleep(1)
+        assert request(server, "GET", wait_url(pending, timeout=0), key=key)[0] == 429  # both slots taken
+        for client in gone:
+            client.close()
+        time.sleep(1)
+    # Six waits came and went: their slots are free again.
+    status, _headers, body = request(server, "GET", wait_url(pending, timeout=0), key=key)
+    assert status == 200 and body["status"] == "pending"
