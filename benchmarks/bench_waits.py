@@ -43,7 +43,15 @@ DECISIONS = int(os.environ.get("BENCH_WAITS_DECISIONS", "200"))
 DECISION_CONNECTIONS = 8
 PASSWORD = "bench-signing-pass-2024"
 
-NEW_SERVER = ["hitlplatform.asgi", "--worker-class", "uvicorn_worker.UvicornWorker", "--workers", "2"]
+NEW_SERVER = [
+    "hitlplatform.asgi",
+    "--worker-class",
+    "uvicorn_worker.UvicornWorker",
+    "--workers",
+    "2",
+    "--timeout",
+    "120",
+]
 OLD_SERVER = ["hitlplatform.wsgi", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]
 
 SETUP = f"""
@@ -211,11 +219,10 @@ class Bench:
         """Seconds until the server's processes use less than `quiet` of a core (they have taken
         in every waiter, which costs each a few milliseconds once)."""
         started = time.monotonic()
-        pids = [self.server.pid, *_children(self.server.pid)]
-        before = _cpu_seconds(pids)
+        before = _cpu_seconds([self.server.pid, *_children(self.server.pid)])
         while time.monotonic() - started < longest:
             time.sleep(1)
-            now = _cpu_seconds(pids)
+            now = _cpu_seconds([self.server.pid, *_children(self.server.pid)])
             if now - before < quiet:
                 break
             before = now
@@ -350,8 +357,11 @@ def _children(pid: int) -> list[int]:
 def _cpu_seconds(pids: list[int]) -> float:
     ticks = 0
     for pid in pids:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except FileNotFoundError:  # a worker the server replaced
+            continue
         ticks += int(fields[11]) + int(fields[12])  # utime, stime
     return ticks / os.sysconf("SC_CLK_TCK")
 

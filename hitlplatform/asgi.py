@@ -85,7 +85,12 @@ class Application:
                 return
 
 
+WAITING_ENDINGS = ("/wait/", "/events/", "/events/stream/")
+
+
 def is_waiting(path: str) -> bool:
+    if not path.endswith(WAITING_ENDINGS):  # resolving every request's path twice costs more
+        return False
     try:
         return getattr(get_resolver().resolve(path).func, "waiting", False)
     except Resolver404:
