@@ -121,7 +121,7 @@ def test_a_waiter_whose_client_went_away_holds_nothing(start_server, key, submit
         for _ in range(2):
             client = socket.create_connection(("127.0.0.1", server.port))
             client.sendall(
-                f"GET {wait_url(pending)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+                f"GET {wait_url(pending)} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
             )
             gone.append(client)
         time.sleep(1)
