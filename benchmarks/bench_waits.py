@@ -128,7 +128,7 @@ class Bench:
             holder.stdin.write(json.dumps(pending) + "\n")
             holder.stdin.flush()
             ready = holder.stdout.readline().strip()
-            settled = self.settle()  # until the server has taken in every waiter
+            settled = self.settle(connections=level)  # until the server has taken in every waiter
             memory, files = self.server_footprint()
             rate = self.intake()
             holder.send_signal(signal.SIGTERM)
@@ -215,15 +215,15 @@ class Bench:
         os.killpg(self.server.pid, signal.SIGTERM)
         self.server.wait(timeout=60)
 
-    def settle(self, *, quiet: float = 0.15, longest: float = 180) -> float:
-        """Seconds until the server's processes use less than `quiet` of a core (they have taken
-        in every waiter, which costs each a few milliseconds once)."""
+    def settle(self, *, connections: int = 0, quiet: float = 0.15, longest: float = 180) -> float:
+        """Seconds until the server holds `connections` and its processes use less than `quiet` of
+        a core (they have taken in every waiter, which costs each a few milliseconds once)."""
         started = time.monotonic()
         before = _cpu_seconds([self.server.pid, *_children(self.server.pid)])
         while time.monotonic() - started < longest:
             time.sleep(1)
             now = _cpu_seconds([self.server.pid, *_children(self.server.pid)])
-            if now - before < quiet:
+            if now - before < quiet and _established(PORT) >= connections:
                 break
             before = now
         return time.monotonic() - started
@@ -243,9 +243,12 @@ async def _latencies(port: int, key: str, token: str, proposal_ids: list[int], s
         await _get(port, f"/api/v1/proposals/{proposal_id}/wait/?timeout=60", key)
         answered[proposal_id] = time.monotonic()
 
-    waiters = [asyncio.create_task(wait(proposal_id)) for proposal_id in proposal_ids]
+    waiters = []
+    for start in range(0, len(proposal_ids), 250):
+        waiters += [asyncio.create_task(wait(proposal_id)) for proposal_id in proposal_ids[start : start + 250]]
+        await asyncio.sleep(0.25)
     await asyncio.sleep(1)
-    await asyncio.to_thread(settle)  # all connected and subscribed
+    await asyncio.to_thread(settle, connections=len(proposal_ids))  # all connected and subscribed
     latencies, from_request = [], []
     step = max(1, len(proposal_ids) // DECISIONS)
     for proposal_id in proposal_ids[::step][:DECISIONS]:
@@ -336,7 +339,10 @@ def hold(count: int, port: int, key: str) -> None:
                     counts["errors"] += 1
                     await asyncio.sleep(1)
 
-        tasks = [asyncio.create_task(waiter(index)) for index in range(count)]
+        tasks = []
+        for start in range(0, count, 250):  # a fleet arriving, not one SYN flood past the listen backlog
+            tasks += [asyncio.create_task(waiter(index)) for index in range(start, min(count, start + 250))]
+            await asyncio.sleep(0.25)
         await stopping.wait()
         for task in tasks:
             task.cancel()
@@ -352,6 +358,18 @@ def _children(pid: int) -> list[int]:
             return [int(child) for child in children.read().split()]
     except OSError:
         return []
+
+
+def _established(port: int) -> int:
+    """Connections the server side holds on `port` (accepted or waiting to be)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as sockets:
+            for line in sockets.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    count += 1
+    return count
 
 
 def _cpu_seconds(pids: list[int]) -> float:
