@@ -260,6 +260,15 @@ PROPOSAL_WAIT_POLL_SECONDS = env.float("PROPOSAL_WAIT_POLL_SECONDS", default=0.2
 REVIEW_PAYLOAD_DISPLAY_CHARS = env.int("REVIEW_PAYLOAD_DISPLAY_CHARS", default=20_000)
 PROPOSAL_MAX_REVISIONS = env.int("PROPOSAL_MAX_REVISIONS", default=3)
 REVIEW_CLAIM_SECONDS = env.int("REVIEW_CLAIM_SECONDS", default=900)
+# Waiting requests (wait/, events/, events/stream/; hitlplatform/wakeups.py): caps per server
+# process, beyond them 429 with Retry-After; SSE keep-alive comments; events per events/ answer.
+WAIT_MAX_PER_AGENT = env.int("WAIT_MAX_PER_AGENT", default=500)
+WAIT_MAX_TOTAL = env.int("WAIT_MAX_TOTAL", default=10_000)
+WAIT_RETRY_AFTER_SECONDS = env.int("WAIT_RETRY_AFTER_SECONDS", default=5)
+EVENTS_KEEPALIVE_SECONDS = env.float("EVENTS_KEEPALIVE_SECONDS", default=15.0)
+EVENTS_MAX_PER_RESPONSE = env.int("EVENTS_MAX_PER_RESPONSE", default=100)
+# Threads per server process for every other (synchronous) request, as gunicorn's --threads was.
+WEB_THREADS = env.int("WEB_THREADS", default=8)
 REVIEW_PAGE_SIZE = env.int("REVIEW_PAGE_SIZE", default=25)
 REVIEW_DUE_SOON_SECONDS = env.int("REVIEW_DUE_SOON_SECONDS", default=3600)
 REVIEW_FACETS_CACHE_SECONDS = env.int("REVIEW_FACETS_CACHE_SECONDS", default=300)

@@ -74,6 +74,16 @@ def audit_record_many(*, events: Iterable[Mapping]) -> int:
     return len(rows)
 
 
+def audit_chain_hold() -> None:
+    """Lock the chain head in the caller's transaction now, as its next append would.
+
+    Rows written after it get their ids in commit order (the head stays locked until commit), so a
+    reader resuming after an id (the agents' event stream) never misses a row committed later.
+    """
+    with connection.cursor() as cursor:
+        _locked_head(cursor)
+
+
 def audit_checkpoint_create() -> Checkpoint | None:
     """Sign the Merkle root of the chain as it is now; None when no event came since the last one."""
     head = ChainHead.objects.filter(pk=1).first()

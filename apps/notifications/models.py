@@ -85,6 +85,32 @@ class OutboxMessage(models.Model):
         return f"{self.event_type} {self.channel} {self.state}"
 
 
+class AgentEvent(models.Model):
+    """An integrator event as its agent reads it from `events/` and `events/stream/`.
+
+    Written beside the webhook (same id and body), whether or not the agent has a callback URL.
+    `id` orders the stream: rows are written under the audit chain's lock, so ids follow commits.
+    """
+
+    event_id = models.UUIDField(_("event id"), unique=True)
+    agent = models.ForeignKey(
+        "agents.Agent", on_delete=models.CASCADE, related_name="+", verbose_name=_("agent"), db_index=False
+    )
+    proposal = models.ForeignKey(Proposal, on_delete=models.PROTECT, related_name="+", verbose_name=_("proposal"))
+    event_type = models.CharField(_("event"), max_length=32, choices=EventType.choices)
+    body = models.TextField(_("body"), help_text=_("Exactly the webhook's body."))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("agent event")
+        verbose_name_plural = _("agent events")
+        indexes = [models.Index(fields=["agent", "id"], name="agent_event_stream")]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id}"
+
+
 class DeliveryAttempt(models.Model):
     message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts")
     number = models.PositiveIntegerField(_("attempt"))

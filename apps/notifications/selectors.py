@@ -1,4 +1,4 @@
-"""Reads of the notifications app: a queue's channels and reviewers, a message's attempts."""
+"""Reads of the notifications app: a queue's channels and reviewers, a message's attempts, an agent's events."""
 
 import functools
 from contextlib import contextmanager
@@ -12,10 +12,24 @@ from django.db.models import Q
 from apps.accounts.models import Queue, QueueGroupObjectPermission, QueueUserObjectPermission, Role
 from apps.accounts.selectors import REVIEW_QUEUE_PERMISSION
 
-from .models import QueueChannel
+from .models import AgentEvent, QueueChannel
 
 _REVIEW_CODENAME = REVIEW_QUEUE_PERMISSION.split(".", 1)[1]
 _batch_cache: ContextVar[dict | None] = ContextVar("notification_lookups", default=None)
+
+
+def agent_event_position(*, agent_id: int, event_id) -> int | None:
+    """Where the agent's stream stands after its event `event_id` (None: no such event of this agent)."""
+    return AgentEvent.objects.filter(agent_id=agent_id, event_id=event_id).values_list("id", flat=True).first()
+
+
+def agent_events_after(*, agent_id: int, position: int, limit: int) -> list[tuple[int, str, str, str]]:
+    """The agent's events after `position`, oldest first: (position, event id, type, body)."""
+    events = AgentEvent.objects.filter(agent_id=agent_id, id__gt=position).order_by("id")
+    return [
+        (position, str(event_id), event_type, body)
+        for position, event_id, event_type, body in events.values_list("id", "event_id", "event_type", "body")[:limit]
+    ]
 
 
 @contextmanager

@@ -22,12 +22,13 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.audit.services import audit_record
+from apps.audit.services import audit_chain_hold, audit_record
 from apps.proposals.models import Proposal
+from hitlplatform.wakeups import wakeup_send
 
 from . import messages
 from .events import NotificationEvents
-from .models import Channel, DeliveryAttempt, EventType, OutboxMessage
+from .models import AgentEvent, Channel, DeliveryAttempt, EventType, OutboxMessage
 from .selectors import admin_emails, queue_channel_of, queue_lookups_cached, queue_reviewer_emails
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ WEBHOOK_EVENTS = frozenset(
 QUEUE_EVENTS = frozenset({EventType.CREATED, EventType.REMINDER, EventType.ESCALATED, EventType.EXPIRED})
 ERROR_MAX_CHARS = 2000
 _batch: ContextVar[list | None] = ContextVar("outbox_batch", default=None)
+_events_batch: ContextVar[list | None] = ContextVar("agent_events_batch", default=None)
 
 
 def outbox_enqueue_proposal_event(
@@ -55,18 +57,21 @@ def outbox_enqueue_proposal_event(
     due_at = due_at if due_at is not None else proposal.sla_due_at
     outbox = []
     if event_type in WEBHOOK_EVENTS:
+        body = messages.webhook_body(event_id=event_id, event_type=event_type, proposal=proposal)
+        # The agent reads the same event from events/ and events/stream/, callback URL or not.
+        _event_write(
+            AgentEvent(
+                event_id=event_id,
+                agent_id=proposal.agent_id,
+                proposal=proposal,
+                event_type=event_type,
+                body=body,
+                created_at=now,
+            )
+        )
         url = proposal.callback_url or proposal.agent.callback_url
         if url:
-            outbox.append(
-                _message(
-                    event_id,
-                    event_type,
-                    proposal,
-                    Channel.WEBHOOK,
-                    url,
-                    body=messages.webhook_body(event_id=event_id, event_type=event_type, proposal=proposal),
-                )
-            )
+            outbox.append(_message(event_id, event_type, proposal, Channel.WEBHOOK, url, body=body))
     if event_type in QUEUE_EVENTS and queue is not None:
         outbox += _queue_messages(event_id, event_type, proposal, queue, due_at)
     if not outbox:
@@ -120,13 +125,15 @@ def outbox_enqueue_admin_alert(*, proposal: Proposal, event_type: str, detail: s
 def outbox_batch():
     """For one batch transaction (the SLA sweep): each queue's channels read once, and the batch's
     messages inserted in one statement when the block ends without error."""
-    pending = []
-    token = _batch.set(pending)
+    pending, events = [], []
+    token, events_token = _batch.set(pending), _events_batch.set(events)
     try:
         with queue_lookups_cached():
             yield
     finally:
         _batch.reset(token)
+        _events_batch.reset(events_token)
+    _events_insert(events)
     _outbox_insert(pending)
 
 
@@ -286,6 +293,27 @@ def _failed(message: OutboxMessage, error: str, lease_until) -> str:
             },
         )
     return "dead"
+
+
+def _event_write(event: AgentEvent) -> None:
+    batch = _events_batch.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        _events_insert([event])
+
+
+def _events_insert(events: list[AgentEvent]) -> None:
+    """Write the agents' events and wake their waiters at commit.
+
+    Under the audit chain's lock, which this transaction takes anyway: ids then follow commit
+    order, and a reader resuming after an id misses nothing committed later."""
+    if not events:
+        return
+    audit_chain_hold()
+    AgentEvent.objects.bulk_create(events)
+    for agent_id, proposal_id in dict.fromkeys((event.agent_id, event.proposal_id) for event in events):
+        wakeup_send(agent_id=agent_id, proposal_id=proposal_id)
 
 
 def _outbox_insert(outbox: list[OutboxMessage]) -> None:

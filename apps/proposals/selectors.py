@@ -1,9 +1,7 @@
 """Reads of the proposals app: who sees which proposal, approvals, waiting."""
 
-import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -20,13 +18,12 @@ from hitlplatform.errors import Forbidden, NotFound
 from .models import Decision, Proposal, Status, Verdict
 
 APPROVING_VERDICTS = (Verdict.APPROVE, Verdict.MODIFY)
+PROPOSAL_RELATIONS = ("agent", "queue", "policy_version", "policy_rule", "post_review", "claimed_by")
 
 
 def proposals_visible_to(principal) -> QuerySet[Proposal]:
     """An agent sees its own proposals; compliance officers and admins all; reviewers their queues'."""
-    proposals = Proposal.objects.select_related(
-        "agent", "queue", "policy_version", "policy_rule", "post_review", "claimed_by"
-    )
+    proposals = Proposal.objects.select_related(*PROPOSAL_RELATIONS)
     if isinstance(principal, Agent):
         return proposals.filter(agent=principal)
     if user_sees_everything(principal):
@@ -68,18 +65,6 @@ def proposal_approvals_of_current_version(proposal: Proposal) -> set[int]:
 
 def rule_escalation_queues(rule) -> list[str]:
     return list(rule.escalation) if rule is not None and rule.escalation else []
-
-
-def proposal_wait(*, principal, proposal_id: int, timeout: float) -> Proposal:
-    """Long-poll: each check is its own short query, so no transaction stays open while waiting."""
-    deadline = time.monotonic() + min(timeout, settings.PROPOSAL_WAIT_MAX_SECONDS)
-    proposal = proposal_get_for(principal=principal, proposal_id=proposal_id)
-    while not proposal.is_final and time.monotonic() < deadline:
-        time.sleep(min(settings.PROPOSAL_WAIT_POLL_SECONDS, max(0.0, deadline - time.monotonic())))
-        status = Proposal.objects.filter(pk=proposal_id).values_list("status", flat=True).first()
-        if status != proposal.status:
-            proposal = proposal_get_for(principal=principal, proposal_id=proposal_id)
-    return proposal
 
 
 @dataclass(frozen=True)

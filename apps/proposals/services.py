@@ -32,6 +32,7 @@ from apps.policies.routing import PRE_APPROVAL, route, routing_input
 from apps.policies.sampling import is_sampled, sampling_draw
 from apps.policies.selectors import policy_active
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hitlplatform.wakeups import wakeup_send
 
 from .events import ProposalEvents
 from .fast_paths import proposal_mark_new
@@ -175,6 +176,7 @@ def proposal_cancel(*, proposal_id: int, agent: Agent, reason: str = "") -> Prop
             raise Conflict(_("Only a pending proposal can be cancelled."), code="not_pending")
         _finalize(proposal, status=Status.CANCELLED)
         audit_record(action=ProposalEvents.CANCELLED, actor=agent, obj=proposal, data={"reason": reason})
+        wakeup_send(agent_id=agent.pk, proposal_id=proposal.pk)  # no integrator event, but waiters
     return proposal
 
 

@@ -1,0 +1,264 @@
+"""The production server (gunicorn with uvicorn workers, as in the Procfile) on the test database,
+in its own process group; and a small HTTP client for waiting requests and event streams.
+
+The test database is a file on SQLite and `test_<name>` on PostgreSQL, so the server sees what the
+test writes (transactional tests commit).
+"""
+
+import asyncio
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+
+from apps.policies import selectors as policy_selectors
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = range(21440, 21500)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    for cache in ("_rules_by_version", "_snapshots"):
+        getattr(policy_selectors, cache, {}).clear()
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        if db["NAME"].startswith(("file:memorydb", ":memory:")):
+            pytest.skip("the test database is in memory: a server process cannot share it")
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Server:
+    """`gunicorn hitlplatform.asgi -k uvicorn_worker.UvicornWorker`, as the Procfile starts it."""
+
+    def __init__(self, *, log_dir: Path, environment: dict):
+        self.log_dir, self.environment = log_dir, environment
+        self.port = _free_port()
+        self.process = None
+        self.starts = 0
+
+    def start(self) -> "Server":
+        self.starts += 1
+        log = open(self.log_dir / f"server-{self.starts}.log", "wb")  # noqa: SIM115 (the process writes it)
+        self.process = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/gunicorn"),
+                "hitlplatform.asgi",
+                "--worker-class",
+                "uvicorn_worker.UvicornWorker",
+                "--graceful-timeout",
+                "10",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+            ],
+            cwd=ROOT,
+            env=os.environ | self.environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                status, _headers, _body = request(self, "GET", "/api/v1/events/", timeout=2)
+                if status == 401:
+                    return self
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"the server did not start; see {log.name}:\n{Path(log.name).read_text()[-3000:]}")
+
+    def stop(self, *, timeout: float = 30) -> float:
+        """SIGTERM, as a deployment stops it; how long it took to exit."""
+        started = time.monotonic()
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+        return time.monotonic() - started
+
+    def log(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("server-*.log")))
+
+
+@pytest.fixture
+def start_server(transactional_db, tmp_path, settings):
+    """Start the server with these settings (environment variables) over the defaults below."""
+    started = []
+
+    def start(**overrides) -> Server:
+        environment = {
+            "DATABASE_URL": database_url(),
+            "DJANGO_SETTINGS_MODULE": "hitlplatform.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "test-only-secret-key-0123456789abcdef0123456789abcdef",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "STATIC_MANIFEST": "0",
+            "CELERY_TASK_ALWAYS_EAGER": "1",
+            "LOG_LEVEL": "WARNING",
+            "EVENTS_KEEPALIVE_SECONDS": "1",
+            "PROPOSAL_WAIT_POLL_SECONDS": "0.1",
+            "WAIT_MAX_PER_AGENT": "1000",
+            "WEB_CONCURRENCY": "2",  # gunicorn's worker processes
+            "AUDIT_DEV_KEY_FILE": settings.AUDIT_DEV_KEY_FILE,
+        } | {name: str(value) for name, value in overrides.items()}
+        log_dir = tmp_path / f"server-{len(started)}"
+        log_dir.mkdir()
+        running = Server(log_dir=log_dir, environment=environment).start()
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        if running.process.poll() is None:
+            running.stop()
+
+
+@pytest.fixture
+def server(start_server):
+    return start_server()
+
+
+def request(server, method: str, path: str, *, key: str | None = None, body=None, headers=None, timeout=90):
+    """(status, headers, parsed JSON or text) of one request on a fresh connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    try:
+        sent = dict(headers or {})
+        if key:
+            sent["Authorization"] = f"Bearer {key}"
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=sent)
+        response = conn.getresponse()
+        raw = response.read()
+        content_type = response.getheader("Content-Type", "")
+        parsed = json.loads(raw) if "json" in content_type and raw else raw.decode()
+        return response.status, response.headers, parsed
+    finally:
+        conn.close()
+
+
+class EventStream:
+    """An SSE client: events as (id, type, data) and comments, read line by line."""
+
+    def __init__(self, server, key: str, *, last_event_id: str | None = None, timeout: float = 30):
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+        headers = {"Authorization": f"Bearer {key}", "Accept": "text/event-stream"}
+        if last_event_id:
+            headers["Last-Event-ID"] = last_event_id
+        self.conn.request("GET", "/api/v1/events/stream/", headers=headers)
+        self.response = self.conn.getresponse()
+        self.comments = []
+        self.ended = False
+
+    def next_event(self) -> tuple[str, str, dict] | None:
+        """The next event; None when the stream ended."""
+        fields = {}
+        while True:
+            line = self.response.readline()
+            if not line:
+                self.ended = True
+                return None
+            line = line.decode().rstrip("\n")
+            if not line:
+                if "data" in fields:
+                    return fields.get("id"), fields.get("event"), json.loads(fields["data"])
+                continue
+            if line.startswith(":"):
+                self.comments.append(line)
+                continue
+            name, _sep, value = line.partition(": ")
+            fields[name] = value
+
+    def close(self):
+        self.conn.close()
+
+
+def _free_port() -> int:
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port in 21440-21499")
+
+
+@pytest.fixture
+def key(agent_and_key):
+    return agent_and_key[1]
+
+
+class Waiters:
+    """`count` requests of `path` on as many connections, sent from one asyncio loop in a thread
+    (hundreds of client threads would load this machine more than the server does)."""
+
+    def __init__(self, server, path: str, *, key: str, count: int):
+        self.server, self.path, self.key, self.count = server, path, key, count
+        self.sent = 0
+        self.answers: list[tuple[int, dict]] = []
+        self.thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self.thread.start()
+
+    def wait_sent(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while self.sent < self.count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert self.sent == self.count, f"{self.sent} of {self.count} requests sent"
+
+    def result(self, timeout: float = 90) -> list[tuple[int, dict]]:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), f"{len(self.answers)} of {self.count} answered"
+        return self.answers
+
+    async def _run(self):
+        await asyncio.gather(*(self._one() for _ in range(self.count)))
+
+    async def _one(self):
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.server.port)
+        writer.write(
+            f"GET {self.path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {self.key}\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
+        await writer.drain()
+        self.sent += 1
+        raw = await reader.read()
+        writer.close()
+        head, _sep, body = raw.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        if b"chunked" in head.lower():
+            body = _unchunk(body)
+        self.answers.append((status, json.loads(body)))
+
+
+def _unchunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size, _sep, body = body.partition(b"\r\n")
+        length = int(size, 16)
+        if not length:
+            break
+        out, body = out + body[:length], body[length + 2 :]
+    return out
