@@ -216,7 +216,7 @@ async def database(function, *args):
 
 
 def _last_event_id() -> int:
-    from .models import AgentEvent
+    from apps.notifications.models import AgentEvent
 
     return AgentEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
 
@@ -224,7 +224,7 @@ def _last_event_id() -> int:
 def _changes_since(last_event_id: int, proposal_ids: list[int]) -> tuple[int, list[tuple[int, int]]]:
     from apps.proposals.models import FINAL_STATUSES, Proposal
 
-    from .models import AgentEvent
+    from apps.notifications.models import AgentEvent
 
     events = list(AgentEvent.objects.filter(id__gt=last_event_id).values_list("id", "agent_id", "proposal_id"))
     changes = [(agent_id, proposal_id) for _id, agent_id, proposal_id in events]

@@ -20,16 +20,8 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
-from apps.policies import selectors as policy_selectors
-
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(21440, 21500)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_policy_cache():
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
 
 
 def database_url() -> str:
