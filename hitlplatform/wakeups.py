@@ -222,9 +222,8 @@ def _last_event_id() -> int:
 
 
 def _changes_since(last_event_id: int, proposal_ids: list[int]) -> tuple[int, list[tuple[int, int]]]:
-    from apps.proposals.models import FINAL_STATUSES, Proposal
-
     from apps.notifications.models import AgentEvent
+    from apps.proposals.models import FINAL_STATUSES, Proposal
 
     events = list(AgentEvent.objects.filter(id__gt=last_event_id).values_list("id", "agent_id", "proposal_id"))
     changes = [(agent_id, proposal_id) for _id, agent_id, proposal_id in events]
