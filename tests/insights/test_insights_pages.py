@@ -53,8 +53,7 @@ def test_the_page_is_for_overseers_only(reviewer, senior_reviewer, policy):
     assert Client().get("/insights/").status_code == 302
 
 
-@pytest.mark.usefixtures("staffed")  # activation refuses a policy nobody may decide
-def test_two_admins_through_the_inbox(admin, open_recommendation):
+def test_two_admins_through_the_inbox(admin, open_recommendation, staffed):
     second_admin = UserFactory(username="second_admin", role="admin")
     accept = f"/insights/recommendations/{open_recommendation.pk}/accept/"
     activate = f"/insights/recommendations/{open_recommendation.pk}/activate/"

@@ -212,7 +212,7 @@ def test_accepting_drafts_a_version_and_changes_nothing_active(policy, contracts
 
 @pytest.mark.usefixtures("staffed")  # activation refuses a policy nobody may decide
 def test_no_recommendation_changes_a_policy_without_two_different_admins(
-    policy, contracts_approved, admin, second_admin, compliance_officer, reviewer, now
+    policy, contracts_approved, admin, second_admin, compliance_officer, reviewer, now, staffed
 ):
     contracts_approved(40)
     (recommendation,) = recommendations_compute(now=now)
@@ -289,7 +289,7 @@ def test_dismissing_needs_a_compliance_officer_or_admin(policy, contracts_approv
 
 @pytest.mark.usefixtures("staffed")  # activation refuses a policy nobody may decide
 def test_a_draft_activated_in_the_policies_admin_counts_as_activated(
-    policy, contracts_approved, admin, second_admin, now
+    policy, contracts_approved, admin, second_admin, now, staffed
 ):
     contracts_approved(40)
     (recommendation,) = recommendations_compute(now=now)
