@@ -2,17 +2,20 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+SDK := sdk/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt $(SDK)/requirements-test.txt $(SDK)/pyproject.toml | sha256sum | cut -c1-12)
 PORT ?= 8000
 
 .PHONY: run test bench lint venv migrate seed messages clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt $(SDK)/requirements-test.txt $(SDK)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# The integrator SDK with every framework extra: an extra that cannot install fails here.
+	$(BIN)/pip install --quiet -r $(SDK)/requirements-test.txt -e '$(SDK)[all]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
