@@ -43,11 +43,15 @@ class Proposal(_Model):
     id: int
     status: str
     mode: str
+    agent: str = ""
     action_type: str
     payload: dict[str, Any]
+    revised_payload: dict[str, Any] | None = None
+    payload_version: str = ""
     final_payload: dict[str, Any] | None = None
     modified: bool = False
     approved_by: str | None = None
+    approved_on_expiry: bool = False
     approvals_required: int = 1
     decisions: list[Decision] = Field(default_factory=list)
     policy_rule: str | None = None
@@ -67,7 +71,9 @@ class Proposal(_Model):
     irreversible: bool = False
     blast_radius: int = 0
     compliance_exposure: str = "none"
+    expected_impact: str = ""
     external_id: str = ""
+    callback_url: str = ""
     # The redirect (request_changes) and revisions.
     instructions: str | None = None
     revision_of: int | None = None
