@@ -2,6 +2,7 @@
 approved arguments, at most once per key, and its outcome is reported."""
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -149,7 +150,7 @@ def test_crash_and_resume_in_a_new_process_finds_the_same_proposal_and_runs_once
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     replayed = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
     # then one proposal, one execution, the same result
-    assert resumed.stdout == replayed.stdout and "re_A-7" in resumed.stdout
+    assert json.loads(resumed.stdout) == json.loads(replayed.stdout) == {"refund_id": "re_A-7", "amount": "12.50"}
     assert runs.read_text() == "A-7 12.50\n"
     assert Proposal.objects.count() == 1
     assert Proposal.objects.get().execution_status == "succeeded"
