@@ -155,3 +155,15 @@ def test_changes_requested_reaches_the_model(platform, lc, in_background):
     message = lc.tool_message(run.result(timeout=60))
     assert message.status == "error" and "Refund 10.00 only." in message.content
     assert lc.runs == []
+
+
+def test_the_async_path_gates_the_same(platform, lc, in_background):
+    import asyncio
+
+    agent = lc.agent(platform)
+    run = in_background(
+        lambda: asyncio.run(agent.ainvoke({"messages": [("user", "Refund")]}, {"configurable": {"thread_id": "a-1"}}))
+    )
+    platform.decide_pending("modify", payload={"order_id": "L-1", "amount": "1.00"}, rationale="One euro.")
+    assert lc.tool_message(run.result(timeout=60)).content == "refunded 1.00 on L-1"
+    assert lc.runs == [("L-1", "1.00")]

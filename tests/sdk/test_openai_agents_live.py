@@ -186,3 +186,16 @@ def test_changes_requested_reaches_the_model(platform, oa, in_background):
     platform.decide_pending("request_changes", rationale="Refund 9.00 only.", instructions="Refund 9.00 only.")
     assert "Refund 9.00 only." in call.result(timeout=60).final_output
     assert oa.runs == []
+
+
+def test_with_the_async_client(platform, oa, in_background):
+    async def scenario():
+        async with platform.async_client() as client:
+            agent = oa.agent(platform, client=client)
+            return await oa.agents.Runner.run(agent, "Refund", run_config=oa.agents.RunConfig(tracing_disabled=True))
+
+    call = in_background(asyncio.run, scenario())
+    platform.decide_pending("approve")
+    assert call.result(timeout=60).final_output == "tool said: refunded 25.00 on O-1"
+    assert oa.runs == [("O-1", "25.00")]
+    assert Proposal.objects.get().execution_status == "succeeded"

@@ -136,3 +136,17 @@ def test_changes_requested_reaches_the_model(platform, pai, in_background):
     platform.decide_pending("request_changes", rationale="Refund 5.00 only.", instructions="Refund 5.00 only.")
     assert "Refund 5.00 only." in call.result(timeout=60).output
     assert pai.runs == []
+
+
+def test_with_the_async_client(platform, pai, in_background):
+    import asyncio
+
+    async def scenario():
+        async with platform.async_client() as client:
+            return await pai.agent(platform, client=client).run("Refund order P-1")
+
+    call = in_background(asyncio.run, scenario())
+    platform.decide_pending("approve")
+    assert call.result(timeout=60).output == "tool said: refunded 20.00 on P-1"
+    assert pai.runs == [("P-1", "20.00")]
+    assert Proposal.objects.get().execution_status == "succeeded"
