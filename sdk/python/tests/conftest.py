@@ -100,3 +100,17 @@ def async_client_with(sleeps):
         return client, script
 
     return make
+
+
+def require(module: str):
+    """A framework's module, or a skip naming the extra (a failure where HITL_REQUIRE_SERVICES=1, as in CI)."""
+    import importlib
+    import os
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        reason = f"{module} is not installed (pip install -e 'sdk/python[all]'): {error}"
+        if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
