@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-12)
+SDK := sdk/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt $(SDK)/requirements-test.txt $(SDK)/pyproject.toml | sha256sum | cut -c1-12)
 PORT ?= 8000
 # `make test-all`: the local services the skipped groups need (override any, e.g. make test-all HITL_TEST_REDIS_URL=...).
 HITL_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
@@ -13,10 +14,12 @@ HITL_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/hitl_test_all
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt $(SDK)/requirements-test.txt $(SDK)/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# The integrator SDK with every framework extra: an extra that cannot install fails here.
+	$(BIN)/pip install --quiet -r $(SDK)/requirements-test.txt -e '$(SDK)[all]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

@@ -210,7 +210,6 @@ def test_accepting_drafts_a_version_and_changes_nothing_active(policy, contracts
     assert AuditEvent.objects.filter(action="policy.drafted", object_id=str(draft.pk)).exists()
 
 
-@pytest.mark.usefixtures("staffed")  # activation refuses a policy nobody may decide
 def test_no_recommendation_changes_a_policy_without_two_different_admins(
     policy, contracts_approved, admin, second_admin, compliance_officer, reviewer, now, staffed
 ):
@@ -287,7 +286,6 @@ def test_dismissing_needs_a_compliance_officer_or_admin(policy, contracts_approv
     assert AuditEvent.objects.filter(action="recommendation.dismissed", object_id=str(recommendation.pk)).exists()
 
 
-@pytest.mark.usefixtures("staffed")  # activation refuses a policy nobody may decide
 def test_a_draft_activated_in_the_policies_admin_counts_as_activated(
     policy, contracts_approved, admin, second_admin, now, staffed
 ):

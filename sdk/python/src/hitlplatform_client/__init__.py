@@ -1,0 +1,72 @@
+"""hitlplatform_client: put a licensed human in the loop of an agent's actions."""
+
+from .client import AsyncHitlClient, HitlClient
+from .errors import (
+    AgentSuspended,
+    AlreadyExecuted,
+    ApiError,
+    ApprovalTimeout,
+    Cancelled,
+    ChangesRequested,
+    Conflict,
+    ConnectionFailed,
+    Expired,
+    Forbidden,
+    HitlError,
+    IdempotencyKeyReused,
+    NotApproved,
+    NotChangesRequested,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    Rejected,
+    ServerError,
+    TooManyRevisions,
+    Unauthorized,
+    ValidationFailed,
+)
+from .gate import Approval, agate, gate, require_approval
+from .models import FINAL_STATUSES, Decision, Event, Proposal, ProposalPage, Simulation
+from .webhooks import InvalidSignature, parse_event, verify_signature
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FINAL_STATUSES",
+    "AgentSuspended",
+    "AlreadyExecuted",
+    "ApiError",
+    "Approval",
+    "ApprovalTimeout",
+    "AsyncHitlClient",
+    "Cancelled",
+    "ChangesRequested",
+    "Conflict",
+    "ConnectionFailed",
+    "Decision",
+    "Event",
+    "Expired",
+    "Forbidden",
+    "HitlClient",
+    "HitlError",
+    "IdempotencyKeyReused",
+    "InvalidSignature",
+    "NotApproved",
+    "NotChangesRequested",
+    "NotFound",
+    "PayloadTooLarge",
+    "Proposal",
+    "ProposalPage",
+    "RateLimited",
+    "Rejected",
+    "ServerError",
+    "Simulation",
+    "TooManyRevisions",
+    "Unauthorized",
+    "ValidationFailed",
+    "agate",
+    "gate",
+    "parse_event",
+    "require_approval",
+    "verify_signature",
+]

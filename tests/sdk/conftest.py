@@ -1,0 +1,130 @@
+"""The SDK against a live platform: pytest-django's live server, an agent key, a reviewer's API token.
+
+The SDK blocks while it waits for a decision, so a gated call runs in a worker thread (`in_background`)
+while the test decides through the API as a reviewer would (`decide_pending`).
+"""
+
+import importlib
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.services import token_create
+from apps.agents.services import agent_create
+from apps.escalations.services import sla_sweep
+from apps.policies import selectors as policy_selectors
+from apps.policies.services import policy_load_yaml
+from tests.factories import PASSWORD, UserFactory
+
+SDK_POLICY = """
+rules:
+  - name: small-refunds
+    action_type: "payments.refund"
+    when: {irreversible: false, max_blast_radius: 1, compliance_exposure: [none, low]}
+    mode: autonomous
+    min_confidence: 0.9
+  - name: refunds
+    action_type: "payments.*"
+    mode: pre_approval
+    queue: finance
+    sla: 30m
+"""
+
+
+def require_module(name: str):
+    """The framework's module, or a skip naming the extra (a failure in CI, where every extra installs)."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        reason = f"{name} is not installed (pip install -e 'sdk/python[all]'): {error}"
+        if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache():
+    # The rules cache is per process and keyed by version id; a flushed database reuses ids.
+    for cache in ("_rules_by_version", "_snapshots"):
+        getattr(policy_selectors, cache, {}).clear()
+    yield
+    for cache in ("_rules_by_version", "_snapshots"):
+        getattr(policy_selectors, cache, {}).clear()
+
+
+@pytest.fixture
+def platform(live_server, transactional_db):
+    """The live platform with the SDK's policy, an agent and a reviewer who can decide its proposals."""
+    policy_load_yaml(text=SDK_POLICY, comment="sdk test policy")
+    owner = UserFactory(username="agent_owner", role="reviewer")
+    agent, agent_key = agent_create(name="sdk-bot", owner=owner)
+    reviewer = UserFactory(username="reviewer", role="reviewer", queues=["finance"])
+    _token, reviewer_token = token_create(user=reviewer)
+    return Platform(url=live_server.url, agent=agent, agent_key=agent_key, reviewer_token=reviewer_token)
+
+
+class Platform:
+    def __init__(self, *, url, agent, agent_key, reviewer_token):
+        self.url = url
+        self.agent = agent
+        self.agent_key = agent_key
+        self.reviewer_token = reviewer_token
+
+    def client(self, **options):
+        from hitlplatform_client import HitlClient
+
+        return HitlClient(self.url, self.agent_key, **options)
+
+    def async_client(self, **options):
+        from hitlplatform_client import AsyncHitlClient
+
+        return AsyncHitlClient(self.url, self.agent_key, **options)
+
+    def reviewer(self):
+        from hitlplatform_client import HitlClient
+
+        return HitlClient(self.url, self.reviewer_token)
+
+    def pending(self, *, count=1, timeout=15.0):
+        """The agent's pending proposals once there are `count` of them."""
+        client = self.client()
+        until = time.monotonic() + timeout
+        while True:
+            proposals = client.list(status="pending").results
+            if len(proposals) >= count or time.monotonic() > until:
+                assert len(proposals) >= count, f"expected {count} pending proposal(s), found {len(proposals)}"
+                return proposals
+            time.sleep(0.05)
+
+    def decide_pending(self, verdict="approve", rationale="Checked against the order.", **extra):
+        """Wait for the one pending proposal and decide it through the API; returns its id."""
+        proposal = self.pending()[-1]
+        self.reviewer().decide(proposal.id, verdict=verdict, rationale=rationale, password=PASSWORD, **extra)
+        return proposal.id
+
+    def expire_overdue(self):
+        """Run the SLA sweep (the service Celery beat runs) as if the SLA had passed."""
+        self.pending()
+        return sla_sweep(now=timezone.now() + timedelta(hours=2))
+
+    def has_path(self, path: str) -> bool:
+        import httpx
+
+        schema = httpx.get(f"{self.url}/api/v1/schema/", params={"format": "json"}, timeout=30).json()
+        return f"/api/v1/{path}" in schema.get("paths", {})
+
+    def has_verdict(self, verdict: str) -> bool:
+        from apps.proposals.models import Verdict
+
+        return verdict in Verdict.values
+
+
+@pytest.fixture
+def in_background():
+    """Run a blocking call in a worker thread: `future = in_background(fn, *args)`."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        yield pool.submit
