@@ -9,3 +9,7 @@ urlpatterns = [
     path("compliance/", include("apps.reports.web_urls")),
     path("insights/", include("apps.insights.web_urls")),
 ]
+
+handler403 = "hitlplatform.error_pages.forbidden"
+handler404 = "hitlplatform.error_pages.not_found"
+handler500 = "hitlplatform.error_pages.server_error"
