@@ -18,14 +18,6 @@
     var format = seconds < 0 ? body.dataset.overdueFormat : body.dataset.leftFormat;
     return (format || "%(amount)s").replace("%(amount)s", amount);
   }
-  // The signature clock in the page's language, like every other date the server prints.
-  var clockFormat;
-  try {
-    clockFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
-      { dateStyle: "short", timeStyle: "medium", timeZone: "UTC" });
-  } catch (error) {
-    clockFormat = { format: function (date) { return date.toISOString().replace("T", " ").slice(0, 19); } };
-  }
   function tick() {
     var now = Date.now();
     document.querySelectorAll("time[data-due]").forEach(function (el) {
@@ -33,9 +25,6 @@
       el.textContent = timeLeft(seconds);
       el.classList.toggle("overdue", seconds < 0);
       el.classList.toggle("soon", seconds >= 0 && seconds < 3600);
-    });
-    document.querySelectorAll("time[data-clock]").forEach(function (el) {
-      el.textContent = clockFormat.format(new Date());
     });
   }
 
