@@ -21,6 +21,7 @@ from .apis import report_file_response
 from .forms import AuditFilterForm, PeriodForm, ReportRequestForm
 from .models import Report
 from .selectors import (
+    audit_events_described,
     audit_events_filtered,
     report_audit_integrity,
     report_scope_build,
@@ -88,7 +89,8 @@ def report_file(request, pk):
 @require_http_methods(["GET", "POST"])
 def verify(request):
     integrity = report_audit_integrity() if request.method == "POST" else None
-    return render(request, "compliance/verify.html", {"integrity": integrity})
+    checked_at = timezone.now() if integrity else None
+    return render(request, "compliance/verify.html", {"integrity": integrity, "checked_at": checked_at})
 
 
 @compliance_officer_required
@@ -117,7 +119,7 @@ def audit_events(request):
     before = request.GET.get("before", "")
     events = audit_events_filtered(
         action=filters.get("action", ""),
-        actor_id=filters.get("actor_id", ""),
+        actor=filters.get("actor", ""),
         object_type=filters.get("object_type", ""),
         since=_day_start(filters.get("since")),
         until=_day_start(filters.get("until"), days=1),
@@ -125,7 +127,7 @@ def audit_events(request):
         limit=AUDIT_PAGE_SIZE + 1,
     )
     more = len(events) > AUDIT_PAGE_SIZE
-    events = events[:AUDIT_PAGE_SIZE]
+    events = audit_events_described(events[:AUDIT_PAGE_SIZE])
     next_query = None
     if more:
         query = request.GET.copy()
