@@ -113,13 +113,23 @@ def visit(page, path, name, language, size):
     return response
 
 
+def widest(page) -> list[str]:
+    """The innermost elements that stick out on the right (to say what makes a page too wide)."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('body *'))
+            .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .filter(el => !Array.from(el.children).some(c => c.getBoundingClientRect().right > window.innerWidth + 0.5))
+            .slice(0, 5).map(el => el.tagName + '.' + el.className + ': ' + (el.textContent || '').slice(0, 40))"""
+    )
+
+
 def page_width(page) -> tuple[int, int]:
     return page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_page_fits_a_phone_and_stays_on_this_host(
-    page, stage, reviewer, compliance_officer, admin, outside_requests, language
+    page, enter, stage, reviewer, compliance_officer, admin, outside_requests, language
 ):
     reviewer_pages = {
         "queue": "/review/",
@@ -142,7 +152,7 @@ def test_every_page_fits_a_phone_and_stays_on_this_host(
                 assert response.status == 200, (name, response.status)
                 scroll_width, inner_width = page_width(page)
                 if size == PHONE and scroll_width > inner_width:
-                    too_wide[name] = scroll_width
+                    too_wide[name] = (scroll_width, widest(page))
     enter(admin, language)
     for name, path in {"admin": "/admin/", "api-docs": "/api/v1/docs/", "api-redoc": "/api/v1/redoc/"}.items():
         for size in (DESKTOP, PHONE):
