@@ -236,3 +236,26 @@ def test_the_evidence_links_only_web_addresses(page, enter, stage, reviewer):
     links = page.locator("ul.evidence a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     assert links == ["https://ledger.example.com/batch/7"]
     expect(page.locator("ul.evidence")).to_contain_text("javascript:alert(1)")
+
+
+def test_the_batch_form_appears_beside_the_selection_with_ids_and_summaries(page, enter, stage, reviewer):
+    enter(reviewer, "en")
+    visit(page, "/review/", "batch-empty", "en", DESKTOP)
+    page.locator("html[data-js-ready]").wait_for(state="attached")
+    expect(page.locator("#batch-form")).to_be_hidden()
+
+    boxes = page.locator("input[data-batch-kind^='crm.update']")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.locator("#batch-form input[value=approve]").check()
+    visit_shot = SCREENSHOTS / "batch-selected-en-desktop.png"
+    page.screenshot(path=str(visit_shot))
+
+    form = page.locator("#batch-form")
+    expect(form).to_be_visible()
+    expect(form.locator("[data-batch-list] li")).to_have_count(2)
+    expect(form.locator("[data-batch-list]")).to_contain_text("Update C-")
+    expect(form.locator("[data-meaning]")).to_have_text("approved")
+    expect(form.locator("#batch-preset")).to_be_visible()
+    box = form.bounding_box()
+    assert box["y"] < DESKTOP["height"]  # in the first screen, next to the rows just ticked

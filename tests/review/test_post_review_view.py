@@ -96,3 +96,11 @@ def test_a_wrong_password_writes_nothing(reviewer_web, sampled_reply, world_stat
 
     assert response.status_code == 400 and "Wrong password." in response.content.decode()
     assert world_state() == before
+
+
+def test_the_header_of_a_sampled_execution_shows_its_review_due_not_approvals(reviewer_web, sampled_reply):
+    page = reviewer_web.get(f"/review/{sampled_reply.pk}/").content.decode()
+    head = page.split('class="meta"')[1].split("</p>")[0]
+
+    assert "approved by the policy" in head and "post-action review" in head
+    assert "approvals" not in head and "SLA due: —" not in page
