@@ -108,7 +108,7 @@ class PolicyRuleInline(admin.TabularInline):
 class PolicyVersionAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "comment", "created_by", "created_at", "activated_by", "activated_at"]
     list_filter = ["status"]
-    readonly_fields = [
+    fields = readonly_fields = [
         "number",
         "status",
         "comment",

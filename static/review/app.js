@@ -42,7 +42,7 @@
     if (meaning && verdict && meaning.dataset["meaning" + verdict.charAt(0).toUpperCase() + verdict.slice(1)]) {
       meaning.textContent = meaning.dataset["meaning" + verdict.charAt(0).toUpperCase() + verdict.slice(1)];
     }
-    var preset = form.querySelector("#preset-reason");
+    var preset = form.querySelector("select[data-preset-target]");
     if (preset) {
       preset.querySelectorAll("optgroup").forEach(function (group) {
         var hidden = verdict && group.dataset.verdict !== verdict;

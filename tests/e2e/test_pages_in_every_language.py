@@ -154,7 +154,14 @@ def test_every_page_fits_a_phone_and_stays_on_this_host(
                 if size == PHONE and scroll_width > inner_width:
                     too_wide[name] = (scroll_width, widest(page))
     enter(admin, language)
-    for name, path in {"admin": "/admin/", "api-docs": "/api/v1/docs/", "api-redoc": "/api/v1/redoc/"}.items():
+    admin_pages = {
+        "admin": "/admin/",
+        "admin-policies": "/admin/policies/policyversion/",
+        "admin-policy": f"/admin/policies/policyversion/{stage['big'].policy_version_id}/change/",
+        "api-docs": "/api/v1/docs/",
+        "api-redoc": "/api/v1/redoc/",
+    }
+    for name, path in admin_pages.items():
         for size in (DESKTOP, PHONE):
             visit(page, path, name, language, size)
             page.wait_for_timeout(300)  # the docs render after their script ran

@@ -17,7 +17,7 @@ def admin_web(web_client_for, admin):
 def test_a_policy_version_shows_its_yaml_indented_and_its_rules_in_words(admin_web, policy):
     page = admin_web.get(reverse("admin:policies_policyversion_change", args=[policy.pk])).content.decode()
 
-    assert '<pre class="policy-yaml">' in page
+    assert page.count("Source (YAML)") == 1 and '<pre class="policy-yaml">' in page
     assert "\n  - name: refunds\n    action_type: &quot;payments.*&quot;" in page
     assert "2 approvals in finance" in page and "within 30m" in page
     assert "finance-senior → compliance, then on expiry: Reject" in page
