@@ -13,8 +13,8 @@ from .templatetags.insights import seconds
 
 BAR_HEIGHT = 18
 BAR_GAP = 8
-LABEL_WIDTH = 280
-LABEL_CHARS = 38  # at 12px a longer label would run past the chart's left edge
+LABEL_WIDTH = 340
+LABEL_CHARS = 48  # at 12px a longer label would run past the chart's left edge
 PLOT_WIDTH = 360
 VALUE_WIDTH = 140
 
