@@ -202,7 +202,7 @@ def test_the_decision_context_is_above_the_fold(page, enter, stage, reviewer, la
     # in words, in the page's language, with the escalation path
     summary = page.locator("#why-summary").inner_text()
     assert "payments.*" in summary and "finance-senior" in summary
-    assert {"en": "2 approvals", "de": "2 Freigaben", "fr": "2 approbations"}[language] in summary
+    assert {"en": "2 approvals", "de": "2 Genehmigungen", "fr": "2 approbations"}[language] in summary
     # the long payload is folded: the important fields first, the rest behind "more fields"
     first_keys = page.locator("dl.payload dt").all_inner_texts()[:3]
     assert first_keys[:2] == ["amount", "currency"]

@@ -34,7 +34,7 @@ def test_the_why_summary_speaks_german(submit):
     with translation.override("de"):
         why = " ".join(wording.routing_sentences(refund))
 
-    assert "braucht 2 Freigaben in Finance innerhalb von 30 Minuten" in why
+    assert "braucht 2 Genehmigungen in Finance innerhalb von 30 Minuten" in why
     assert "hoher Compliance-Exposition" in why
 
 
