@@ -3,7 +3,7 @@
 API paths keep the one JSON error shape; everything else gets a page a reviewer can act on.
 """
 
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,11 +25,8 @@ def not_found(request, exception=None):
 def server_error(request):
     if request.path.startswith(API_PREFIX):
         return _json(status=500, code="server_error", message=_("Something went wrong on our side."))
-    # No database work here: the error may be the database itself.
-    html = loader.get_template("500.html").render({"back_url": "/"})
-    from django.http import HttpResponseServerError
-
-    return HttpResponseServerError(html)
+    # No request context (no user, no session): the error may be the database itself.
+    return HttpResponseServerError(loader.get_template("500.html").render({}))
 
 
 def _page(request, *, status: int, reason: str, code: str):
@@ -51,8 +48,12 @@ def _back_url(request) -> str:
 
 
 def _exception_text(exception) -> str:
-    # Django's resolver puts its own diagnostics (a dict, "Resolver404") in args: not for users.
+    """The reason our own code gave (Http404("No such proposal."), PermissionDenied(...)).
+
+    Django's resolver passes a dict of diagnostics and get_object_or_404 names the model:
+    neither is for users.
+    """
     if exception is None or not exception.args or not isinstance(exception.args[0], str):
         return ""
     text = exception.args[0]
-    return "" if text.startswith(("No ", "Resolver")) and " matches the given query" in text else text
+    return "" if text.endswith("matches the given query.") else text

@@ -26,7 +26,6 @@ IMPORTANT_KEY_PARTS = (
     "reason",
 )
 PAYLOAD_FIELDS_SHOWN = 12
-WIDE_BLAST_RADIUS = 100
 
 
 def duration_words(duration: timedelta | None) -> str:

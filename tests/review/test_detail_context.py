@@ -154,3 +154,14 @@ def test_evidence_links_only_http_addresses(reviewer_web, submit):
 
     assert '<a href="https://example.com/receipt"' in page
     assert 'href="javascript:' not in page and 'href="ftp:' not in page
+
+
+def test_the_500_page_uses_the_layout_without_touching_the_database(rf, django_assert_num_queries):
+    from hitlplatform.error_pages import server_error
+
+    with django_assert_num_queries(0):
+        response = server_error(rf.get("/review/"))
+
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert 'class="site-header"' in page and "Error 500" in page and 'href="/"' in page
