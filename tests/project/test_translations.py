@@ -8,6 +8,16 @@ import pytest
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language(settings):
+    # LocaleMiddleware activates the request's language in this thread and leaves it there:
+    # without this, the tests after this module would run in French.
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.mark.parametrize("language", ["de", "fr"])
 def test_every_message_is_translated_and_compiled(language):
     catalogue = polib.pofile(str(LOCALE / language / "LC_MESSAGES" / "django.po"))
