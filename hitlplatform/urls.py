@@ -15,5 +15,6 @@ urlpatterns = [
     path("insights/", include("apps.insights.web_urls")),
 ]
 
-handler404 = "hitlplatform.handlers.not_found"
-handler500 = "hitlplatform.handlers.server_error"
+handler403 = "hitlplatform.error_pages.forbidden"
+handler404 = "hitlplatform.error_pages.not_found"
+handler500 = "hitlplatform.error_pages.server_error"

@@ -13,8 +13,16 @@ from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
-from guardian.admin import AdminGroupObjectPermissionsForm, AdminUserObjectPermissionsForm, GuardedModelAdmin
+from guardian.admin import (
+    AdminGroupObjectPermissionsForm,
+    AdminUserObjectPermissionsForm,
+    GroupManage,
+    GuardedModelAdmin,
+    UserManage,
+)
 
 from apps.audit.admin_mixins import AuditedModelAdmin
 from apps.audit.services import audit_record
@@ -60,10 +68,29 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
         (_("Role"), {"fields": ("roles", "is_active", "is_staff", "is_superuser")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
-    readonly_fields = ["last_login", "date_joined"]
+    readonly_fields = ["last_login", "date_joined", "review_queues"]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        return (*fieldsets, (_("Queues"), {"fields": ("review_queues",)}))
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description=_("may review proposals in"))
+    def review_queues(self, user):
+        from .selectors import queues_reviewable_by
+
+        queues = list(queues_reviewable_by(user).order_by("slug"))
+        if not queues:
+            return _("no queue yet: grant the permission on a queue's “Object permissions” page")
+        return format_html_join(
+            ", ",
+            '<a href="{}">{}</a>',
+            ((reverse("admin:accounts_queue_permissions", args=[queue.pk]), queue.slug) for queue in queues),
+        )
 
     @admin.display(description=_("roles"))
     def roles_display(self, user):
@@ -117,10 +144,35 @@ class QueueGroupPermissionsForm(AdminGroupObjectPermissionsForm):
         _save_review_permission(self, group=self.group)
 
 
+class QueueUserSelectForm(UserManage):
+    """Guardian's user box, in words an administrator understands."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].label = _("Username")
+        self.fields["user"].help_text = _("The username exactly as the person signs in, e.g. anna.schmidt.")
+        self.fields["user"].error_messages["does_not_exist"] = _(
+            "No user has this username. Check the spelling, or create the user first."
+        )
+
+
+class QueueGroupSelectForm(GroupManage):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].label = _("Group")
+        self.fields["group"].error_messages["does_not_exist"] = _("No group has this name.")
+
+
 class QueueAdmin(AuditedModelAdmin, GuardedModelAdmin):
     list_display = ["slug", "name", "created_at"]
     search_fields = ["slug", "name"]
     readonly_fields = ["created_at"]
+
+    def get_obj_perms_user_select_form(self, request):
+        return QueueUserSelectForm
+
+    def get_obj_perms_group_select_form(self, request):
+        return QueueGroupSelectForm
 
     # The forms are bound to the admin who saves them: the grant is audited as theirs.
     def get_obj_perms_manage_user_form(self, request):

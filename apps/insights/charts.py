@@ -1,15 +1,22 @@
-"""Geometry of the server-rendered SVG charts; templates only draw what is computed here."""
+"""Geometry of the server-rendered SVG charts; templates only draw what is computed here.
+
+Coordinates are plain floats: the templates print them inside `{% localize off %}`, since a
+German "360,0" is no SVG length. Only the texts (labels, values, titles) are localized.
+"""
 
 from dataclasses import dataclass
+
+from django.utils import formats
 
 from .templatetags.insights import percent as _percent
 from .templatetags.insights import seconds
 
 BAR_HEIGHT = 18
 BAR_GAP = 8
-LABEL_WIDTH = 260
+LABEL_WIDTH = 340
+LABEL_CHARS = 48  # at 12px a longer label would run past the chart's left edge
 PLOT_WIDTH = 360
-VALUE_WIDTH = 90
+VALUE_WIDTH = 140
 
 
 @dataclass(frozen=True)
@@ -20,6 +27,7 @@ class Bar:
     width: float
     text_y: float
     secondary_width: float | None = None
+    short_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,8 @@ def calibration_chart(calibration: list[dict], size: int = 220, margin: int = 30
                 "x": round(margin + centre * plot, 1),
                 "y": round(margin + (1 - band["approval_rate"]) * plot, 1),
                 "r": 3 + min(band["verdicts"], 100) ** 0.5 / 2,
-                "title": f"{band['low']:.1f}–{band['high']:.1f}: {_percent(band['approval_rate'])} ({band['verdicts']})",
+                "title": f"{formats.number_format(band['low'], 1)}–{formats.number_format(band['high'], 1)}: "
+                f"{_percent(band['approval_rate'])} ({band['verdicts']})",
             }
         )
     return CalibrationChart(
@@ -84,6 +93,7 @@ def _bars(rows) -> BarChart:
                 width=round(PLOT_WIDTH * (value or 0) / top, 1),
                 text_y=y + BAR_HEIGHT - 4,
                 secondary_width=round(PLOT_WIDTH * secondary / top, 1) if secondary is not None else None,
+                short_label=label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…",
             )
         )
     return BarChart(bars=bars, height=max(1, len(rows)) * (BAR_HEIGHT + BAR_GAP))

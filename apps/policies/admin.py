@@ -11,8 +11,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from hitlplatform.errors import DomainError
 
@@ -30,26 +32,53 @@ class PolicyDraftForm(forms.Form):
 
 
 class PolicyRuleInline(admin.TabularInline):
+    """The rules in words, one narrow row each (raw JSON columns made the table 1,600 px wide)."""
+
     model = PolicyRule
-    fields = [
-        "priority",
-        "name",
-        "agent",
-        "action_type",
-        "when",
-        "mode",
-        "min_confidence",
-        "approvals_required",
-        "queue",
-        "sla",
-        "escalation",
-        "sample_rate",
-        "required_authorization_level",
-    ]
+    fields = ["priority", "name", "applies_to", "mode_words", "decision_words", "escalation_words"]
     readonly_fields = fields
     extra = 0
     can_delete = False
     show_change_link = False
+
+    @admin.display(description=gettext_lazy("applies to"))
+    def applies_to(self, rule):
+        agent = _("any agent") if rule.agent == "*" else rule.agent
+        conditions = [_condition_words(key, value) for key, value in (rule.when or {}).items()]
+        return format_html_join(
+            "", "<div>{}</div>", [(f"{rule.action_type} · {agent}",), *[(condition,) for condition in conditions]]
+        )
+
+    @admin.display(description=gettext_lazy("mode"))
+    def mode_words(self, rule):
+        words = [rule.get_mode_display()]
+        if rule.min_confidence is not None and rule.mode != "pre_approval":
+            words.append(_("needs confidence ≥ %(value)s") % {"value": formats.number_format(rule.min_confidence, 2)})
+        if rule.mode == "post_review":
+            words.append(_("samples %(rate)s %%") % {"rate": formats.number_format(rule.sample_rate * 100, 1)})
+        return format_html_join("", "<div>{}</div>", ((word,) for word in words))
+
+    @admin.display(description=gettext_lazy("who decides, by when"))
+    def decision_words(self, rule):
+        if rule.mode != "pre_approval":
+            return "—"
+        words = [
+            ngettext("%(count)s approval in %(queue)s", "%(count)s approvals in %(queue)s", rule.approvals_required)
+            % {"count": rule.approvals_required, "queue": rule.queue}
+        ]
+        if rule.sla:
+            words.append(_("within %(sla)s") % {"sla": format_duration(rule.sla)})
+        if rule.required_authorization_level:
+            words.append(_("level %(level)s or higher") % {"level": rule.required_authorization_level})
+        return format_html_join("", "<div>{}</div>", ((word,) for word in words))
+
+    @admin.display(description=gettext_lazy("escalation"))
+    def escalation_words(self, rule):
+        tiers = list(rule.escalation or [])
+        expiry = rule.get_on_expiry_display()
+        if not tiers:
+            return _("on expiry: %(outcome)s") % {"outcome": expiry}
+        return _("%(tiers)s, then on expiry: %(outcome)s") % {"tiers": " → ".join(tiers), "outcome": expiry}
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -62,11 +91,11 @@ class PolicyRuleInline(admin.TabularInline):
 class PolicyVersionAdmin(admin.ModelAdmin):
     list_display = ["number", "status", "comment", "created_by", "created_at", "activated_by", "activated_at"]
     list_filter = ["status"]
-    readonly_fields = [
+    fields = readonly_fields = [
         "number",
         "status",
         "comment",
-        "source",
+        "source_yaml",
         "created_by",
         "created_at",
         "activated_by",
@@ -78,6 +107,11 @@ class PolicyVersionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # a version never changes; "Draft a change" makes a new one
+
+    @admin.display(description=gettext_lazy("source (YAML)"))
+    def source_yaml(self, version):
+        # In a <pre>: the admin's read-only text collapses the indentation that carries YAML's meaning.
+        return format_html('<pre class="policy-yaml">{}</pre>', version.source) if version.source else "—"
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -184,3 +218,16 @@ def _source_of(version) -> str:
 
 def _active_version():
     return PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).first()
+
+
+def _condition_words(key: str, value) -> str:
+    if key == "irreversible":
+        return _("only irreversible actions") if value else _("only reversible actions")
+    if key == "max_blast_radius":
+        return _("affecting at most %(count)s") % {"count": value}
+    if key == "min_blast_radius":
+        return _("affecting at least %(count)s") % {"count": value}
+    if key == "compliance_exposure":
+        levels = [value] if isinstance(value, str) else list(value)
+        return _("compliance exposure %(levels)s") % {"levels": _(" or ").join(levels)}
+    return f"{key}: {value}"

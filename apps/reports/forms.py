@@ -65,7 +65,9 @@ class ReportRequestForm(PeriodForm):
 
 class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=100)
-    actor_id = forms.CharField(label=_("Actor id"), required=False, max_length=64)
+    actor = forms.CharField(
+        label=_("Actor"), required=False, max_length=150, help_text=_("A username or an agent's name.")
+    )
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=100)
     since = forms.DateField(label=_("From"), required=False, widget=_DateInput, validators=SANE_DAY)
     until = forms.DateField(label=_("To (inclusive)"), required=False, widget=_DateInput, validators=SANE_DAY)

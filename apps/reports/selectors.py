@@ -6,6 +6,8 @@ Only the exports and the embedded attachments walk every row, through server-sid
 """
 
 import hashlib
+import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -28,6 +30,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Cast, JSONObject, Least
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -704,6 +707,7 @@ def audit_events_filtered(
     *,
     action: str = "",
     actor_id: str = "",
+    actor: str = "",
     object_type: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
@@ -716,6 +720,11 @@ def audit_events_filtered(
         events = events.filter(action__startswith=action)
     if actor_id:
         events = events.filter(actor_id=actor_id)
+    if actor:
+        matches = Q()
+        for kind, identity in audit_actor_ids(actor):
+            matches |= Q(actor_type=kind, actor_id=identity) if kind else Q(actor_id=identity)
+        events = events.filter(matches)
     if object_type:
         events = events.filter(object_type=object_type)
     if since:
@@ -725,6 +734,104 @@ def audit_events_filtered(
     if before_seq:
         events = events.filter(seq__lt=before_seq)
     return list(events[:limit])
+
+
+def audit_actor_ids(name: str) -> list[tuple[str, str]]:
+    """A username or agent name typed in the filter as the (actor type, actor id) pairs it names;
+    anything else is taken as a raw actor id of any type ("")."""
+    name = name.strip()
+    users = list(get_user_model().objects.filter(username__iexact=name).values_list("pk", flat=True))
+    agents = list(Agent.objects.filter(name__iexact=name).values_list("pk", flat=True))
+    if users or agents:
+        return [("user", str(pk)) for pk in users] + [("agent", str(pk)) for pk in agents]
+    return [("", name)]
+
+
+def audit_events_described(events: list[AuditEvent]) -> list[AuditEvent]:
+    """Each event with `actor_label`, `actor_url`, `object_label`, `object_url` and `data_items`.
+
+    One query per kind of row referenced on the page (users, agents, proposals), not one per event.
+    """
+    user_ids = {event.actor_id for event in events if event.actor_type == "user" and event.actor_id.isdigit()}
+    user_ids |= {
+        event.object_id for event in events if event.object_type in USER_OBJECT_TYPES and event.object_id.isdigit()
+    }
+    agent_ids = {event.actor_id for event in events if event.actor_type == "agent" and event.actor_id.isdigit()}
+    agent_ids |= {
+        event.object_id for event in events if event.object_type == "agents.agent" and event.object_id.isdigit()
+    }
+    proposal_ids = {
+        event.object_id for event in events if event.object_type == "proposals.proposal" and event.object_id.isdigit()
+    }
+    users = {str(user.pk): user for user in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
+    agents = {str(agent.pk): agent.name for agent in Agent.objects.filter(pk__in=agent_ids)} if agent_ids else {}
+    proposals = (
+        {str(pk): summary for pk, summary in Proposal.objects.filter(pk__in=proposal_ids).values_list("pk", "summary")}
+        if proposal_ids
+        else {}
+    )
+    for event in events:
+        event.actor_label, event.actor_url = _actor_described(event, users, agents)
+        event.object_label, event.object_url = _object_described(event, users, agents, proposals)
+        event.data_items = _data_items(event)
+    return events
+
+
+USER_OBJECT_TYPES = ("auth.user", "accounts.user")
+
+
+def _actor_described(event, users, agents) -> tuple[str, str]:
+    if event.actor_type == "system":
+        return _("the system"), ""
+    if event.actor_type == "agent":
+        name = agents.get(event.actor_id)
+        return (_("agent %(name)s") % {"name": name}, "") if name else (_("agent #%(id)s") % {"id": event.actor_id}, "")
+    user = users.get(event.actor_id)
+    if user is None:
+        return (_("user #%(id)s") % {"id": event.actor_id}) if event.actor_id != "anonymous" else _("anonymous"), ""
+    return user.get_full_name() or user.get_username(), f"?actor={user.get_username()}"
+
+
+def _object_described(event, users, agents, proposals) -> tuple[str, str]:
+    object_id = event.object_id
+    if event.object_type == "proposals.proposal":
+        summary = proposals.get(object_id, "")
+        label = _("proposal #%(id)s") % {"id": object_id} + (f" · {summary}" if summary else "")
+        return label, reverse("review:detail", args=[object_id]) if object_id.isdigit() else ""
+    if event.object_type in USER_OBJECT_TYPES and object_id in users:
+        return _("user %(name)s") % {"name": users[object_id].get_username()}, ""
+    if event.object_type == "agents.agent" and object_id in agents:
+        return _("agent %(name)s") % {"name": agents[object_id]}, ""
+    if event.object_type == "reports.report" and object_id.isdigit():
+        return _("report #%(id)s") % {"id": object_id}, reverse("compliance:reports")
+    if not event.object_type:
+        return "", ""
+    return (
+        f"{event.object_type.rsplit('.', 1)[-1].replace('_', ' ')} #{object_id}" if object_id else event.object_type,
+        "",
+    )
+
+
+def _data_items(event) -> list[tuple[str, str]]:
+    record = getattr(event, "data_record", None)
+    if record is None:
+        return []
+    try:
+        data = json.loads(record.canonical_data)
+    except ValueError:
+        return [("", record.canonical_data[:200])]
+    if not isinstance(data, dict):
+        return [("", json.dumps(data, ensure_ascii=False)[:200])]
+    items = []
+    for key, value in data.items():
+        if isinstance(value, bool):
+            text = _("yes") if value else _("no")
+        elif isinstance(value, dict | list):
+            text = json.dumps(value, ensure_ascii=False)
+        else:
+            text = str(value)
+        items.append((key, text if len(text) <= 120 else text[:119] + "…"))
+    return items
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -24,6 +24,7 @@ from .controls import ControlStatus, controls_evaluate, controls_summary
 from .forms import AuditFilterForm, ControlsPeriodForm, PeriodForm, ReportRequestForm
 from .models import Report
 from .selectors import (
+    audit_events_described,
     audit_events_filtered,
     report_audit_integrity,
     report_scope_build,
@@ -126,7 +127,8 @@ def report_file(request, pk):
 @require_http_methods(["GET", "POST"])
 def verify(request):
     integrity = report_audit_integrity() if request.method == "POST" else None
-    return render(request, "compliance/verify.html", {"integrity": integrity})
+    checked_at = timezone.now() if integrity else None
+    return render(request, "compliance/verify.html", {"integrity": integrity, "checked_at": checked_at})
 
 
 @compliance_officer_required
@@ -155,7 +157,7 @@ def audit_events(request):
     before = request.GET.get("before", "")
     events = audit_events_filtered(
         action=filters.get("action", ""),
-        actor_id=filters.get("actor_id", ""),
+        actor=filters.get("actor", ""),
         object_type=filters.get("object_type", ""),
         since=_day_start(filters.get("since")),
         until=_day_start(filters.get("until"), days=1),
@@ -163,7 +165,7 @@ def audit_events(request):
         limit=AUDIT_PAGE_SIZE + 1,
     )
     more = len(events) > AUDIT_PAGE_SIZE
-    events = events[:AUDIT_PAGE_SIZE]
+    events = audit_events_described(events[:AUDIT_PAGE_SIZE])
     next_query = None
     if more:
         query = request.GET.copy()

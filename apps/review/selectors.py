@@ -141,6 +141,35 @@ def next_proposal_id(*, user, queues: list[Queue], after: Proposal) -> int | Non
     return review_neighbours(user=user, queues=queues, proposal=after)[1]
 
 
+def approved_current_version_by(*, proposal: Proposal, user) -> bool:
+    """Whether the user already approved the proposal's current payload version (from the prefetched decisions)."""
+    return any(
+        decision.reviewer_id == user.pk
+        and decision.verdict in APPROVING_VERDICTS
+        and decision.payload_version == proposal.payload_version
+        for decision in proposal.decisions.all()
+    )
+
+
+def proposal_moved_away_from(*, user, proposal_id: int) -> Proposal | None:
+    """The proposal, when an escalation took it out of a queue the user reviews; else None.
+
+    Says only what the user could have seen before the escalation: the item was theirs to review.
+    """
+    proposal = (
+        Proposal.objects.select_related("queue", "policy_rule")
+        .filter(pk=proposal_id, escalation_level__gt=0, policy_rule__isnull=False)
+        .first()
+    )
+    if proposal is None:
+        return None
+    rule = proposal.policy_rule
+    earlier = {rule.queue, *list(rule.escalation or [])[: proposal.escalation_level - 1]}
+    if not any(queue.slug in earlier for queue in review_queues_of(user)):
+        return None
+    return proposal
+
+
 def post_reviews_for(*, queues: list[Queue]) -> QuerySet[PostActionReview]:
     """Sampled executions waiting for a post-action review in the user's queues."""
     return (

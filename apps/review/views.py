@@ -32,7 +32,7 @@ from apps.proposals.services import (
 from hitlplatform.errors import DomainError, NotFound
 from hitlplatform.ids import id_parse
 
-from . import selectors
+from . import selectors, wording
 from .forms import (
     POST_REVIEW_PRESETS,
     PRESET_REASONS,
@@ -57,6 +57,9 @@ class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
+    def get_default_redirect_url(self):
+        return start_page_of(self.request.user)
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(idle_minutes=settings.SESSION_IDLE_TIMEOUT // 60, **kwargs)
 
@@ -80,9 +83,31 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return redirect(self.get_success_url())
 
 
+def home(request):
+    return redirect(start_page_of(request.user) if request.user.is_authenticated else reverse("review:queue"))
+
+
+def start_page_of(user, queues=None) -> str:
+    """Where a user's work is: the queue for a reviewer, the compliance area, or the admin."""
+    if queues is None:
+        queues = selectors.review_queues_of(user)
+    if queues:
+        return reverse("review:queue")
+    if user_has_role(user, Role.COMPLIANCE_OFFICER):
+        return reverse("compliance:dashboard")
+    if user_has_role(user, Role.ADMIN):
+        return reverse("admin:index") if user.is_staff else reverse("compliance:dashboard")
+    return reverse("review:queue")
+
+
 @login_required
 def queue(request):
-    return _queue_page(request)
+    queues = selectors.review_queues_of(request.user)
+    if not request.htmx and not queues:
+        start = start_page_of(request.user, queues)
+        if start != reverse("review:queue"):
+            return redirect(start)
+    return _queue_page(request, queues=queues)
 
 
 @login_required
@@ -119,8 +144,9 @@ def batch_decide(request):
     return redirect(reverse("review:queue"))
 
 
-def _queue_page(request, *, batch_form=None, selected=(), status=200):
-    queues = selectors.review_queues_of(request.user)
+def _queue_page(request, *, batch_form=None, selected=(), status=200, queues=None):
+    if queues is None:
+        queues = selectors.review_queues_of(request.user)
     tab = POST_REVIEWS_TAB if request.GET.get("tab") == POST_REVIEWS_TAB else "decisions"
     facets = selectors.review_queue_facets(queues=queues)
     filter_form = QueueFilterForm(request.GET or None, queues=queues, facets=facets)
@@ -146,6 +172,9 @@ def _queue_page(request, *, batch_form=None, selected=(), status=200):
         "may_decide": user_may_decide(request.user),
         "batch_form": batch_form or BatchDecisionForm(username_required=_username_required(request)),
         "selected": set(selected),
+        "filtered": tab != POST_REVIEWS_TAB and filter_form.filters() != QueueFilters(),
+        "presets": PRESET_REASONS,
+        "meanings": SIGNATURE_MEANING_LABELS,
     }
     template = (
         "review/_queue_results.html" if request.htmx and request.htmx.target == "queue-results" else "review/queue.html"
@@ -157,7 +186,10 @@ def _queue_page(request, *, batch_form=None, selected=(), status=200):
 
 @login_required
 def detail(request, proposal_id: int):
-    proposal = _proposal_or_404(request.user, proposal_id)
+    try:
+        proposal = _proposal_or_404(request.user, proposal_id)
+    except MovedAway as moved:
+        return render(request, "review/moved_away.html", {"moved": moved.proposal}, status=404)
     queues = selectors.review_queues_of(request.user)
     decide_blocked = _decide_blocked(proposal, request.user)
     form = refusal = None
@@ -312,6 +344,8 @@ def profile(request):
 
 
 def _detail_context(request, proposal, queues, form, decide_blocked, post_review_form=None) -> dict:
+    approvals = selectors.approvals_so_far([proposal])[proposal.pk]
+    matched_rule, other_rules = wording.routing_trace(proposal.routing)
     previous_id, next_id = selectors.review_neighbours(user=request.user, queues=queues, proposal=proposal)
     review = getattr(proposal, "post_review", None)
     if post_review_form is None and _post_review_open(proposal, request.user, queues):
@@ -320,7 +354,6 @@ def _detail_context(request, proposal, queues, form, decide_blocked, post_review
     payload_shown = json_shown(payload)
     return {
         "proposal": proposal,
-        "payload_items": [(key, value, isinstance(value, dict | list)) for key, value in payload.items()],
         "payload_json": payload_shown.text,
         "payload_truncated": payload_shown.truncated,
         "original_json": json_shown(proposal.payload).text if proposal.modified else "",
@@ -328,7 +361,12 @@ def _detail_context(request, proposal, queues, form, decide_blocked, post_review
         "decisions": list(proposal.decisions.all()),
         "agent_record": selectors.agent_record(proposal=proposal),
         "similar": selectors.similar_proposals(user=request.user, proposal=proposal),
-        "approvals": selectors.approvals_so_far([proposal])[proposal.pk],
+        "approvals": approvals,
+        "approvals_missing": max(proposal.approvals_required - approvals, 0),
+        "approved_by_me": selectors.approved_current_version_by(proposal=proposal, user=request.user),
+        "routing_sentences": wording.routing_sentences(proposal),
+        "matched_rule": matched_rule,
+        "other_rules": other_rules,
         "previous_id": previous_id,
         "next_id": next_id,
         "form": form,
@@ -357,7 +395,18 @@ def _proposal_or_404(user, proposal_id):
     try:
         return proposal_get_for(principal=user, proposal_id=proposal_id)
     except NotFound:
-        raise Http404(_("No such proposal."))
+        moved = selectors.proposal_moved_away_from(user=user, proposal_id=proposal_id)
+        if moved is not None:
+            raise MovedAway(moved) from None
+        raise Http404(_("No such proposal.")) from None
+
+
+class MovedAway(Http404):
+    """The proposal was escalated out of the user's queues: an explanation, not a bare 404."""
+
+    def __init__(self, proposal):
+        super().__init__(proposal.pk)
+        self.proposal = proposal
 
 
 def _decide_blocked(proposal, user) -> str:
@@ -368,6 +417,9 @@ def _decide_blocked(proposal, user) -> str:
         ensure_may_decide(proposal=proposal, reviewer=user)
     except DomainError as error:
         return str(error.message)
+    if selectors.approved_current_version_by(proposal=proposal, user=user):
+        # Four eyes: say so before the reviewer types a rationale and a password for nothing.
+        return _("You already approved this version; a different reviewer must give the next approval.")
     return ""
 
 

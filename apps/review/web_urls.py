@@ -2,7 +2,6 @@
 
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from . import views
 
@@ -23,7 +22,7 @@ review_patterns = (
 )
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="review:queue", permanent=False), name="home"),
+    path("", views.home, name="home"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/password/", views.PasswordChangeView.as_view(), name="password_change"),

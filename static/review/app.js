@@ -26,9 +26,6 @@
       el.classList.toggle("overdue", seconds < 0);
       el.classList.toggle("soon", seconds >= 0 && seconds < 3600);
     });
-    document.querySelectorAll("time[data-clock]").forEach(function (el) {
-      el.textContent = new Date().toISOString().replace("T", " ").slice(0, 19);
-    });
   }
 
   // --- Decision panel -------------------------------------------------------------
@@ -45,7 +42,7 @@
     if (meaning && verdict && meaning.dataset["meaning" + verdict.charAt(0).toUpperCase() + verdict.slice(1)]) {
       meaning.textContent = meaning.dataset["meaning" + verdict.charAt(0).toUpperCase() + verdict.slice(1)];
     }
-    var preset = form.querySelector("#preset-reason");
+    var preset = form.querySelector("select[data-preset-target]");
     if (preset) {
       preset.querySelectorAll("optgroup").forEach(function (group) {
         var hidden = verdict && group.dataset.verdict !== verdict;
@@ -55,7 +52,7 @@
     }
   }
   function setupPanels() {
-    document.querySelectorAll("#decision-form, #post-review-form").forEach(function (form) {
+    document.querySelectorAll("#decision-form, #post-review-form, #batch-form").forEach(function (form) {
       form.addEventListener("change", function (event) {
         if (event.target.name === "verdict") syncPanel(form);
       });
@@ -88,12 +85,24 @@
   // --- Batch selection: one action type and rule ---------------------------------
   function setupBatch() {
     var counter = document.querySelector("[data-batch-count]");
+    var list = document.querySelector("[data-batch-list]");
+    var bar = document.getElementById("batch-form");
     function update() {
       var boxes = Array.prototype.slice.call(document.querySelectorAll("input[data-batch-kind]"));
       var chosen = boxes.filter(function (box) { return box.checked; });
       var kind = chosen.length ? chosen[0].dataset.batchKind : null;
       boxes.forEach(function (box) { box.disabled = kind !== null && box.dataset.batchKind !== kind; });
       if (counter) counter.textContent = String(chosen.length);
+      if (list) {
+        list.textContent = "";
+        chosen.forEach(function (box) {
+          var item = document.createElement("li");
+          item.textContent = box.dataset.summary || ("#" + box.value);
+          list.appendChild(item);
+        });
+      }
+      // The form sits at the bottom of the screen, next to the rows, once something is selected.
+      if (bar) bar.classList.toggle("idle", chosen.length === 0);
     }
     document.addEventListener("change", function (event) {
       if (event.target.matches && event.target.matches("input[data-batch-kind]")) update();
@@ -169,8 +178,19 @@
     if (handled) event.preventDefault();
   }
 
+  function setupFilters() {
+    var toggle = document.querySelector("[data-filters-toggle]");
+    var filters = document.getElementById("queue-filters");
+    if (!toggle || !filters) return;
+    toggle.addEventListener("click", function () {
+      var collapsed = filters.classList.toggle("collapsed");
+      toggle.setAttribute("aria-expanded", collapsed ? "false" : "true");
+    });
+  }
+
   ready(function () {
     setupPanels();
+    setupFilters();
     setupBatch();
     setupShortcutToggle();
     document.querySelectorAll("[data-help-toggle]").forEach(function (button) {

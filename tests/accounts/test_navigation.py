@@ -9,5 +9,5 @@ def test_compliance_and_insights_links_appear_only_for_overseers(client, reviewe
     assert "/compliance/" not in page and "/insights/" not in page
 
     client.force_login(compliance_officer)
-    page = client.get("/review/").content.decode()
+    page = client.get("/review/history/").content.decode()
     assert 'href="/compliance/"' in page and 'href="/insights/"' in page

@@ -244,10 +244,12 @@ def test_an_outsider_sees_an_empty_queue_and_404_on_a_direct_url(
     # when
     login("outsider")
     # then
-    expect(page.get_by_text("Nothing to decide.")).to_be_visible()
+    expect(page.get_by_text("You do not hold the review permission of any queue yet")).to_be_visible()
+    expect(page.get_by_text("Nothing to decide.")).to_have_count(0)
     expect(page.locator("#queue-results")).not_to_contain_text("Update the e-mail")
     response = page.goto(f"/review/{change.pk}/")
     assert response.status == 404
+    expect(page.locator(".error-page a[href='/']")).to_be_visible()
     assert not AuditEvent.objects.filter(action="proposal.viewed").exists()
 
 

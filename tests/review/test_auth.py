@@ -114,3 +114,10 @@ def test_changing_the_password_is_audited(client, reviewer):
     assert "auth.password_changed" in actions()
     assert client.get(reverse("review:queue")).status_code == 200  # this session stays signed in
     assert Client().post(LOGIN, {"username": "reviewer", "password": PASSWORD}).status_code == 200  # old one refused
+
+
+def test_each_role_lands_on_its_own_area_after_signing_in(client, reviewer, compliance_officer):
+    for user, start in ((reviewer, "/review/"), (compliance_officer, "/compliance/")):
+        client.logout()
+        response = client.post("/accounts/login/", {"username": user.username, "password": PASSWORD})
+        assert response.status_code == 302 and response["Location"] == start

@@ -98,3 +98,11 @@ def test_a_wrong_password_writes_nothing(reviewer_web, sampled_reply, world_stat
     # the documented exception: the failed attempt itself is recorded (auth.signature_failed)
     assert world_state() == (before[0], before[1] + 1)
     assert AuditEvent.objects.order_by("-seq").first().action == "auth.signature_failed"
+
+
+def test_the_header_of_a_sampled_execution_shows_its_review_due_not_approvals(reviewer_web, sampled_reply):
+    page = reviewer_web.get(f"/review/{sampled_reply.pk}/").content.decode()
+    head = page.split('class="meta"')[1].split("</p>")[0]
+
+    assert "approved by the policy" in head and "post-action review" in head
+    assert "approvals" not in head and "SLA due: —" not in page

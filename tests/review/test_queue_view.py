@@ -158,11 +158,31 @@ def test_an_outsider_sees_an_empty_queue(web_client_for, outsider, refund, crm_c
     assert refund.summary not in response.content.decode()
 
 
-def test_a_compliance_officer_is_told_the_queue_is_not_theirs(web_client_for, compliance_officer, refund):
+def test_a_compliance_officer_lands_on_the_compliance_area(web_client_for, compliance_officer, refund):
     response = web_client_for(compliance_officer).get(QUEUE)
 
-    assert listed_ids(response) == []
-    assert "does not decide proposals" in response.content.decode()
+    assert response.status_code == 302 and response["Location"] == "/compliance/"
+
+
+def test_an_admin_without_queues_lands_on_the_admin(web_client_for, admin):
+    client = web_client_for(admin)
+
+    assert client.get(QUEUE)["Location"] == "/admin/"
+    assert client.get("/")["Location"] == "/admin/"
+
+
+def test_a_reviewer_without_queue_permission_is_told_so(web_client_for, outsider, refund):
+    page = web_client_for(outsider).get(QUEUE).content.decode()
+
+    assert "You do not hold the review permission of any queue yet" in page
+    assert "Nothing to decide" not in page
+
+
+def test_a_search_without_hits_says_so(web_client_for, reviewer, refund):
+    page = web_client_for(reviewer).get(QUEUE, {"q": "no such words"}).content.decode()
+
+    assert "No pending proposal matches these filters" in page
+    assert "Nothing to decide" not in page
 
 
 def test_the_queue_needs_a_login(client):

@@ -63,3 +63,27 @@ def day(value) -> str:
     if isinstance(value, datetime):
         value = value.date()
     return formats.date_format(value, "DATE_FORMAT") if isinstance(value, date) else str(value)
+
+
+# A report waits this long in "queued" before the page says that no worker may be running.
+QUEUED_HINT_SECONDS = 60
+
+
+@register.filter
+def waiting_for_a_worker(report) -> bool:
+    """Queued at 0 % for a minute: nothing has picked the job up."""
+    return (
+        report.status == "queued"
+        and not report.progress
+        and (timezone.now() - report.created_at).total_seconds() > QUEUED_HINT_SECONDS
+    )
+
+
+@register.filter
+def short_day(value) -> str:
+    """A day as the web pages print it: the date part of their date-and-time format."""
+    if value is None:
+        return DASH
+    if isinstance(value, datetime):
+        value = value.date()
+    return formats.date_format(value, "SHORT_DATE_FORMAT") if isinstance(value, date) else str(value)

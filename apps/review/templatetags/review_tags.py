@@ -9,8 +9,13 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from apps.review.payload_display import json_shown
+from apps.review import wording
 
 register = template.Library()
+# The meanings a signature records (apps.proposals); the same words are msgids of the catalogue.
+SIGNATURE_MEANING_WORDS = frozenset(
+    {"approved", "approved with modifications", "rejected", "reviewed and escalated", "reviewed", "changes requested"}
+)
 
 
 @register.simple_tag
@@ -83,3 +88,30 @@ def confidence(value: float):
         f"{value:.2f}",
         round(value * 100),
     )
+
+
+@register.inclusion_tag("review/_payload.html")
+def payload_fields(proposal):
+    """The payload in reading order (changed and important fields first, nested ones folded).
+
+    The one place that renders a payload on the review page: limits on huge or deep payloads
+    belong here too.
+    """
+    original = proposal.payload if proposal.modified else None
+    shown, more = wording.payload_fields(proposal.current_payload, original)
+    return {"proposal": proposal, "shown": shown, "more": more}
+
+
+@register.filter
+def meaning_label(meaning: str) -> str:
+    """A stored signature meaning ("approved", ...) in the reader's language."""
+    return _(meaning) if meaning in SIGNATURE_MEANING_WORDS else meaning
+
+
+@register.filter
+def evidence_link(value):
+    """An evidence value as a link when it is an http(s) URL; anything else stays text."""
+    text = str(value)
+    if text.startswith(("https://", "http://")) and " " not in text:
+        return format_html('<a href="{}" rel="noopener noreferrer nofollow" target="_blank">{}</a>', text, text)
+    return text
