@@ -7,7 +7,6 @@ Only the exports and the embedded attachments walk every row, through server-sid
 
 import hashlib
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta

@@ -8,8 +8,8 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from apps.review.payload_display import json_shown
 from apps.review import wording
+from apps.review.payload_display import json_shown
 
 register = template.Library()
 # The meanings a signature records (apps.proposals); the same words are msgids of the catalogue.
