@@ -91,6 +91,27 @@ def test_every_control_names_tests_that_pytest_collects():
     assert not missing, f"not collected: {missing}\n{collected.stdout[-2000:]}{collected.stderr[-2000:]}"
 
 
+@pytest.mark.slow
+def test_every_test_a_control_names_passes():
+    # given the named tests, run in a pytest of their own (on a database of their own)
+    named = sorted({node for control in CONTROLS for node in control.tests})
+    environment = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    url = environment.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        environment["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + url.rsplit("/", 1)[1].split("?")[0] + "_controls"
+    # when
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *named],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    # then
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert " passed" in run.stdout and " failed" not in run.stdout
+
+
 def test_every_control_has_an_evidence_function_returning_a_status(policy):
     # given
     today = timezone.now().date()
