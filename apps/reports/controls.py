@@ -33,6 +33,7 @@ from apps.audit.models import Checkpoint, VerificationRun
 from apps.policies.models import ComplianceExposure, Mode, PolicyVersion
 from apps.proposals.models import ApprovedBy, Proposal, Status, Verdict
 
+from .scans import period_filter
 from .selectors import ReportScope, scope_decisions, scope_proposals
 
 # EU AI Act Art. 19(1) and 26(6): logs kept "for a period ... of at least six months".
@@ -256,7 +257,10 @@ class PeriodFacts:
         suspended = [Q(agent_id=agent_id, created_at__gte=since) for agent_id, since in self.suspensions]
         if suspended:
             counts["submitted_while_suspended"] = Count("id", filter=_any(suspended))
-        return {"submitted_while_suspended": 0, **scope_proposals(self._whole()).aggregate(**counts)}
+        proposals = period_filter(
+            Proposal.objects.all(), field="created_at", since=self.scope.since, until=self.scope.until
+        )
+        return {"submitted_while_suspended": 0, **proposals.aggregate(**counts)}
 
     @cached_property
     def four_eyes(self) -> dict:
