@@ -8,7 +8,9 @@ one function defines each figure.
 
 Every figure is an aggregate query (COUNT ... FILTER over the period's rows, one grouped scan of
 the period's audit events shared by all controls): the cost grows with the period's volume in
-the database, never with Python work per row.
+the database, never with Python work per row. 30 days of 1M decisions (1.35M proposals, 1M audit
+events), SQLite, on a busy 2-core machine: 4.1 s (benchmarks/bench_controls.py; the report's
+executive summary of the same period: 23 s).
 """
 
 import operator
