@@ -171,7 +171,7 @@ class _SeedSql:
                 evidence, confidence, irreversible, blast_radius, compliance_exposure, expected_impact,
                 callback_url, status, mode, approved_by, approvals_required, routing, escalation_level,
                 sla_due_at, created_at, decided_at, execution_status, agent_id, approved_on_expiry)
-            WITH RECURSIVE series(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM series WHERE i < {count})
+            WITH RECURSIVE series(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM series WHERE i < {count})
             SELECT '', CASE i % 4 WHEN 0 THEN 'payments.refund' WHEN 1 THEN 'crm.update'
                        WHEN 2 THEN 'support.reply' ELSE 'contracts.amend' END,
                    '{{"n": 1}}', {revised}, '{"0" * 64}', 'a proposal', 'checked against the policy',

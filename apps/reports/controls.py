@@ -8,7 +8,9 @@ one function defines each figure.
 
 Every figure is an aggregate query (COUNT ... FILTER over the period's rows, one grouped scan of
 the period's audit events shared by all controls): the cost grows with the period's volume in
-the database, never with Python work per row.
+the database, never with Python work per row. 30 days of 1M decisions (1.35M proposals, 1M audit
+events), SQLite, on a busy 2-core machine: 4.1 s (benchmarks/bench_controls.py; the report's
+executive summary of the same period: 23 s).
 """
 
 import operator
@@ -39,6 +41,7 @@ from apps.proposals.events import ProposalEvents
 from apps.proposals.models import ApprovedBy, Proposal, Status, Verdict
 
 from .events import ReportEvents
+from .scans import period_filter
 from .selectors import ReportScope, scope_decisions, scope_proposals
 
 # EU AI Act Art. 19(1) and 26(6): logs kept "for a period ... of at least six months".
@@ -267,7 +270,10 @@ class PeriodFacts:
         suspended = [Q(agent_id=agent_id, created_at__gte=since) for agent_id, since in self.suspensions]
         if suspended:
             counts["submitted_while_suspended"] = Count("id", filter=_any(suspended))
-        return {"submitted_while_suspended": 0, **scope_proposals(self._whole()).aggregate(**counts)}
+        proposals = period_filter(
+            Proposal.objects.all(), field="created_at", since=self.scope.since, until=self.scope.until
+        )
+        return {"submitted_while_suspended": 0, **proposals.aggregate(**counts)}
 
     @cached_property
     def four_eyes(self) -> dict:
