@@ -1,31 +1,6 @@
-"""Reads of the insights app: figures per agent x action type x rule, reviewers, QA, corrections.
+"""Figures per agent x action type x rule and per reviewer: one GROUP BY of conditional counts; the shared rates and percentiles come from apps.proposals.figures."""
 
-Every figure is a SQL aggregate (conditional counts over one GROUP BY); Python only turns
-the counts of each group into rates. The rates and percentiles shared with the report and the
-review app are defined once, in `apps.proposals.figures`.
-
-Definitions (proposals created in the window):
-- human review rate: pre-approval, or sampled for post-action review, over volume;
-- approval / modification / rejection / redirect / expiry rate, time to decision p50 and p95:
-  see `apps.proposals.figures` (approved includes modified; a redirect is a non-approval outcome
-  of its own; nearest-rank percentiles); a revision is a proposal of its own, counted where it
-  ends, and `revisions` / `revisions_approved` follow the chains (revisions submitted, and how many
-  a human approved);
-- SLA breach rate: decided after the due time, expired, or pending past it, over pre-approval
-  proposals with an SLA that were not cancelled;
-- flag rate: flagged over reviewed post-action reviews;
-- calibration (accepted as proposed): per confidence decile, approved-as-proposed over human
-  verdicts; Brier score:
-  mean (confidence - approved as proposed)^2 over human verdicts;
-- four-eyes agreement: items needing two or more approvals with verdicts (approve, modify,
-  reject) from two or more reviewers, where all those verdicts are the same;
-- quick decisions: verdicts signed within INSIGHTS_RUBBER_STAMP_SECONDS of the reviewer's first
-  `proposal.viewed` event of the proposal, over all verdicts (one index probe per verdict).
-"""
-
-from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -43,79 +18,78 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Cast, Floor, Least
-from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from apps.accounts.selectors import queues_reviewable_by
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.proposals import figures
-from apps.proposals.models import Decision, PostActionReview, Proposal, ReviewState, Status, Verdict
+from apps.proposals.models import Decision, Proposal, ReviewState, Status, Verdict
 from apps.review.events import ReviewEvents
-from hitlplatform.errors import InvalidInput, NotFound
-from hitlplatform.ids import id_parse
 
-from .models import FigureSet, QaAssignment, Recommendation
-from .stats import rate
+from ..models import FigureSet
+from ..stats import rate
+from .window import Window
 
-WINDOWS = (7, 30, 90)
-MAX_WINDOW_DAYS = 365
 DECILES = 10
+
+
 PERCENTILES = figures.PERCENTILES
+
+
 VERDICTS = (Verdict.APPROVE, Verdict.MODIFY, Verdict.REJECT)  # an escalation is no verdict on the action
+
+
 VIEWED_ACTION = ReviewEvents.VIEWED
+
+
 DECISION_FIGURES = ("decisions", "quick_decisions")
+
+
 PROPOSAL_OBJECT_TYPE = "proposals.proposal"
+
 
 # The outcome filters are the shared figure definitions; approved-as-proposed is what the
 # calibration and the graduated-autonomy recommendations weigh (a modification means the agent erred).
 _PRE = figures.PRE_APPROVAL
+
+
 APPROVED = figures.HUMAN_APPROVED
+
+
 APPROVED_AS_PROPOSED = figures.APPROVED_AS_PROPOSED
+
+
 MODIFIED = figures.MODIFIED
+
+
 REJECTED = figures.REJECTED
+
+
 CHANGES_REQUESTED = figures.CHANGES_REQUESTED
+
+
 REVISION = figures.REVISION
+
+
 EXPIRED = figures.EXPIRED
+
+
 HUMAN_VERDICT = figures.HUMAN_VERDICT
+
+
 CLOSED = figures.CLOSED
+
+
 HUMAN_REVIEWED = _PRE | Q(post_review__state__in=(ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED))
+
+
 POST_REVIEWED = Q(post_review__state__in=(ReviewState.CONFIRMED, ReviewState.FLAGGED))
+
+
 FLAGGED = Q(post_review__state=ReviewState.FLAGGED)
-
-
-@dataclass(frozen=True)
-class Window:
-    days: int
-    start: datetime
-    end: datetime
-
-
-def window_for(*, days, now: datetime | None = None) -> Window:
-    """InvalidInput (400) for a window that is not a whole number of days from 1 to 365."""
-    days = id_parse(days) or 0
-    if not 1 <= days <= MAX_WINDOW_DAYS:
-        raise InvalidInput(
-            fields={"window": [_("The window is a whole number of days from 1 to %(max)s.") % {"max": MAX_WINDOW_DAYS}]}
-        )
-    end = now or timezone.now()
-    return Window(days=days, start=end - timedelta(days=days), end=end)
-
-
-def agent_for_insights(*, reference: str) -> Agent:
-    """An agent by name or id; InvalidInput (400) when there is none, since it is a filter, not a resource."""
-    match = Q(name=reference)
-    if (agent_id := id_parse(reference)) is not None:
-        match |= Q(pk=agent_id)
-    agent = Agent.objects.filter(match).first()
-    if agent is None:
-        raise InvalidInput(fields={"agent": [_("No agent %(agent)s.") % {"agent": reference}]})
-    return agent
 
 
 def figures_for(*, window: Window, agent: Agent | None = None, action_type: str | None = None) -> list[dict]:
@@ -138,173 +112,6 @@ def reviewer_figures_for(*, window: Window) -> list[dict]:
     """Per reviewer: verdicts, approvals, quick decisions; a rubber-stamp flag over a large sample."""
     with _aggregating():
         return _reviewer_figures_for(window=window)
-
-
-def recommendations_list(*, state: str | None = None) -> QuerySet[Recommendation]:
-    recommendations = Recommendation.objects.select_related("policy_version", "draft_version", "decided_by")
-    return recommendations.filter(state=state) if state else recommendations
-
-
-def recommendation_get(*, recommendation_id: int) -> Recommendation:
-    recommendation = recommendations_list().filter(pk=recommendation_id).first()
-    if recommendation is None:
-        raise NotFound(_("No such recommendation."))
-    return recommendation
-
-
-def qa_assignments_open_for(user) -> QuerySet[QaAssignment]:
-    """What a senior reviewer may take: open, for them or for anyone, in a queue they review, not their
-    own decision or agent."""
-    return (
-        QaAssignment.objects.select_related("proposal", "proposal__agent")
-        .filter(state=QaAssignment.State.OPEN)
-        .filter(proposal__queue__in=queues_reviewable_by(user))
-        .filter(Q(assigned_to__isnull=True) | Q(assigned_to=user))
-        .exclude(first_reviewer=user)
-        .exclude(proposal__agent__owner=user)
-    )
-
-
-def qa_assignment_get_for(*, assignment_id: int, user) -> QaAssignment:
-    assignment = qa_assignments_open_for(user).filter(pk=assignment_id).first()
-    if assignment is None:
-        raise NotFound(_("No such QA assignment waiting for you."))
-    return assignment
-
-
-def qa_assignments_list() -> QuerySet[QaAssignment]:
-    return QaAssignment.objects.select_related(
-        "proposal", "proposal__agent", "decision", "first_reviewer", "second_reviewer", "assigned_to"
-    ).order_by("-created_at", "-id")
-
-
-def qa_agreement(*, window: Window) -> dict:
-    """Agreement of blind second reviews with the first verdict, per first reviewer and per action type."""
-    done = QaAssignment.objects.filter(
-        state=QaAssignment.State.DONE, reviewed_at__gte=window.start, reviewed_at__lte=window.end
-    )
-
-    def by(*fields):
-        rows = done.values(*fields).annotate(reviews=Count("id"), agreed=Count("id", filter=Q(agrees=True)))
-        return [row | {"agreement_rate": rate(row["agreed"], row["reviews"])} for row in rows.order_by(*fields)]
-
-    return {
-        "window_days": window.days,
-        "by_reviewer": [
-            {"reviewer": row.pop("first_reviewer__username")} | row for row in by("first_reviewer__username")
-        ],
-        "by_action_type": [
-            {"action_type": row.pop("proposal__action_type")} | row for row in by("proposal__action_type")
-        ],
-    }
-
-
-def corrections_for(
-    *, redact: frozenset[str] = frozenset(), agent: Agent | None = None, since=None, until=None
-) -> Iterator[dict]:
-    """Modified, rejected and flagged items as labelled examples, streamed in id order."""
-    corrected = Q(status=Status.APPROVED, revised_payload__isnull=False) | Q(status=Status.REJECTED) | FLAGGED
-    proposals = Proposal.objects.filter(corrected)
-    if agent is not None:
-        proposals = proposals.filter(agent=agent)
-    if since is not None:
-        proposals = proposals.filter(created_at__gte=since)
-    if until is not None:
-        proposals = proposals.filter(created_at__lt=until)
-    correcting = Decision.objects.filter(
-        proposal=OuterRef("pk"), verdict__in=(Verdict.MODIFY, Verdict.REJECT)
-    ).order_by("-signed_at", "-id")
-    rows = (
-        proposals.annotate(
-            decision_verdict=Subquery(correcting.values("verdict")[:1]),
-            decision_rationale=Subquery(correcting.values("rationale")[:1]),
-        )
-        .values(
-            "id",
-            "agent__name",
-            "action_type",
-            "status",
-            "payload",
-            "revised_payload",
-            "summary",
-            "reasoning",
-            "evidence",
-            "confidence",
-            "irreversible",
-            "blast_radius",
-            "compliance_exposure",
-            "expected_impact",
-            "created_at",
-            "decided_at",
-            "policy_rule__name",
-            "decision_verdict",
-            "decision_rationale",
-            "post_review__state",
-            "post_review__correction",
-            "post_review__rationale",
-            "post_review__reviewed_at",
-        )
-        .order_by("id")
-    )
-    for row in rows.iterator(chunk_size=2000):
-        context = {
-            "agent": row["agent__name"],
-            "action_type": row["action_type"],
-            "rule": row["policy_rule__name"],
-            "summary": row["summary"],
-            "reasoning": row["reasoning"],
-            "evidence": row["evidence"],
-            "confidence": row["confidence"],
-            "irreversible": row["irreversible"],
-            "blast_radius": row["blast_radius"],
-            "compliance_exposure": row["compliance_exposure"],
-            "expected_impact": row["expected_impact"],
-            "created_at": row["created_at"].isoformat(),
-        }
-        if row["status"] == Status.REJECTED or row["revised_payload"] is not None:
-            modified = row["status"] == Status.APPROVED
-            yield _redacted(
-                {
-                    "proposal_id": row["id"],
-                    "kind": "modified" if modified else "rejected",
-                    "original_payload": row["payload"],
-                    "corrected_payload": row["revised_payload"] if modified else None,
-                    "verdict": row["decision_verdict"] or (Verdict.MODIFY if modified else Verdict.REJECT),
-                    "rationale": row["decision_rationale"] or "",
-                    "decided_at": row["decided_at"].isoformat() if row["decided_at"] else None,
-                    "context": context,
-                },
-                redact,
-            )
-        if row["post_review__state"] == ReviewState.FLAGGED:
-            reviewed_at = row["post_review__reviewed_at"]
-            yield _redacted(
-                {
-                    "proposal_id": row["id"],
-                    "kind": "flagged",
-                    "original_payload": row["revised_payload"]
-                    if row["revised_payload"] is not None
-                    else row["payload"],
-                    "corrected_payload": row["post_review__correction"],
-                    "verdict": PostActionReview.Verdict.FLAG.value,
-                    "rationale": row["post_review__rationale"],
-                    "decided_at": reviewed_at.isoformat() if reviewed_at else None,
-                    "context": context,
-                },
-                redact,
-            )
-
-
-def redact_keys(value, keys: frozenset[str]):
-    """The value with every mapping key named in ``keys`` (at any depth) replaced by a marker."""
-    if isinstance(value, dict):
-        return {key: "[redacted]" if key in keys else redact_keys(item, keys) for key, item in value.items()}
-    if isinstance(value, list):
-        return [redact_keys(item, keys) for item in value]
-    return value
-
-
-# --- helpers -------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -582,14 +389,4 @@ def _figures_of(group: dict, window: Window) -> dict:
         "decisions": decisions,
         "quick_decisions": quick,
         "quick_decision_rate": rate(quick, decisions),
-    }
-
-
-def _redacted(item: dict, keys: frozenset[str]) -> dict:
-    if not keys:
-        return item
-    return item | {
-        "original_payload": redact_keys(item["original_payload"], keys),
-        "corrected_payload": redact_keys(item["corrected_payload"], keys),
-        "context": redact_keys(item["context"], keys),
     }
