@@ -2,7 +2,8 @@
 
 Everything stored is later canonicalized (RFC 8785: payload versions, audit data) and kept in a
 JSON column, so the input is checked before any work against what those accept: integers within
-+-(2**53 - 1) (I-JSON, RFC 8785 3.2.2.3), finite floats (no NaN, Infinity or 1e400), and at most
++-(2**53 - 1) (I-JSON, RFC 8785 3.2.2.3), finite floats (no NaN, Infinity or 1e400), text without
+NUL characters or unpaired surrogates (PostgreSQL stores neither), and at most
 JSON_MAX_DEPTH nested arrays and objects (deeper input is refused before the parser recurses).
 """
 
@@ -16,6 +17,8 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# \u0000 and lone surrogates decode fine but no database text column takes them.
+_SUSPECT_ESCAPES = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 # Strings first (their brackets do not nest), then every bracket.
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
@@ -30,7 +33,10 @@ def json_loads_limited(text: str | bytes, *, max_depth: int | None = None):
         text = text.decode("utf-8")
     max_depth = settings.JSON_MAX_DEPTH if max_depth is None else max_depth
     _check_depth(text, max_depth)
-    return json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    value = json.loads(text, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    if _SUSPECT_ESCAPES.search(text):
+        _check_strings(value)
+    return value
 
 
 def json_value_check(value, *, max_depth: int | None = None) -> None:
@@ -64,6 +70,24 @@ class LimitedJSONParser(JSONParser):
             raise ParseError(str(error))
         except (ValueError, RecursionError) as error:
             raise ParseError(_("JSON parse error - %(error)s") % {"error": error})
+
+
+def _check_strings(value) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise JsonLimitError(_("Text may not contain the NUL character (\\u0000)."))
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise JsonLimitError(_("Text may not contain unpaired surrogates (\\ud800-\\udfff)."))
 
 
 def _check_depth(text: str, max_depth: int) -> None:

@@ -242,6 +242,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "hitlplatform.api.schema.error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "VerdictEnum": "apps.proposals.models.Verdict",
         "PostReviewVerdictEnum": "apps.proposals.models.PostActionReview.Verdict",

@@ -22,7 +22,7 @@ STREAM_CHUNK_CHARS = 64 * 1024
 
 
 class ReportOutputSerializer(serializers.ModelSerializer):
-    agent = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    agent = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 

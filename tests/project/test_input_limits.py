@@ -48,8 +48,22 @@ def body_with(payload_text: str) -> str:
         '{"n": NaN}',
         '{"n": Infinity}',
         '{"n": ' + "9" * 5000 + "}",
+        '{"text": "a\\u0000b"}',
+        '{"\\u0000": 1}',
+        '{"text": "\\ud800"}',
     ],
-    ids=["deep", "int-above", "int-below", "float-overflow", "nan", "infinity", "huge-digits"],
+    ids=[
+        "deep",
+        "int-above",
+        "int-below",
+        "float-overflow",
+        "nan",
+        "infinity",
+        "huge-digits",
+        "nul",
+        "nul-key",
+        "surrogate",
+    ],
 )
 def test_submissions_outside_the_json_limits_are_400(agent_client, policy, world_state, payload_text):
     before = world_state()
