@@ -49,9 +49,14 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
     assert "journal_mode=WAL" in settings.DATABASES["default"]["OPTIONS"]["init_command"]
 
 
-def test_postgres_keeps_connections_open():
+def test_postgres_reuses_connections_from_a_bounded_pool():
     from django.conf import settings
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] != "django.db.backends.postgresql":
         pytest.skip("PostgreSQL settings; this pass runs on SQLite")
-    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+    pool = database["OPTIONS"].get("pool")
+    if pool:  # the default (DB_POOL=1): connections are kept by the pool, at most max_size per process
+        assert database["CONN_MAX_AGE"] == 0 and pool["max_size"] >= 1 and pool["timeout"] > 0
+    else:  # DB_POOL=0: persistent connections
+        assert database["CONN_MAX_AGE"] > 0
