@@ -42,7 +42,7 @@ rules:
   - name: bench-autonomous
     action_type: "bench.*"
     mode: autonomous
-''')
+''', allow_unstaffed=True)
 agent, key = agent_create(name="sdk-bench-bot")
 print("KEY=" + key)
 """

@@ -104,7 +104,7 @@ def _prepare(environment: dict) -> dict:
     policy = ROOT / "var" / f"soak-policy-{os.getpid()}.yaml"
     policy.parent.mkdir(exist_ok=True)
     policy.write_text(POLICY)
-    run("load_policies", str(policy))
+    run("load_policies", str(policy), "--allow-unstaffed")
     policy.unlink()
     agent = json.loads(run("create_agent", "soak-bot", "--json"))
     reviewers = [

@@ -59,7 +59,7 @@ import json
 from django.core.management import call_command
 from apps.agents.services import agent_create
 from apps.policies.services import policy_load_yaml
-policy_load_yaml(text=open("demo/policy.yaml").read())
+policy_load_yaml(text=open("demo/policy.yaml").read(), allow_unstaffed=True)
 agent, key = agent_create(name="bench-bot")
 call_command("create_user", "bench-reviewer", password="{PASSWORD}", role="reviewer", queue=["support"], token=True, json=True)
 print("KEY=" + key)

@@ -33,14 +33,15 @@ def duration_words(duration: timedelta | None) -> str:
     if duration is None:
         return ""
     seconds = int(duration.total_seconds())
-    for size, singular, plural in (
-        (86400, "%(count)s day", "%(count)s days"),
-        (3600, "%(count)s hour", "%(count)s hours"),
-        (60, "%(count)s minute", "%(count)s minutes"),
+    # Literal calls, so that makemessages finds every form.
+    for size, words in (
+        (86400, lambda count: ngettext("%(count)s day", "%(count)s days", count)),
+        (3600, lambda count: ngettext("%(count)s hour", "%(count)s hours", count)),
+        (60, lambda count: ngettext("%(count)s minute", "%(count)s minutes", count)),
     ):
         if seconds >= size and seconds % size == 0:
             count = seconds // size
-            return ngettext(singular, plural, count) % {"count": formats.number_format(count, force_grouping=True)}
+            return words(count) % {"count": formats.number_format(count, force_grouping=True)}
     return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
 
 

@@ -14,7 +14,7 @@ from tests.factories import PASSWORD, UserFactory
 @pytest.fixture
 def stage(transactional_db, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    policy_load_yaml(text=TEST_POLICY, comment="acceptance")
+    policy_load_yaml(text=TEST_POLICY, comment="acceptance", allow_unstaffed=True)
     owner = UserFactory(username="owner", role="reviewer", queues=["finance", "support"])
     reviewer = UserFactory(username="reviewer", role="reviewer", queues=["finance", "support"])
     other_queue = UserFactory(username="other_queue", role="reviewer", queues=["legal"])

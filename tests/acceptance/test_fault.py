@@ -168,7 +168,7 @@ def test_kill_9_and_a_database_outage_lose_nothing_and_create_nothing_twice(tran
     use_broker(broker, queue)
     receiver = Receiver()
     receiver.thread.start()
-    policy_load_yaml(text=POLICY, comment="fault test")
+    policy_load_yaml(text=POLICY, comment="fault test", allow_unstaffed=True)
     _agent, agent_key = agent_create(name="fault-bot", callback_url=receiver.url)
     reviewer = UserFactory(username="fault_reviewer", role="reviewer", queues=["support"])
     with override_settings(PASSWORD_HASHERS=global_settings.PASSWORD_HASHERS):  # the servers' hashers

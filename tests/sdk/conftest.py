@@ -59,7 +59,7 @@ def _fresh_policy_cache():
 @pytest.fixture
 def platform(live_server, transactional_db):
     """The live platform with the SDK's policy, an agent and a reviewer who can decide its proposals."""
-    policy_load_yaml(text=SDK_POLICY, comment="sdk test policy")
+    policy_load_yaml(text=SDK_POLICY, comment="sdk test policy", allow_unstaffed=True)
     owner = UserFactory(username="agent_owner", role="reviewer")
     agent, agent_key = agent_create(name="sdk-bot", owner=owner)
     reviewer = UserFactory(username="reviewer", role="reviewer", queues=["finance"])
