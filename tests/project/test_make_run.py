@@ -35,7 +35,8 @@ def test_ctrl_c_stops_every_process_gracefully_and_leaves_the_checkout_clean(mak
     output = make_run.output()
     for name in PROCESSES:
         assert f"{name} stopped (rc=0)" in output, output[-6000:]
-    assert not re.search(r"ERROR|SIGKILL|Traceback|\] Error ", output), output[-6000:]
+    # make's own failure line ("make: *** [...] Error 2"); uvicorn's INFO "Error while closing socket" is not one
+    assert not re.search(r"ERROR|SIGKILL|Traceback|make.*\] Error \d", output), output[-6000:]
     # (make itself, interrupted too, may say "Interrupt" and end by SIGINT, as with any target)
     assert returncode in (0, -signal.SIGINT)
     # and the broker wrote its exchange tables under VAR_DIR, not into the checkout
