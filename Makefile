@@ -43,8 +43,10 @@ run: migrate
 	DEBUG=1 PORT=$(PORT) $(BIN)/python -c 'import sys, honcho.command, honcho.manager; sys.argv[0] = "honcho"; honcho.manager.KILL_WAIT = 20; honcho.command.main()' \
 	  start -f Procfile || test $$? -eq 130  # 130: stopped by Ctrl-C, as it should be
 
+# The suite in TEST_PROCESSES processes (pytest-xdist; each gets its own test database); 0 runs it in one.
+TEST_PROCESSES ?= 2
 test: venv
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 # The suite as CI runs it: with Redis and RabbitMQ, once on SQLite and once on PostgreSQL (pytest
 # creates and drops test_<name> itself); a missing service fails instead of skipping.

@@ -146,16 +146,6 @@ def test_events_long_poll(platform):
     assert client.events(after=events[-1].id, timeout=0) == []
 
 
-def test_events_stream(platform, in_background):
-    if not platform.has_path("events/stream/"):
-        pytest.skip("server has no events/stream/ endpoint yet (issue 14)")
-    client = platform.client()
-    proposal = client.submit(**REFUND, confidence=0.5, irreversible=True)
-    first = in_background(lambda: next(iter(client.stream_events())))
-    platform.reviewer().decide(proposal.id, verdict="approve", rationale="Fine by me.", password=PASSWORD)
-    assert first.result(timeout=30).proposal.id == proposal.id
-
-
 def test_revision_after_changes_requested(platform):
     if not platform.has_path("proposals/{id}/revisions/"):
         pytest.skip("server has no revisions endpoint yet (issue 16)")

@@ -1,0 +1,45 @@
+"""The SDK's waiting calls against the production server (gunicorn with uvicorn workers), where
+Server-Sent Events are served as they are deployed; pytest-django's live server is WSGI-only."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from apps.proposals.services import proposal_decide
+
+hitlplatform_client = pytest.importorskip("hitlplatform_client", reason="the SDK is not installed: make venv")
+
+
+@pytest.fixture
+def decide(submit, reviewer, password):
+    def make():
+        proposal = submit(action_type="crm.update")
+        proposal_decide(
+            proposal_id=proposal.pk, reviewer=reviewer, verdict="approve", rationale="ok", password=password
+        )
+        return proposal
+
+    return make
+
+
+def test_the_sdk_streams_events_and_resumes_from_the_last_id(server, key, decide):
+    client = hitlplatform_client.HitlClient(f"http://127.0.0.1:{server.port}", api_key=key)
+    first = decide()
+    stream = client.stream_events()
+    event = next(stream)
+    assert (event.type, event.proposal.id) == ("proposal.decided", first.pk)
+    stream.close()
+
+    second = decide()  # written while the client was away
+    resumed = client.stream_events(last_event_id=str(event.id))
+    assert next(resumed).proposal.id == second.pk
+    resumed.close()
+
+
+def test_the_sdk_long_polls_events(server, key, decide):
+    client = hitlplatform_client.HitlClient(f"http://127.0.0.1:{server.port}", api_key=key)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        polled = pool.submit(client.events, timeout=30)
+        proposal = decide()
+        events = polled.result(timeout=60)
+    assert [event.proposal.id for event in events] == [proposal.pk]
