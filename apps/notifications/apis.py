@@ -22,6 +22,14 @@ from hitlplatform.wakeups import TooManyWaits, database, hub
 from .selectors import agent_event_position, agent_events_after
 
 
+class EventOutputSerializer(serializers.Serializer):
+    """A webhook body, as events/ and events/stream/ serve it."""
+
+    id = serializers.UUIDField()
+    type = serializers.CharField()
+    proposal = serializers.JSONField()
+
+
 class EventsApi(APIView):
     """The schema of `events_api`."""
 
@@ -31,7 +39,7 @@ class EventsApi(APIView):
 
     @extend_schema(
         parameters=[InputSerializer],
-        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="A list of webhook bodies, oldest first")},
+        responses={200: OpenApiResponse(EventOutputSerializer(many=True), description="Webhook bodies, oldest first")},
         summary="The agent's events, long-polling (agents)",
         description="The webhook events of the calling agent (same `id`, `type` and `proposal`), oldest first, "
         "after the event `after` (from the first without it); when none is newer, waits up to `timeout` "

@@ -306,7 +306,7 @@ class ClaimApi(APIView):
 
     @extend_schema(
         request=ReleaseSerializer,
-        responses=ClaimOutputSerializer,
+        responses={200: ClaimOutputSerializer},  # the claim as it stands, not a bare 204
         summary="Release a claim (claimant, senior reviewer)",
     )
     def delete(self, request, pk):

@@ -36,6 +36,8 @@ def test_the_api_keeps_its_schema_and_never_fails(stage, live_server):
     operations = 0
     for result in schema.get_all_operations():
         operation = result.ok()
+        if operation.path.endswith("/events/stream/"):
+            continue  # a stream never ends by design; tests/waits/test_events_stream_api.py checks it live
         operations += 1
         examples = 2 if any(part in operation.path for part in SLOW_OPERATIONS) else MAX_EXAMPLES
 

@@ -31,6 +31,7 @@ class Decision(_Model):
     escalation_level: int = 0
     signature: Signature | None = None
     instructions: str | None = None
+    batch: int | None = None  # the signing batch it was part of (21 CFR 11.200(a)(1)(i))
 
 
 class Execution(_Model):
