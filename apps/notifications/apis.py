@@ -22,7 +22,7 @@ from hitlplatform.wakeups import TooManyWaits, database, hub
 from .selectors import agent_event_position, agent_events_after
 
 
-class EventOutputSerializer(serializers.Serializer):
+class WebhookEventSerializer(serializers.Serializer):
     """A webhook body, as events/ and events/stream/ serve it."""
 
     id = serializers.UUIDField()
@@ -39,7 +39,7 @@ class EventsApi(APIView):
 
     @extend_schema(
         parameters=[InputSerializer],
-        responses={200: OpenApiResponse(EventOutputSerializer(many=True), description="Webhook bodies, oldest first")},
+        responses={200: OpenApiResponse(WebhookEventSerializer(many=True), description="Webhook bodies, oldest first")},
         summary="The agent's events, long-polling (agents)",
         description="The webhook events of the calling agent (same `id`, `type` and `proposal`), oldest first, "
         "after the event `after` (from the first without it); when none is newer, waits up to `timeout` "
