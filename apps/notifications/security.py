@@ -1,18 +1,15 @@
 """Security alerts for the people who oversee the platform: the admins and the compliance officers."""
 
 import uuid
-from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Role
 
 from .models import Channel, EventType, OutboxMessage
-from .services import _outbox_insert
+from .services import outbox_write
 
 
 def outbox_enqueue_signing_locked(*, user, until) -> list[OutboxMessage]:
@@ -20,7 +17,6 @@ def outbox_enqueue_signing_locked(*, user, until) -> list[OutboxMessage]:
     recipients = overseer_emails()
     if not recipients:
         return []
-    now = timezone.now()
     subject = _("[hitlplatform] Signing locked for %(username)s") % {"username": user.get_username()}
     body = _(
         "Too many failed electronic signatures: %(username)s may not sign until %(until)s.\n\n"
@@ -36,10 +32,7 @@ def outbox_enqueue_signing_locked(*, user, until) -> list[OutboxMessage]:
         subject=subject[:300],
         body=body,
     )
-    message.created_at = message.next_attempt_at = message.dispatched_at = now
-    message.give_up_at = now + timedelta(seconds=settings.NOTIFICATION_RETRY_WINDOW_SECONDS)
-    _outbox_insert([message])
-    return [message]
+    return outbox_write([message])
 
 
 def overseer_emails() -> list[str]:
