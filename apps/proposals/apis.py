@@ -2,6 +2,7 @@
 
 import hashlib
 import time
+from functools import partial
 
 import rfc8785
 from django.conf import settings
@@ -101,18 +102,7 @@ class ProposalListCreateApi(generics.ListAPIView):
     def post(self, request):
         if not IsAgent().has_permission(request, self):
             raise Forbidden(_("Only agents submit proposals."))
-        fields = proposal_input_validate(request.data)
-        idempotency_key = idempotency_key_of(request)
-        submission = proposal_submit(
-            agent=request.user,
-            fields=fields,
-            idempotency_key=idempotency_key,
-            request_hash=_request_hash(request.data) if idempotency_key else "",
-        )
-        response = Response(proposal_representation(submission.proposal), status=status.HTTP_201_CREATED)
-        if not submission.created:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return _submission_response(request, partial(proposal_submit, agent=request.user))
 
 
 class ProposalDetailApi(APIView):
@@ -273,19 +263,7 @@ class RevisionCreateApi(APIView):
         summary="Submit the revision of a proposal whose changes were requested (agents)",
     )
     def post(self, request, pk):
-        fields = proposal_input_validate(request.data)
-        idempotency_key = request.headers.get("Idempotency-Key", "")[:200]
-        submission = proposal_revise(
-            proposal_id=pk,
-            agent=request.user,
-            fields=fields,
-            idempotency_key=idempotency_key,
-            request_hash=_request_hash(request.data) if idempotency_key else "",
-        )
-        response = Response(proposal_representation(submission.proposal), status=status.HTTP_201_CREATED)
-        if not submission.created:
-            response["Idempotent-Replayed"] = "true"
-        return response
+        return _submission_response(request, partial(proposal_revise, proposal_id=pk, agent=request.user))
 
 
 class ClaimOutputSerializer(serializers.Serializer):
@@ -359,6 +337,21 @@ class PostActionReviewApi(APIView):
         data.is_valid(raise_exception=True)
         proposal_post_review(proposal_id=pk, reviewer=request.user, **data.validated_data)
         return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
+
+
+def _submission_response(request, submit) -> Response:
+    """201 with the new proposal (a submission or a revision); a replayed Idempotency-Key says so."""
+    fields = proposal_input_validate(request.data)
+    idempotency_key = idempotency_key_of(request)
+    submission = submit(
+        fields=fields,
+        idempotency_key=idempotency_key,
+        request_hash=_request_hash(request.data) if idempotency_key else "",
+    )
+    response = Response(proposal_representation(submission.proposal), status=status.HTTP_201_CREATED)
+    if not submission.created:
+        response["Idempotent-Replayed"] = "true"
+    return response
 
 
 def idempotency_key_of(request) -> str:

@@ -245,6 +245,24 @@ def test_a_revision_retried_with_its_idempotency_key_is_created_once(agent_clien
     assert Proposal.objects.filter(revision_of=proposal).count() == 1
 
 
+def test_a_revision_with_an_over_long_idempotency_key_is_400_and_writes_nothing(
+    agent_client, submit, reviewer, password, world_state
+):
+    # As on submission: a key longer than is stored is refused, never cut (cut keys would collide).
+    proposal = redirected(submit(blast_radius=5), reviewer, password)
+    before = world_state()
+
+    response = agent_client.post(
+        f"/api/v1/proposals/{proposal.pk}/revisions/",
+        proposal_body(blast_radius=5),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k" * 201,
+    )
+
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()["error"]["fields"]
+    assert world_state() == before
+
+
 def test_wait_returns_at_once_with_the_instructions(agent_client, submit, reviewer, password):
     proposal = redirected(submit(blast_radius=5), reviewer, password, instructions="Split it in two payouts.")
 
