@@ -1,11 +1,22 @@
 """A database that refuses connections, for real: this process's connection settings point nowhere."""
 
 import copy
+from contextlib import contextmanager
 
 from django.db import connection
 
 
-def database_down() -> dict:
+@contextmanager
+def database_unreachable():
+    """Within the block, this process's connections fail as against a server that is down."""
+    saved = _database_down()
+    try:
+        yield
+    finally:
+        _database_up(saved)
+
+
+def _database_down() -> dict:
     saved = copy.deepcopy(connection.settings_dict)
     _close()
     if connection.vendor == "sqlite":
@@ -18,7 +29,7 @@ def database_down() -> dict:
     return saved
 
 
-def database_up(saved: dict) -> None:
+def _database_up(saved: dict) -> None:
     _close()
     connection.settings_dict.clear()
     connection.settings_dict.update(saved)

@@ -15,7 +15,7 @@ from apps.agents.services import agent_suspend
 from apps.proposals.models import Status
 from hitlplatform.api.errors import exception_handler
 from tests.conftest import proposal_body
-from tests.project.outage import database_down, database_up
+from tests.project.outage import database_unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -110,12 +110,9 @@ def test_an_unavailable_database_is_a_503_with_retry_after_in_the_api():
 def test_a_database_that_refuses_connections_is_a_503_not_a_500(agent_client, policy, reviewer):
     web = Client(raise_request_exception=False)
     web.force_login(reviewer)
-    saved = database_down()
-    try:
+    with database_unreachable():
         api = agent_client.get("/api/v1/proposals/")
         page = web.get("/review/")
-    finally:
-        database_up(saved)
     error = error_of(api, 503)
     assert error["code"] == "unavailable" and int(api["Retry-After"]) > 0
     assert page.status_code == 503 and int(page["Retry-After"]) > 0

@@ -7,7 +7,7 @@ import pytest
 
 from apps.audit.services import audit_checkpoint_create
 from tests.celery.conftest import _reachable, _unavailable
-from tests.project.outage import database_down, database_up
+from tests.project.outage import database_unreachable
 
 pytestmark = pytest.mark.django_db
 
@@ -52,12 +52,9 @@ def test_readyz_names_an_unreachable_broker(client, settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_readyz_names_an_unreachable_database(client):
-    saved = database_down()
-    try:
+    with database_unreachable():
         response = client.get("/readyz")
         metrics = client.get("/metrics")
-    finally:
-        database_up(saved)
     assert response.status_code == 503
     assert "database" in response.json()["error"]["fields"]
     assert metrics.status_code == 200 and sample(metrics.content.decode(), "hitl_metrics_database_up") == 0
