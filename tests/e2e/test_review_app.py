@@ -60,6 +60,16 @@ def sign(page, *, username="reviewer", password=PASSWORD):
     page.get_by_role("button", name="Sign and submit").click()
 
 
+def sign_batch(page, *, rationale, username="reviewer", password=PASSWORD):
+    """Approve the selected proposals with the queue's batch form."""
+    batch = page.locator("#batch-form")
+    batch.get_by_label("Approve").check()
+    batch.get_by_label("Rationale").fill(rationale)
+    batch.get_by_label("Username").fill(username)
+    batch.get_by_label("Password").fill(password)
+    batch.get_by_role("button", name="Sign batch decision").click()
+
+
 def audit_head():
     return AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
 
@@ -218,12 +228,7 @@ def test_a_batch_of_three_is_signed_once_and_decided_one_by_one(page, login, rev
     for change in changes:
         page.locator(f"#select-{change.pk}").check()
     expect(page.locator(f"#select-{refund.pk}")).to_be_disabled()  # another action type and rule
-    batch = page.locator("#batch-form")
-    batch.get_by_label("Approve").check()
-    batch.get_by_label("Rationale").fill("Three address changes, each confirmed on a recorded call.")
-    batch.get_by_label("Username").fill("reviewer")
-    batch.get_by_label("Password").fill(PASSWORD)
-    batch.get_by_role("button", name="Sign batch decision").click()
+    sign_batch(page, rationale="Three address changes, each confirmed on a recorded call.")
     # then
     expect(page.get_by_text("Signed 3 decisions.")).to_be_visible()
     assert set(Proposal.objects.filter(pk__in=[c.pk for c in changes]).values_list("status", flat=True)) == {

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from apps.proposals.models import Decision, Proposal, SigningBatch, Status
 from tests.conftest import proposal_body
 from tests.e2e.conftest import PASSWORD
-from tests.e2e.test_review_app import open_detail, shows, sign
+from tests.e2e.test_review_app import open_detail, shows, sign, sign_batch
 
 
 @pytest.fixture
@@ -130,12 +130,7 @@ def test_a_batch_of_25_is_signed_with_one_password_entry(page, login, reviewer, 
     for change in changes:
         page.locator(f"#select-{change.pk}").check()
     expect(page.locator("[data-batch-count]")).to_have_text("25")
-    batch = page.locator("#batch-form")
-    batch.get_by_label("Approve").check()
-    batch.get_by_label("Rationale").fill("Twenty-five address changes, each confirmed on a recorded call.")
-    batch.get_by_label("Username").fill("reviewer")
-    batch.get_by_label("Password").fill(PASSWORD)
-    batch.get_by_role("button", name="Sign batch decision").click()
+    sign_batch(page, rationale="Twenty-five address changes, each confirmed on a recorded call.")
 
     # then
     expect(page.get_by_text("Signed 25 decisions.")).to_be_visible()

@@ -17,6 +17,18 @@ pytestmark = pytest.mark.django_db
 BATCH = reverse("review:batch")
 
 
+def post_batch(client, proposals, *, verdict="approve", rationale="ok", password=PASSWORD, **options):
+    """The queue's batch form, signed as "reviewer"."""
+    body = {
+        "proposals": [p.pk for p in proposals],
+        "verdict": verdict,
+        "rationale": rationale,
+        "username": "reviewer",
+        "password": password,
+    }
+    return client.post(BATCH, body, **options)
+
+
 @pytest.fixture
 def crm_changes(submit):
     return [submit(action_type="crm.update", payload={"n": n}) for n in range(3)]
@@ -24,16 +36,7 @@ def crm_changes(submit):
 
 def test_a_batch_of_three_gets_three_decisions_and_events(reviewer_web, crm_changes):
     # when
-    response = reviewer_web.post(
-        BATCH,
-        {
-            "proposals": [p.pk for p in crm_changes],
-            "verdict": "approve",
-            "rationale": "all checked",
-            "username": "reviewer",
-            "password": PASSWORD,
-        },
-    )
+    response = post_batch(reviewer_web, crm_changes, rationale="all checked")
     # then
     assert response.status_code == 302
     assert set(Proposal.objects.filter(pk__in=[p.pk for p in crm_changes]).values_list("status", flat=True)) == {
@@ -47,16 +50,7 @@ def test_a_batch_of_three_gets_three_decisions_and_events(reviewer_web, crm_chan
 def test_a_wrong_password_writes_nothing_and_keeps_what_was_typed(reviewer_web, crm_changes, world_state):
     before = world_state()
 
-    response = reviewer_web.post(
-        BATCH,
-        {
-            "proposals": [p.pk for p in crm_changes],
-            "verdict": "reject",
-            "rationale": "my batch reason",
-            "username": "reviewer",
-            "password": "wrong",
-        },
-    )
+    response = post_batch(reviewer_web, crm_changes, verdict="reject", rationale="my batch reason", password="wrong")
 
     body = response.content.decode()
     assert response.status_code == 400 and "Wrong password." in body and "my batch reason" in body
@@ -109,34 +103,14 @@ def test_the_page_reports_each_failure(reviewer_web, second_reviewer, crm_change
         proposal_id=crm_changes[0].pk, reviewer=second_reviewer, verdict="reject", rationale="no", password=PASSWORD
     )
 
-    response = reviewer_web.post(
-        BATCH,
-        {
-            "proposals": [p.pk for p in crm_changes],
-            "verdict": "approve",
-            "rationale": "ok",
-            "username": "reviewer",
-            "password": PASSWORD,
-        },
-        follow=True,
-    )
+    response = post_batch(reviewer_web, crm_changes, follow=True)
 
     body = response.content.decode()
     assert "Signed 2 decisions." in body and f"#{crm_changes[0].pk}:" in body
 
 
 def test_a_batch_without_rationale_is_refused(reviewer_web, crm_changes):
-    response = reviewer_web.post(
-        BATCH,
-        {
-            "proposals": [crm_changes[0].pk],
-            "verdict": "approve",
-            "rationale": "",
-            "username": "reviewer",
-            "password": PASSWORD,
-        },
-        follow=True,
-    )
+    response = post_batch(reviewer_web, crm_changes[:1], rationale="", follow=True)
 
     assert "A rationale is required." in response.content.decode()
     assert Decision.objects.count() == 0
