@@ -55,16 +55,7 @@ def _relax_to_post_review(rules: list[PolicyRule], *, since, now) -> list[dict]:
                     "kind": RecommendationKind.RELAX_TO_POST_REVIEW,
                     "rule_name": row["policy_rule__name"],
                     "change": {"mode": Mode.POST_REVIEW.value, "sample_rate": settings.INSIGHTS_RELAX_SAMPLE_RATE},
-                    "evidence": _evidence(
-                        since,
-                        now,
-                        human_verdicts=verdicts,
-                        approvals=approvals,
-                        approval_rate=rate(approvals, verdicts),
-                        wilson_lower_bound=lower,
-                        bar=bar,
-                        min_sample=minimum,
-                    ),
+                    "evidence": _approval_evidence(since, now, verdicts, approvals, lower, bar=bar, min_sample=minimum),
                 }
             )
     return candidates
@@ -113,15 +104,14 @@ def _lower_min_confidence(rules: list[PolicyRule], *, since, now) -> list[dict]:
                 "kind": RecommendationKind.LOWER_MIN_CONFIDENCE,
                 "rule_name": rule.name,
                 "change": {"min_confidence": threshold},
-                "evidence": _evidence(
+                "evidence": _approval_evidence(
                     since,
                     now,
+                    verdicts,
+                    approvals,
+                    lower,
                     current_min_confidence=rule.min_confidence,
                     confidence_band=[threshold, rule.min_confidence],
-                    human_verdicts=verdicts,
-                    approvals=approvals,
-                    approval_rate=rate(approvals, verdicts),
-                    wilson_lower_bound=lower,
                     lowest_decile_approval_rate=band_rate,
                     bar=bar,
                     min_sample=minimum,
@@ -225,6 +215,19 @@ def _thresholds_below(min_confidence: float) -> list[float]:
     steps = round(min_confidence / CONFIDENCE_STEP, 9)
     top = int(steps) - (1 if steps == int(steps) else 0)
     return [round(step * CONFIDENCE_STEP, 2) for step in range(top, 4, -1)]
+
+
+def _approval_evidence(since, now, verdicts: int, approvals: int, lower: float, **figures) -> dict:
+    """The evidence of a rule that rests on the human approval rate and its Wilson lower bound."""
+    return _evidence(
+        since,
+        now,
+        human_verdicts=verdicts,
+        approvals=approvals,
+        approval_rate=rate(approvals, verdicts),
+        wilson_lower_bound=lower,
+        **figures,
+    )
 
 
 def _evidence(since, now, **figures) -> dict:

@@ -113,28 +113,19 @@ class Command(BaseCommand):
             }
             submitted.append(proposal_submit(agent=agent, fields=fields).proposal)
         refund, payout, duplicate, missing = submitted[1], submitted[2], submitted[3], submitted[6]
-        proposal_decide(
-            proposal_id=refund.pk,
-            reviewer=users["reviewer"],
-            verdict="approve",
-            rationale="Return received in the warehouse.",
-            password=DEMO_PASSWORD,
-        )
+        for proposal, verdict, rationale in [
+            (refund, "approve", "Return received in the warehouse."),
+            (duplicate, "reject", "Not a duplicate: two separate orders."),
+            (payout, "approve", "Invoice matches the contract."),
+        ]:
+            proposal_decide(
+                proposal_id=proposal.pk,
+                reviewer=users["reviewer"],
+                verdict=verdict,
+                rationale=rationale,
+                password=DEMO_PASSWORD,
+            )
         proposal_report_execution(proposal_id=refund.pk, agent=agent, status="succeeded", detail={"refund": "re_1"})
-        proposal_decide(
-            proposal_id=duplicate.pk,
-            reviewer=users["reviewer"],
-            verdict="reject",
-            rationale="Not a duplicate: two separate orders.",
-            password=DEMO_PASSWORD,
-        )
-        proposal_decide(
-            proposal_id=payout.pk,
-            reviewer=users["reviewer"],
-            verdict="approve",
-            rationale="Invoice matches the contract.",
-            password=DEMO_PASSWORD,
-        )
         proposal_cancel(proposal_id=missing.pk, agent=agent, reason="Customer found the item.")
         # A redirect and its revision, for the thread view.
         address = submitted[4]
