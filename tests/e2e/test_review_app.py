@@ -11,26 +11,6 @@ from tests.e2e.conftest import PASSWORD
 
 
 @pytest.fixture
-def crm_changes(submit):
-    """Pending in the support queue; one approval decides each."""
-
-    def make(count=1):
-        return [
-            submit(
-                action_type="crm.update",
-                payload={"customer": f"C-{n}", "email": f"old{n}@example.com", "tags": ["vip"], "credit": 100},
-                summary=f"Update the e-mail of customer C-{n}",
-                reasoning="The customer asked by phone; the call is recorded.",
-                evidence=[{"type": "call", "id": f"CALL-{n}"}],
-                expected_impact="One customer record",
-            )
-            for n in range(1, count + 1)
-        ]
-
-    return make
-
-
-@pytest.fixture
 def refund(submit):
     return submit(blast_radius=5, summary="Refund order A-1 for 500 EUR", irreversible=True, compliance_exposure="high")
 

@@ -3,28 +3,12 @@ reviewer, and a batch of 25 signed with one password entry."""
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from apps.proposals.models import Decision, Proposal, SigningBatch, Status
 from tests.conftest import proposal_body
 from tests.e2e.conftest import PASSWORD
 from tests.e2e.test_review_app import open_detail, shows, sign, sign_batch
-
-
-@pytest.fixture
-def crm_changes(submit):
-    def make(count=1):
-        return [
-            submit(
-                action_type="crm.update",
-                payload={"customer": f"C-{n}", "email": f"old{n}@example.com"},
-                summary=f"Update the e-mail of customer C-{n}",
-            )
-            for n in range(1, count + 1)
-        ]
-
-    return make
 
 
 def test_redirect_with_instructions_and_the_revision_round_trip(page, login, reviewer, agent_client, crm_changes):
