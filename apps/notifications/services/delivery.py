@@ -128,13 +128,7 @@ def outbox_message_resend(*, message: OutboxMessage, actor) -> OutboxMessage:
         action=NotificationEvents.RESENT,
         actor=actor,
         obj=message,
-        data={
-            "event_id": str(message.event_id),
-            "event_type": message.event_type,
-            "channel": message.channel,
-            "previous_state": message.state,
-            "attempts": message.attempts,
-        },
+        data=_audit_facts(message, previous_state=message.state),
     )
     transaction.on_commit(lambda: outbox_dispatch(message_ids=[message.pk]))
     message.refresh_from_db()
@@ -177,15 +171,19 @@ def _failed(message: OutboxMessage, error: str, lease_until) -> str:
         audit_record(
             action=NotificationEvents.DEAD_LETTERED,
             obj=message,
-            data={
-                "event_id": str(message.event_id),
-                "event_type": message.event_type,
-                "channel": message.channel,
-                "attempts": message.attempts,
-                "error": error[:200],
-            },
+            data=_audit_facts(message, error=error[:200]),
         )
     return "dead"
+
+
+def _audit_facts(message: OutboxMessage, **more) -> dict:
+    return {
+        "event_id": str(message.event_id),
+        "event_type": message.event_type,
+        "channel": message.channel,
+        "attempts": message.attempts,
+        **more,
+    }
 
 
 @contextmanager
