@@ -1,7 +1,16 @@
-"""The post-action sampling draw: reproducible by an auditor with the key, unpredictable to an agent."""
+"""The post-action sampling draw: reproducible by an auditor with the key, unpredictable to an agent.
+
+Sampling's pieces and why they sit where they do (the layers run audit <- accounts, agents <-
+policies <- proposals <- the rest): the draw and the key's public name are here, beside the rule's
+sample rate, so every layer above can compute them; the execution report writes its
+PostActionReview row with the draw in its own transaction (apps.proposals.services.post_action);
+the daily minimum's top-up and the auditor's recomputation are apps.sampling.
+"""
 
 import hashlib
 import hmac
+
+from django.conf import settings
 
 
 def sampling_draw(*, key: str, proposal_id: int) -> float:
@@ -12,3 +21,8 @@ def sampling_draw(*, key: str, proposal_id: int) -> float:
 
 def is_sampled(*, draw: float, rate: float) -> bool:
     return draw < rate
+
+
+def sampling_key_id() -> str:
+    """Names the sampling key in the audit trail without revealing it."""
+    return hashlib.sha256(b"hitl-sampling-key-id:" + settings.SAMPLING_KEY.encode()).hexdigest()[:16]

@@ -15,9 +15,10 @@ from django.utils import timezone
 from apps.accounts.calendars import sla_deadlines
 from apps.audit.services import audit_record
 from apps.policies.models import Mode, PolicyRule
+from apps.policies.sampling import sampling_key_id
 from apps.proposals.events import ProposalEvents
 from apps.proposals.models import PostActionReview, ReviewState
-from apps.proposals.services import queue_for, sampling_key_id, sla_of
+from apps.proposals.services import queue_for, sla_of
 
 DAILY_MINIMUM = "daily_minimum"
 TOP_UP_METHOD = "daily minimum: the day's not-sampled executions with the smallest HMAC draws"

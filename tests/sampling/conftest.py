@@ -2,7 +2,6 @@
 
 import pytest
 
-from apps.policies import selectors as policy_selectors
 from apps.policies.services import policy_load_yaml
 from apps.proposals.services import proposal_report_execution
 
@@ -21,8 +20,6 @@ rules:
 @pytest.fixture
 def sampling_policy(policy):
     def load(*, rate: float, minimum: int = 0):
-        for cache in ("_rules_by_version", "_snapshots"):
-            getattr(policy_selectors, cache, {}).clear()
         return policy_load_yaml(
             text=SAMPLING_POLICY.format(rate=rate, minimum=minimum), comment="sampling", allow_unstaffed=True
         )

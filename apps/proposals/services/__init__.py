@@ -9,7 +9,7 @@ from .claims import proposal_claim, proposal_claim_release, proposal_reassign
 from .common import DEFAULT_QUEUE, Submission, ensure_may_decide, queue_for, signature_verify, sla_of
 from .decisions import proposal_decide, proposal_decide_in_batch, signing_batch_start
 from .escalation import proposal_escalate, proposal_next_escalation_queue, proposals_escalate_overdue
-from .post_action import proposal_post_review, proposal_report_execution, sampling_key_id
+from .post_action import proposal_post_review, proposal_report_execution
 from .submission import proposal_cancel, proposal_revise, proposal_submit
 
 __all__ = [
@@ -30,7 +30,6 @@ __all__ = [
     "proposal_submit",
     "proposals_escalate_overdue",
     "queue_for",
-    "sampling_key_id",
     "signature_verify",
     "signing_batch_start",
     "sla_of",

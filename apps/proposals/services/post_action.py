@@ -1,7 +1,5 @@
 """After the action ran: the execution report, the sampling draw, and the post-action review."""
 
-import hashlib
-
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -11,7 +9,7 @@ from apps.accounts.calendars import sla_deadlines
 from apps.agents.models import Agent
 from apps.audit.services import audit_record
 from apps.notifications.services import outbox_enqueue_proposal_event
-from apps.policies.sampling import is_sampled, sampling_draw
+from apps.policies.sampling import is_sampled, sampling_draw, sampling_key_id
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput
 
 from ..events import ProposalEvents
@@ -118,8 +116,3 @@ def _post_review_draw(proposal: Proposal) -> None:
             "queue": review.queue.slug if review.queue else None,
         },
     )
-
-
-def sampling_key_id() -> str:
-    """Names the sampling key in the audit trail without revealing it."""
-    return hashlib.sha256(b"hitl-sampling-key-id:" + settings.SAMPLING_KEY.encode()).hexdigest()[:16]
