@@ -1,4 +1,10 @@
-"""Escalation transitions of a pending proposal: by a reviewer's verdict and by the SLA sweep (apps.escalations calls these)."""
+"""Escalation transitions of a pending proposal: by a reviewer's verdict and by the SLA sweep.
+
+They stay with the proposal's lifecycle on purpose: a reviewer's `escalate` verdict takes this
+transition inside the decision's transaction, so moving it up into apps.escalations would bring
+back the proposals <-> escalations cycle the layers contract forbids. apps.escalations owns what is
+driven by the clock (when to remind, escalate or expire) and calls these.
+"""
 
 from datetime import datetime
 
