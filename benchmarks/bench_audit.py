@@ -243,26 +243,14 @@ def _phase_generate(count: str) -> dict:
     from django.db import connection, transaction
 
     from apps.audit import canonical, merkle
-    from apps.audit.models import ChainHead
+    from apps.audit.models import EVENT_COLUMNS, ChainHead
 
     head = ChainHead.objects.get(pk=1)
     seq, prev_hash = head.seq, head.hash
     frontier = [bytes.fromhex(node) for node in json.loads(head.frontier)]
     start = datetime.now(UTC)
     total = int(count)
-    event_columns = (
-        "seq",
-        "timestamp",
-        "actor_type",
-        "actor_id",
-        "action",
-        "object_type",
-        "object_id",
-        "data_hash",
-        "prev_hash",
-        "hash",
-        "schema_version",
-    )
+    event_columns = EVENT_COLUMNS
     with transaction.atomic():
         while total:
             events, data, nodes = [], [], []

@@ -10,8 +10,8 @@ from apps.agents.services import agent_create
 from apps.audit.models import AuditEvent
 from apps.policies.services import policy_load_yaml
 from apps.proposals.models import Proposal
-from apps.proposals.services import proposal_submit
-from tests.factories import PASSWORD, UserFactory
+from apps.proposals.services import proposal_revise, proposal_submit
+from tests.factories import PASSWORD, UserFactory, decide
 
 # A hook, imported so that pytest finds it here: the closing lines name the skipped groups.
 from tests.skipped_summary import pytest_terminal_summary  # noqa: F401
@@ -173,6 +173,14 @@ def proposal_body(**overrides) -> dict:
     overrides.pop("as_agent", None)
     body.update(overrides)
     return body
+
+
+def redirected_and_revised(proposal, reviewer, agent, *, instructions: str, payload: dict) -> Proposal:
+    """`reviewer` sends `proposal` back ("Wrong address.") with `instructions`, and `agent` revises
+    it with `payload`: the revision."""
+    decide(proposal, reviewer, "request_changes", rationale="Wrong address.", instructions=instructions)
+    fields = proposal_body(action_type=proposal.action_type, payload=payload)
+    return proposal_revise(proposal_id=proposal.pk, agent=agent, fields=fields).proposal
 
 
 @pytest.fixture

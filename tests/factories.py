@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 
 from apps.accounts.models import Queue, ReviewerProfile
 from apps.accounts.selectors import REVIEW_QUEUE_PERMISSION
+from apps.proposals.services import proposal_decide
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -45,3 +46,15 @@ class QueueFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"queue-{n}")
     name = factory.LazyAttribute(lambda queue: queue.slug.title())
+
+
+def decide(proposal, reviewer, verdict="approve", password=PASSWORD, **extra):
+    """A decision signed through the service, as a reviewer of the tests signs it."""
+    return proposal_decide(
+        proposal_id=proposal.pk,
+        reviewer=reviewer,
+        verdict=verdict,
+        rationale=extra.pop("rationale", "checked"),
+        password=password,
+        **extra,
+    )

@@ -14,6 +14,7 @@ from . import canonical, merkle
 from .event_rows import hashed_timestamp
 from .models import (
     ENVELOPE_FIELDS,
+    EVENT_COLUMNS,
     SCHEMA_VERSION,
     ActorType,
     AuditEvent,
@@ -80,20 +81,10 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
         event.seq = head_seq + 1
         event.timestamp = timezone.now()
         frontier = [bytes.fromhex(node) for node in json.loads(head_frontier)]
-        event.hash, completed = _link(
-            frontier,
-            schema_version=event.schema_version,
-            seq=event.seq,
-            timestamp=canonical.format_timestamp(event.timestamp),
-            actor_type=event.actor_type,
-            actor_id=event.actor_id,
-            action=event.action,
-            object_type=event.object_type,
-            object_id=event.object_id,
-            data_hash=event.data_hash,
-            prev_hash=event.prev_hash,
-        )
-        event_row = [getattr(event, column) for column in _EVENT_COLUMNS]
+        envelope = {name: getattr(event, name) for name in ENVELOPE_FIELDS}
+        envelope["timestamp"] = canonical.format_timestamp(event.timestamp)
+        event.hash, completed = _link(frontier, schema_version=event.schema_version, **envelope)
+        event_row = [getattr(event, column) for column in EVENT_COLUMNS]
         event_row[1] = connection.ops.adapt_datetimefield_value(event.timestamp)
         rows = [
             event_row,
@@ -110,7 +101,6 @@ def _chain_append(event: AuditEvent, *, salt: str, canonical_data: str) -> None:
     event.data_record = AuditEventData(event=event, salt=salt, canonical_data=canonical_data)
 
 
-_EVENT_COLUMNS = (*ENVELOPE_FIELDS, "hash", "schema_version")  # as the INSERTs below list them
 # [not PostgreSQL, PostgreSQL]; on SQLite the transaction began IMMEDIATE and holds the write lock
 _HEAD_FOR_UPDATE = [
     "SELECT seq, hash, frontier FROM audit_chain_head WHERE id = 1",
@@ -206,7 +196,7 @@ def _append_batch(cursor, head: tuple[int, str, str], rows: list[tuple]) -> None
         prev_hash = event_hash
     new_head = [head_seq, prev_hash, json.dumps([node.hex() for node in frontier])]
     if connection.vendor == "postgresql":
-        columns = [*_as_columns(events, len(_EVENT_COLUMNS)), *_as_columns(data, 3), *_as_columns(nodes, 3)]
+        columns = [*_as_columns(events, len(EVENT_COLUMNS)), *_as_columns(data, 3), *_as_columns(nodes, 3)]
         cursor.execute(_APPEND_BATCH, [*columns, *new_head])
     else:
         insert_event, insert_data, insert_node, update_head = _append_statements(1)

@@ -21,6 +21,8 @@ ENVELOPE_FIELDS = (
     "data_hash",
     "prev_hash",
 )
+# Every stored column of an event, in the order the append's INSERT lists them.
+EVENT_COLUMNS = (*ENVELOPE_FIELDS, "hash", "schema_version")
 
 
 class ActorType(models.TextChoices):

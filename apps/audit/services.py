@@ -26,6 +26,7 @@ from .models import (
     VerificationRun,
 )
 from .verification import audit_verify
+from .verification_start import verification_run_fields
 
 logger = logging.getLogger(__name__)
 
@@ -149,13 +150,5 @@ def audit_verification_record(*, chunk_size: int = 5000) -> VerificationRun:
         kind=VerificationRun.Kind.FULL,
         started_at=started_at,
         finished_at=timezone.now(),
-        ok=verification.ok,
-        events_checked=verification.events_checked,
-        checkpoints_checked=verification.checkpoints_checked,
-        redacted=verification.redacted,
-        head_seq=verification.head_seq,
-        head_hash=verification.head_hash,
-        frontier=json.dumps(verification.frontier),
-        first_bad_seq=verification.first_bad_seq,
-        reason=verification.reason,
+        **verification_run_fields(verification),
     )

@@ -1,15 +1,15 @@
 """Verification of the audit chain: one pass in constant memory, or segments on every core.
 
-`audit_verify` is what `verify_audit`, the nightly task and GET audit/verify/ run. Over 400 lines
-on purpose: one algorithm whose walk, segments and checkpoint checks share private walk state
-(`_Start`, `_Walked`); cut apart, the pieces would import each other both ways."""
+`audit_verify` is what `verify_audit`, the nightly task and GET audit/verify/ run. The walk is
+here; its result, its record and its starting points are in `verification_start`, the checks of
+a checkpoint in `verification_checkpoints` (neither imports this module)."""
 
 import functools
 import hashlib
 import itertools
 import json
 from contextlib import closing, contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -19,42 +19,25 @@ from . import canonical, forking, merkle, signing
 from .event_rows import event_row_chunks, hashed_timestamp
 from .events import EVENT_OBJECT_TYPE, AuditEvents
 from .models import (
-    ENVELOPE_FIELDS,
     GENESIS_HASH,
     SCHEMA_VERSION,
     AuditEvent,
     ChainHead,
     Checkpoint,
-    MerkleNode,
     VerificationRun,
 )
 from .selectors import (
     AuditTreeIncomplete,
     audit_frontier,
-    audit_head,
-    audit_inclusion_proof,
-    audit_root_hash,
 )
-
-
-@dataclass
-class ChainVerification:
-    ok: bool
-    events_checked: int
-    head_seq: int
-    head_hash: str
-    first_bad_seq: int | None = None
-    reason: str = ""
-    redacted: int = 0
-    checkpoints_checked: int = 0
-    frontier: list[str] = field(default_factory=list, repr=False)
-    segments: int = field(default=1, repr=False)  # the chain was walked in this many segments
-    processes: int = field(default=1, repr=False)  # by this many processes at once
-
-    def as_dict(self) -> dict:
-        summary = asdict(self)
-        del summary["frontier"], summary["segments"], summary["processes"]
-        return summary
+from .verification_checkpoints import checkpoint_problem, first_rewritten_seq
+from .verification_start import (
+    ChainVerification,
+    WalkStart,
+    start_after_verification,
+    start_at_latest_checkpoint,
+    verification_of_run,
+)
 
 
 def audit_verify(
@@ -70,11 +53,11 @@ def audit_verify(
     """
     with _read_snapshot() as owned:
         if since is not None:
-            start = _start_after_verification(since)
+            start = start_after_verification(since)
         elif since_checkpoint:
-            start = _start_at_latest_checkpoint()
+            start = start_at_latest_checkpoint()
         else:
-            start = _Start()
+            start = WalkStart()
         if isinstance(start, ChainVerification):
             return start
         return _walk_chain(start, chunk_size=chunk_size, snapshot_owned=owned)
@@ -86,7 +69,7 @@ def audit_verification_status() -> tuple[ChainVerification, VerificationRun | No
     if last_full is None:
         return audit_verify(), None
     if not last_full.ok:
-        return _verification_of_run(last_full), last_full
+        return verification_of_run(last_full), last_full
     since = audit_verify(since=last_full)
     since.events_checked += last_full.events_checked
     since.checkpoints_checked += last_full.checkpoints_checked
@@ -97,15 +80,7 @@ def audit_verification_status() -> tuple[ChainVerification, VerificationRun | No
 # --- verification ------------------------------------------------------------------------
 
 
-@dataclass
-class _Start:
-    seq: int = 0
-    hash: str = GENESIS_HASH
-    frontier: list[str] = field(default_factory=list)
-    checkpoints_checked: int = 0
-
-
-def _walk_chain(start: _Start, *, chunk_size: int, snapshot_owned: bool) -> ChainVerification:
+def _walk_chain(start: WalkStart, *, chunk_size: int, snapshot_owned: bool) -> ChainVerification:
     head = _head_values()
     segments = _segment_starts(start, head[0])
     if len(segments) > 1:
@@ -120,7 +95,7 @@ def _walk_chain(start: _Start, *, chunk_size: int, snapshot_owned: bool) -> Chai
 class _Walked:
     """Where a walk over the events after `start.seq` ended, and what it carries to the next events."""
 
-    start: _Start
+    start: WalkStart
     head: tuple[int, str, str | None]
     size: int
     prev_hash: str
@@ -149,7 +124,7 @@ class _Walked:
         return self.failure
 
 
-def _walk_events(start: _Start, head: tuple, *, upto: int | None, chunk_size: int) -> _Walked:
+def _walk_events(start: WalkStart, head: tuple, *, upto: int | None, chunk_size: int) -> _Walked:
     """Check the events after `start.seq` (up to `upto`, or to the end) and the checkpoints among them."""
     sha256, fromhex, envelope_bytes = hashlib.sha256, bytes.fromhex, canonical.envelope_bytes
     trusted_keys = signing.trusted_public_keys()
@@ -236,13 +211,11 @@ def _walk_events(start: _Start, head: tuple, *, upto: int | None, chunk_size: in
                 size, prev_hash, expected_seq = seq, event_hash, seq + 1
 
                 while checkpoint is not None and checkpoint[0] == size:
-                    root_matches, problem = _checkpoint_problem(
-                        checkpoint, merkle.frontier_root(frontier), trusted_keys
-                    )
+                    root_matches, problem = checkpoint_problem(checkpoint, merkle.frontier_root(frontier), trusted_keys)
                     if problem and not root_matches:
                         # some event since the last good checkpoint was rewritten and the links re-made
                         chunks.close()  # done with the rows: their cursor is closed before searching
-                        rewritten = _first_rewritten_seq(after=verified_size, tree_size=size)
+                        rewritten = first_rewritten_seq(after=verified_size, tree_size=size)
                         return fail(rewritten, problem + " " + _("(from event %(seq)s on)") % {"seq": rewritten})
                     if problem:
                         return fail(size, problem)
@@ -253,7 +226,7 @@ def _walk_events(start: _Start, head: tuple, *, upto: int | None, chunk_size: in
     return walked
 
 
-def _chain_end(start: _Start, head: tuple, walked: _Walked) -> ChainVerification:
+def _chain_end(start: WalkStart, head: tuple, walked: _Walked) -> ChainVerification:
     """The checks once every event is walked: erasures explained, nothing truncated, the head matches."""
     head_seq, head_hash, head_frontier = head
     size, checkpoint = walked.size, walked.leftover_checkpoint
@@ -300,7 +273,7 @@ def _chain_end(start: _Start, head: tuple, walked: _Walked) -> ChainVerification
 # single walk does: failures are rare, and that keeps one definition of what is reported.
 
 
-def _segment_starts(start: _Start, head_seq: int) -> list[int]:
+def _segment_starts(start: WalkStart, head_seq: int) -> list[int]:
     """The seq each segment starts after: [start.seq] alone when the chain is too short to split."""
     events = head_seq - start.seq
     count = min(settings.AUDIT_VERIFY_PROCESSES, events // max(settings.AUDIT_VERIFY_MIN_SEGMENT, 1))
@@ -310,7 +283,7 @@ def _segment_starts(start: _Start, head_seq: int) -> list[int]:
 
 
 def _walk_segments(
-    start: _Start, segments: list[int], head: tuple, *, chunk_size: int, snapshot_owned: bool
+    start: WalkStart, segments: list[int], head: tuple, *, chunk_size: int, snapshot_owned: bool
 ) -> ChainVerification | None:
     """The verification of the chain walked in segments; None when a segment or a join fails.
 
@@ -364,139 +337,12 @@ def _walk_stored_segment(
         except AuditTreeIncomplete:
             return None
         return _walk_events(
-            _Start(seq=after, hash=event_hash, frontier=frontier), head, upto=upto, chunk_size=chunk_size
+            WalkStart(seq=after, hash=event_hash, frontier=frontier), head, upto=upto, chunk_size=chunk_size
         )
-
-
-def _checkpoint_problem(checkpoint: tuple, root: bytes, trusted_keys: set[str]) -> tuple[bool, str]:
-    """(whether the root matches, what is wrong or "")."""
-    tree_size, root_hash, timestamp, signature, public_key = checkpoint
-    if root_hash != root.hex():
-        return False, _("the root hash of the checkpoint at tree size %(size)s does not match the chain") % {
-            "size": tree_size
-        }
-    message = canonical.checkpoint_message(
-        tree_size=tree_size, root_hash=root_hash, timestamp=canonical.format_timestamp(timestamp)
-    )
-    if public_key not in trusted_keys:
-        return True, _("the checkpoint at tree size %(size)s is signed by an unknown key") % {"size": tree_size}
-    if not signing.signature_is_valid(message=message, signature_hex=signature, public_key=public_key):
-        return True, _("the signature of the checkpoint at tree size %(size)s is invalid") % {"size": tree_size}
-    return True, ""
-
-
-def _first_rewritten_seq(*, after: int, tree_size: int) -> int:
-    """Where a chain that no longer matches a checkpoint was rewritten, to within one event.
-
-    The level-1 Merkle nodes were stored when the events were appended; the first pair of
-    events whose node differs now holds the first rewritten event.
-    """
-    first_leaf = after - after % 2
-    events = (
-        AuditEvent.objects.filter(seq__gt=first_leaf, seq__lte=tree_size)
-        .order_by("seq")
-        .values_list("seq", "hash")
-        .iterator(chunk_size=2000)
-    )
-    stored_pairs = (
-        MerkleNode.objects.filter(level=1, index__gte=first_leaf // 2, index__lt=tree_size // 2)
-        .order_by("index")
-        .values_list("index", "hash")
-        .iterator(chunk_size=2000)
-    )
-    left = None
-    for seq, event_hash in events:
-        leaf = merkle.leaf_hash(bytes.fromhex(event_hash))
-        if seq % 2:  # leaf index seq - 1 is even: the left half of a pair
-            left = (seq, leaf)
-            continue
-        stored = next(stored_pairs, None)
-        if stored != ((seq - 1) // 2, merkle.node_hash(left[1], leaf).hex()):
-            return left[0]
-        left = None
-    return left[0] if left else after + 1
 
 
 def _unexplained_erasure(seq: int) -> str:
     return _("event %(seq)s: its data was deleted without a recorded redaction") % {"seq": seq}
-
-
-def _start_after_verification(run: VerificationRun) -> "_Start | ChainVerification":
-    if run.head_seq:
-        problem = _event_problem(run.head_seq, run.head_hash)
-        if problem:
-            return _failed_start(run.head_seq, problem)
-    return _Start(seq=run.head_seq, hash=run.head_hash, frontier=json.loads(run.frontier))
-
-
-def _start_at_latest_checkpoint() -> "_Start | ChainVerification":
-    latest = (
-        Checkpoint.objects.order_by("-tree_size")
-        .values_list("tree_size", "root_hash", "timestamp", "signature", "public_key")
-        .first()
-    )
-    if latest is None:
-        return _Start()
-    tree_size, root_hash = latest[0], latest[1]
-    try:
-        root = bytes.fromhex(audit_root_hash(tree_size=tree_size))
-        _root_matches, problem = _checkpoint_problem(latest, root, signing.trusted_public_keys())
-    except AuditTreeIncomplete as error:
-        problem = str(error.message)
-    if problem:
-        return _failed_start(tree_size, problem)
-    event_hash = AuditEvent.objects.filter(seq=tree_size).values_list("hash", flat=True).first() or ""
-    problem = _event_problem(tree_size, event_hash)
-    if not problem:
-        try:
-            proof = audit_inclusion_proof(seq=tree_size, tree_size=tree_size)
-            merkle.verify_inclusion(
-                leaf_index=tree_size - 1,
-                tree_size=tree_size,
-                leaf=merkle.leaf_hash(bytes.fromhex(event_hash)),
-                audit_path=[bytes.fromhex(node) for node in proof["audit_path"]],
-                root=bytes.fromhex(root_hash),
-            )
-        except (merkle.ProofError, AuditTreeIncomplete):
-            problem = _("event %(seq)s is not in the checkpoint's tree") % {"seq": tree_size}
-    if problem:
-        return _failed_start(tree_size, problem)
-    return _Start(seq=tree_size, hash=event_hash, frontier=audit_frontier(tree_size=tree_size), checkpoints_checked=1)
-
-
-def _event_problem(seq: int, expected_hash: str) -> str:
-    """Re-hash one event (the starting point of an incremental verification)."""
-    keys = ("schema_version", *ENVELOPE_FIELDS)
-    row = AuditEvent.objects.filter(seq=seq).values_list(*keys, "hash").first()
-    if row is None:
-        return _("event %(seq)s is missing") % {"seq": seq}
-    *envelope, stored_hash = row
-    values = dict(zip(keys, envelope, strict=True))
-    values["timestamp"] = canonical.format_timestamp(values["timestamp"])
-    if canonical.event_hash(**values) != stored_hash or stored_hash != expected_hash:
-        return _("event %(seq)s: its hash does not match its contents") % {"seq": seq}
-    return ""
-
-
-def _failed_start(seq: int, reason: str) -> ChainVerification:
-    head = audit_head()
-    return ChainVerification(
-        ok=False, events_checked=0, head_seq=head.seq, head_hash=head.hash, first_bad_seq=seq, reason=reason
-    )
-
-
-def _verification_of_run(run: VerificationRun) -> ChainVerification:
-    return ChainVerification(
-        ok=run.ok,
-        events_checked=run.events_checked,
-        head_seq=run.head_seq,
-        head_hash=run.head_hash,
-        first_bad_seq=run.first_bad_seq,
-        reason=run.reason,
-        redacted=run.redacted,
-        checkpoints_checked=run.checkpoints_checked,
-        frontier=json.loads(run.frontier),
-    )
 
 
 def _head_values() -> tuple[int, str, str | None]:

@@ -21,6 +21,19 @@ from .services import export_record, report_download, report_request
 STREAM_CHUNK_CHARS = 64 * 1024
 
 
+# The days a report, an export or the control matrix covers (a comment, not a docstring: the
+# schema would print it as the description of every serializer built on it).
+class PeriodSerializer(serializers.Serializer):
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+
+
+# A period narrowed to one agent and one action type (blank: all of them).
+class ScopeSerializer(PeriodSerializer):
+    agent = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    action_type = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+
+
 class ReportOutputSerializer(serializers.ModelSerializer):
     agent = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
@@ -59,11 +72,7 @@ class ReportOutputSerializer(serializers.ModelSerializer):
 class ReportCreateApi(APIView):
     permission_classes = [IsComplianceOfficer]
 
-    class InputSerializer(serializers.Serializer):
-        period_start = serializers.DateField()
-        period_end = serializers.DateField()
-        agent = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
-        action_type = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    class InputSerializer(ScopeSerializer):
         language = serializers.CharField(required=False, allow_blank=True, max_length=8, default="en")
 
     @extend_schema(responses=ReportOutputSerializer(many=True))
@@ -131,13 +140,10 @@ class ControlsApi(APIView):
 
     permission_classes = [IsComplianceOfficer]
 
-    class FilterSerializer(serializers.Serializer):
-        period_start = serializers.DateField()
-        period_end = serializers.DateField()
+    class FilterSerializer(PeriodSerializer):
+        """The period whose evidence the matrix shows."""
 
-    class OutputSerializer(serializers.Serializer):
-        period_start = serializers.DateField()
-        period_end = serializers.DateField()
+    class OutputSerializer(PeriodSerializer):
         summary = serializers.DictField(child=serializers.IntegerField())
         controls = ControlOutputSerializer(many=True)
 
@@ -157,11 +163,8 @@ class _ExportApi(APIView):
     content_type = ""
     lines = None
 
-    class FilterSerializer(serializers.Serializer):
-        period_start = serializers.DateField()
-        period_end = serializers.DateField()
-        agent = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
-        action_type = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    class FilterSerializer(ScopeSerializer):
+        """The period and scope of the exported rows."""
 
     def get(self, request):
         query = self.FilterSerializer(data=request.query_params)

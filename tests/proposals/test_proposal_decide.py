@@ -4,9 +4,8 @@ import pytest
 
 from apps.audit.models import AuditEvent
 from apps.proposals.models import Decision, Status
-from apps.proposals.services import proposal_decide
 from hitlplatform.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.factories import UserFactory
+from tests.factories import UserFactory, decide
 
 pytestmark = pytest.mark.django_db
 
@@ -14,17 +13,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def refund_needing_two(submit):
     return submit(blast_radius=5)
-
-
-def decide(proposal, reviewer, verdict="approve", password="correct-horse-battery-staple", **extra):
-    return proposal_decide(
-        proposal_id=proposal.pk,
-        reviewer=reviewer,
-        verdict=verdict,
-        rationale=extra.pop("rationale", "checked"),
-        password=password,
-        **extra,
-    )
 
 
 def test_two_distinct_approvals_approve_the_proposal(refund_needing_two, reviewer, second_reviewer):

@@ -21,11 +21,10 @@ from apps.policies.models import PolicyVersion
 from apps.policies.services import policy_load_yaml, policy_version_activate, policy_version_create
 from apps.proposals.models import Decision, Proposal, Status
 from apps.proposals.retention import proposal_payloads_purge
-from apps.proposals.services import proposal_decide
 from apps.reports.controls import CONTROLS, ControlStatus, controls_evaluate
 from apps.reports.selectors import report_scope_build
 from apps.review.services import proposal_view_record
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory, decide
 
 pytestmark = pytest.mark.django_db
 
@@ -39,14 +38,11 @@ def evidence(control_id: str):
     return result.evidence
 
 
-def decide(proposal, reviewer, verdict="approve", **extra):
-    return proposal_decide(
-        proposal_id=proposal.pk,
-        reviewer=reviewer,
-        verdict=verdict,
-        rationale=extra.pop("rationale", "checked the record"),
-        password=PASSWORD,
-        **extra,
+def approval_written_directly(proposal, reviewer, **fields):
+    """An approval row written behind the services' back: what the evidence must catch."""
+    fields.setdefault("payload_version", proposal.payload_version)
+    return Decision.objects.create(
+        proposal=proposal, reviewer=reviewer, verdict="approve", signature_meaning="approved", **fields
     )
 
 
@@ -215,15 +211,7 @@ def test_11_10_dg_attention_after_a_lockout(decided):
 def test_11_10_dg_not_met_when_an_agent_owner_signed(submit, agent_owner):
     # the services refuse it; a row written behind their back is what the evidence must catch
     proposal = submit(action_type="crm.update")
-    Decision.objects.create(
-        proposal=proposal,
-        reviewer=agent_owner,
-        verdict="approve",
-        rationale="mine",
-        payload_version=proposal.payload_version,
-        signer_name="Owner",
-        signature_meaning="approved",
-    )
+    approval_written_directly(proposal, agent_owner, rationale="mine", signer_name="Owner")
     found = evidence("CFR11-10dg")
     assert found.status == NOT_MET and "signed by the owner of the proposing agent" in found.reason
 
@@ -235,14 +223,12 @@ def test_11_10_e_met_when_every_decision_has_its_event(decided):
 
 def test_11_10_e_attention_for_a_decision_without_its_event(decided, reviewer):
     decision = decided.decisions.get()
-    Decision.objects.create(
-        proposal=decided,
-        reviewer=reviewer,
-        verdict="approve",
+    approval_written_directly(
+        decided,
+        reviewer,
         rationale="again",
         payload_version=decision.payload_version,
         signer_name=decision.signer_name,
-        signature_meaning="approved",
         signed_at=decision.signed_at,
     )
     found = evidence("CFR11-10e")

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from apps.insights.selectors import figures_for, window_for
-from apps.proposals.services import proposal_decide, proposal_revise
+from apps.proposals.services import proposal_decide
 from apps.reports.selectors import (
     DECISION_COLUMNS,
     decision_json_lines,
@@ -18,7 +18,7 @@ from apps.reports.selectors import (
     report_scope_build,
     report_summary,
 )
-from tests.conftest import proposal_body
+from tests.conftest import redirected_and_revised
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +27,9 @@ pytestmark = pytest.mark.django_db
 def redirected_then_approved(submit, agent, reviewer, second_reviewer, password):
     """A crm change sent back with instructions, revised, and the revision approved; one rejected."""
     first = submit(action_type="crm.update", payload={"email": "old@example.com"})
-    proposal_decide(
-        proposal_id=first.pk,
-        reviewer=reviewer,
-        verdict="request_changes",
-        rationale="Wrong address.",
-        instructions="Take the address from the ticket.",
-        password=password,
+    revision = redirected_and_revised(
+        first, reviewer, agent, instructions="Take the address from the ticket.", payload={"email": "new@example.com"}
     )
-    revision = proposal_revise(
-        proposal_id=first.pk,
-        agent=agent,
-        fields=proposal_body(action_type="crm.update", payload={"email": "new@example.com"}),
-    ).proposal
     proposal_decide(
         proposal_id=revision.pk, reviewer=second_reviewer, verdict="approve", rationale="Right.", password=password
     )

@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from apps.audit.models import AuditEvent
 from apps.proposals.models import Decision, Proposal, Status
-from apps.proposals.services import proposal_claim, proposal_decide, proposal_revise
-from tests.conftest import proposal_body
+from apps.proposals.services import proposal_claim
+from tests.conftest import redirected_and_revised
 from tests.review.conftest import signed_post
 
 pytestmark = pytest.mark.django_db
@@ -50,23 +50,15 @@ def test_request_changes_without_instructions_is_refused_inline_and_writes_nothi
 
 
 def test_the_thread_shows_every_revision_the_instructions_and_the_payload_diff(
-    reviewer_web, agent, crm_change, reviewer, password
+    reviewer_web, agent, crm_change, reviewer
 ):
-    proposal_decide(
-        proposal_id=crm_change.pk,
-        reviewer=reviewer,
-        verdict="request_changes",
-        rationale="Wrong address.",
+    revision = redirected_and_revised(
+        crm_change,
+        reviewer,
+        agent,
         instructions="Use the address from ticket T-9.",
-        password=password,
+        payload={"customer": "C-7", "email": "right@example.com", "tags": ["vip"]},
     )
-    revision = proposal_revise(
-        proposal_id=crm_change.pk,
-        agent=agent,
-        fields=proposal_body(
-            action_type="crm.update", payload={"customer": "C-7", "email": "right@example.com", "tags": ["vip"]}
-        ),
-    ).proposal
 
     page = reviewer_web.get(detail(revision)).content.decode()
 

@@ -53,9 +53,6 @@ PROPOSAL_OBJECT_TYPE = "proposals.proposal"
 
 # The outcome filters are the shared figure definitions; approved-as-proposed is what the
 # calibration and the graduated-autonomy recommendations weigh (a modification means the agent erred).
-_PRE = figures.PRE_APPROVAL
-
-
 APPROVED = figures.HUMAN_APPROVED
 
 
@@ -83,7 +80,9 @@ HUMAN_VERDICT = figures.HUMAN_VERDICT
 CLOSED = figures.CLOSED
 
 
-HUMAN_REVIEWED = _PRE | Q(post_review__state__in=(ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED))
+HUMAN_REVIEWED = figures.PRE_APPROVAL | Q(
+    post_review__state__in=(ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED)
+)
 
 
 POST_REVIEWED = Q(post_review__state__in=(ReviewState.CONFIRMED, ReviewState.FLAGGED))
@@ -201,7 +200,9 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, since: datetime, now:
         "revisions": Count("id", filter=REVISION),
         "revisions_approved": Count("id", filter=REVISION & (APPROVED | MODIFIED)),
         "expired": Count("id", filter=EXPIRED),
-        "sla_total": Count("id", filter=_PRE & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED)),
+        "sla_total": Count(
+            "id", filter=figures.PRE_APPROVAL & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED)
+        ),
         "sla_breached": Count("id", filter=_sla_breached(now)),
         "post_reviewed": Count("id", filter=POST_REVIEWED),
         "flagged": Count("id", filter=FLAGGED),
@@ -300,7 +301,7 @@ def _viewed_proposal_ids():
 
 def _sla_breached(now: datetime) -> Q:
     late = Q(decided_at__gt=F("sla_due_at")) | Q(status=Status.EXPIRED) | Q(status=Status.PENDING, sla_due_at__lt=now)
-    return _PRE & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED) & late
+    return figures.PRE_APPROVAL & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED) & late
 
 
 def _four_eyes(since: datetime) -> Q:

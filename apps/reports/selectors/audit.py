@@ -38,24 +38,21 @@ def audit_events_filtered(
     limit: int = 50,
 ) -> list[AuditEvent]:
     """The newest events matching the filters (the compliance pages), paged by seq."""
+    lookups = {
+        "action__startswith": action,
+        "actor_id": actor_id,
+        "object_type": object_type,
+        "timestamp__gte": since,
+        "timestamp__lt": until,
+        "seq__lt": before_seq,
+    }
     events = AuditEvent.objects.select_related("data_record").order_by("-seq")
-    if action:
-        events = events.filter(action__startswith=action)
-    if actor_id:
-        events = events.filter(actor_id=actor_id)
+    events = events.filter(**{lookup: value for lookup, value in lookups.items() if value})
     if actor:
         matches = Q()
         for kind, identity in audit_actor_ids(actor):
             matches |= Q(actor_type=kind, actor_id=identity) if kind else Q(actor_id=identity)
         events = events.filter(matches)
-    if object_type:
-        events = events.filter(object_type=object_type)
-    if since:
-        events = events.filter(timestamp__gte=since)
-    if until:
-        events = events.filter(timestamp__lt=until)
-    if before_seq:
-        events = events.filter(seq__lt=before_seq)
     return list(events[:limit])
 
 

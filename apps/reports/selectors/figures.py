@@ -9,6 +9,7 @@ from django.db.models import (
     Max,
     Min,
     Q,
+    QuerySet,
     Sum,
     Value,
 )
@@ -51,24 +52,6 @@ _SUMMARY_COUNTS = (
 
 
 CONFIDENCE_BINS = 10
-
-
-_PRE = figures.PRE_APPROVAL
-
-
-_HUMAN_DECIDED = figures.HUMAN_VERDICT
-
-
-_HUMAN_APPROVED = figures.HUMAN_APPROVED
-
-
-_MODIFIED = figures.MODIFIED
-
-
-_APPROVED_ON_EXPIRY = figures.APPROVED_ON_EXPIRY
-
-
-_EXPIRED = figures.EXPIRED_UNAPPROVED
 
 
 _SAMPLED_STATES = (ReviewState.QUEUED, ReviewState.CONFIRMED, ReviewState.FLAGGED)
@@ -184,31 +167,13 @@ def report_signoffs(scope: ReportScope) -> list[dict]:
     """Each reviewer who signed in the period: printed name, licence, decisions, and what their
     signatures meant (21 CFR 11.50), pre-approval decisions and post-action reviews together."""
     reviewers: dict[int, dict] = {}
-    decision_groups = (
-        scope_decisions(scope)
-        .values("reviewer_id", "signature_meaning")
-        .annotate(
-            signatures=Count("id"),
-            printed_name=Max("signer_name"),
-            first=Min("signed_at"),
-            last=Max("signed_at"),
-        )
+    decision_groups = _signature_groups(scope_decisions(scope), signed_at="signed_at")
+    reviews = _narrowed(
+        PostActionReview.objects.filter(reviewed_at__gte=scope.since, reviewed_at__lt=scope.until),
+        scope,
+        prefix="proposal__",
     )
-    review_groups = (
-        _narrowed(
-            PostActionReview.objects.filter(reviewed_at__gte=scope.since, reviewed_at__lt=scope.until),
-            scope,
-            prefix="proposal__",
-        )
-        .filter(reviewer__isnull=False)
-        .values("reviewer_id", "signature_meaning")
-        .annotate(
-            signatures=Count("id"),
-            printed_name=Max("signer_name"),
-            first=Min("reviewed_at"),
-            last=Max("reviewed_at"),
-        )
-    )
+    review_groups = _signature_groups(reviews.filter(reviewer__isnull=False), signed_at="reviewed_at")
     # The groups carry no join; usernames and licences are looked up for the reviewers found.
     groups_by_kind = [("decisions", list(decision_groups)), ("reviews", list(review_groups))]
     signers = {group["reviewer_id"] for _kind, groups in groups_by_kind for group in groups}
@@ -255,11 +220,11 @@ def report_exceptions(scope: ReportScope, *, summary: dict | None = None) -> dic
         | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
     )
     kinds = {
-        "expired": (proposals.filter(_EXPIRED), summary["expired"]),
-        "approved_on_expiry": (proposals.filter(_APPROVED_ON_EXPIRY), summary["approved_on_expiry"]),
-        "modified": (proposals.filter(_MODIFIED), summary["modified"]),
+        "expired": (proposals.filter(figures.EXPIRED_UNAPPROVED), summary["expired"]),
+        "approved_on_expiry": (proposals.filter(figures.APPROVED_ON_EXPIRY), summary["approved_on_expiry"]),
+        "modified": (proposals.filter(figures.MODIFIED), summary["modified"]),
         "rejected_high_risk": (
-            proposals.filter(_PRE & Q(status=Status.REJECTED) & high_risk),
+            proposals.filter(figures.PRE_APPROVAL & Q(status=Status.REJECTED) & high_risk),
             summary["rejected_high_risk"],
         ),
     }
@@ -307,32 +272,35 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
             total=Count("id"),
             autonomous=Count("id", filter=Q(mode=Mode.AUTONOMOUS)),
             post_review=Count("id", filter=Q(mode=Mode.POST_REVIEW)),
-            pre_approval=Count("id", filter=_PRE),
-            pending=Count("id", filter=_PRE & Q(status=Status.PENDING)),
+            pre_approval=Count("id", filter=figures.PRE_APPROVAL),
+            pending=Count("id", filter=figures.PRE_APPROVAL & Q(status=Status.PENDING)),
             cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
-            human_approved=Count("id", filter=_HUMAN_APPROVED),
-            modified=Count("id", filter=_MODIFIED),
-            pre_rejected=Count("id", filter=_PRE & Q(status=Status.REJECTED)),
-            pre_changes_requested=Count("id", filter=_PRE & Q(status=Status.CHANGES_REQUESTED)),
+            human_approved=Count("id", filter=figures.HUMAN_APPROVED),
+            modified=Count("id", filter=figures.MODIFIED),
+            pre_rejected=Count("id", filter=figures.PRE_APPROVAL & Q(status=Status.REJECTED)),
+            pre_changes_requested=Count("id", filter=figures.PRE_APPROVAL & Q(status=Status.CHANGES_REQUESTED)),
             # revision chains: revisions submitted in the period, and those a human approved
             revisions=Count("id", filter=Q(revision__gt=0)),
-            revisions_approved=Count("id", filter=Q(revision__gt=0) & _HUMAN_APPROVED),
-            pre_expired=Count("id", filter=_EXPIRED),
-            approved_on_expiry=Count("id", filter=_APPROVED_ON_EXPIRY),
-            rejected_high_risk=Count("id", filter=_PRE & Q(status=Status.REJECTED) & high_risk),
+            revisions_approved=Count("id", filter=Q(revision__gt=0) & figures.HUMAN_APPROVED),
+            pre_expired=Count("id", filter=figures.EXPIRED_UNAPPROVED),
+            approved_on_expiry=Count("id", filter=figures.APPROVED_ON_EXPIRY),
+            rejected_high_risk=Count("id", filter=figures.PRE_APPROVAL & Q(status=Status.REJECTED) & high_risk),
             sla_met=Count(
                 "id",
-                filter=_HUMAN_DECIDED
+                filter=figures.HUMAN_VERDICT
                 & Q(escalation_level=0, sla_due_at__isnull=False, decided_at__lte=F("sla_due_at")),
             ),
             sla_measured=Count(
-                "id", filter=(_HUMAN_DECIDED & Q(sla_due_at__isnull=False)) | _EXPIRED | _APPROVED_ON_EXPIRY
+                "id",
+                filter=(figures.HUMAN_VERDICT & Q(sla_due_at__isnull=False))
+                | figures.EXPIRED_UNAPPROVED
+                | figures.APPROVED_ON_EXPIRY,
             ),
             escalated=Count("id", filter=Q(escalation_level__gt=0)),
             escalations=Sum("escalation_level", default=0),
             # the outcomes of the charts, whatever the mode
             by_policy=Count("id", filter=Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)),
-            approved=Count("id", filter=_HUMAN_APPROVED & Q(revised_payload__isnull=True)),
+            approved=Count("id", filter=figures.HUMAN_APPROVED & Q(revised_payload__isnull=True)),
             rejected=Count("id", filter=Q(status=Status.REJECTED)),
             expired=Count("id", filter=Q(status=Status.EXPIRED)),
             open=Count("id", filter=Q(status__in=(Status.PENDING, Status.CANCELLED))),
@@ -368,3 +336,13 @@ def report_confidence_bins(scope: ReportScope, *, outcomes: list[dict] | None = 
 
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+def _signature_groups(signatures: QuerySet, *, signed_at: str) -> QuerySet:
+    """Signatures per reviewer and meaning, with the printed name and the first and last instant."""
+    return signatures.values("reviewer_id", "signature_meaning").annotate(
+        signatures=Count("id"),
+        printed_name=Max("signer_name"),
+        first=Min(signed_at),
+        last=Max(signed_at),
+    )

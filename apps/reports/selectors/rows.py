@@ -8,6 +8,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, JSONObject
 
+from apps.audit.models import EVENT_COLUMNS
 from apps.proposals.models import Decision
 
 from .scope import ReportScope, scope_audit_events, scope_decisions
@@ -31,74 +32,38 @@ def report_appendix(scope: ReportScope, *, limit: int) -> list[tuple]:
     )
 
 
-DECISION_COLUMNS = (
-    "id",
-    "proposal_id",
-    "agent",
-    "action_type",
-    "reviewer",
-    "signer_name",
-    "licence_number",
-    "verdict",
-    "signature_meaning",
-    "rationale",
-    "payload_version",
-    "escalation_level",
-    "signed_at",
-    "proposal_status",
-    "modified_payload",
+# Each column of the decision exports and the field it reads.
+_DECISION_FIELDS = {
+    "id": "id",
+    "proposal_id": "proposal_id",
+    "agent": "proposal__agent__name",
+    "action_type": "proposal__action_type",
+    "reviewer": "reviewer__username",
+    "signer_name": "signer_name",
+    "licence_number": "reviewer__reviewer_profile__licence_number",
+    "verdict": "verdict",
+    "signature_meaning": "signature_meaning",
+    "rationale": "rationale",
+    "payload_version": "payload_version",
+    "escalation_level": "escalation_level",
+    "signed_at": "signed_at",
+    "proposal_status": "proposal__status",
+    "modified_payload": "payload",
     # the reviewer workflow: a redirect's instructions, the signing batch, the revision chain
-    "instructions",
-    "batch",
-    "proposal_revision_of",
-    "proposal_revision",
-)
-
-
-AUDIT_COLUMNS = (
-    "seq",
-    "timestamp",
-    "actor_type",
-    "actor_id",
-    "action",
-    "object_type",
-    "object_id",
-    "data_hash",
-    "prev_hash",
-    "hash",
-    "schema_version",
-    "salt",
-    "data",
-)
+    "instructions": "instructions",
+    "batch": "batch_id",
+    "proposal_revision_of": "proposal__revision_of_id",
+    "proposal_revision": "proposal__revision",
+}
+# In the JSON Lines: the instant as ISO text, the modified payload as a nested value.
+_DECISION_JSON_FORMS = {"signed_at": _IsoUtc, "modified_payload": _JsonValue}
+DECISION_COLUMNS = tuple(_DECISION_FIELDS)
+AUDIT_COLUMNS = (*EVENT_COLUMNS, "salt", "data")
 
 
 def decision_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[tuple]:
     """Every decision of the period as a tuple of DECISION_COLUMNS (the CSV export), in constant memory."""
-    return (
-        _decisions_ordered(scope)
-        .values_list(
-            "id",
-            "proposal_id",
-            "proposal__agent__name",
-            "proposal__action_type",
-            "reviewer__username",
-            "signer_name",
-            "reviewer__reviewer_profile__licence_number",
-            "verdict",
-            "signature_meaning",
-            "rationale",
-            "payload_version",
-            "escalation_level",
-            "signed_at",
-            "proposal__status",
-            "payload",
-            "instructions",
-            "batch_id",
-            "proposal__revision_of_id",
-            "proposal__revision",
-        )
-        .iterator(chunk_size=chunk_size)
-    )
+    return _decisions_ordered(scope).values_list(*_DECISION_FIELDS.values()).iterator(chunk_size=chunk_size)
 
 
 def decision_json_lines(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[str]:
@@ -108,25 +73,10 @@ def decision_json_lines(scope: ReportScope, *, chunk_size: int = 5000) -> Iterat
     passes the strings on, which is what keeps a million rows within the report's time budget.
     """
     line = JSONObject(
-        id="id",
-        proposal_id="proposal_id",
-        agent="proposal__agent__name",
-        action_type="proposal__action_type",
-        reviewer="reviewer__username",
-        signer_name="signer_name",
-        licence_number="reviewer__reviewer_profile__licence_number",
-        verdict="verdict",
-        signature_meaning="signature_meaning",
-        rationale="rationale",
-        payload_version="payload_version",
-        escalation_level="escalation_level",
-        signed_at=_IsoUtc("signed_at"),
-        proposal_status="proposal__status",
-        modified_payload=_JsonValue("payload"),
-        instructions="instructions",
-        batch="batch_id",
-        proposal_revision_of="proposal__revision_of_id",
-        proposal_revision="proposal__revision",
+        **{
+            column: _DECISION_JSON_FORMS[column](field) if column in _DECISION_JSON_FORMS else field
+            for column, field in _DECISION_FIELDS.items()
+        }
     )
     return (
         _decisions_ordered(scope)
@@ -143,18 +93,8 @@ def audit_json_rows(scope: ReportScope, *, chunk_size: int = 5000) -> Iterator[t
     it in unchanged, and the timestamp is the hashed text, so the hashes can be recomputed offline.
     """
     head = JSONObject(
-        seq="seq",
-        timestamp=_IsoUtc("timestamp"),
-        actor_type="actor_type",
-        actor_id="actor_id",
-        action="action",
-        object_type="object_type",
-        object_id="object_id",
-        data_hash="data_hash",
-        prev_hash="prev_hash",
-        hash="hash",
-        schema_version="schema_version",
-        salt="data_record__salt",
+        **{column: column for column in EVENT_COLUMNS}
+        | {"timestamp": _IsoUtc("timestamp"), "salt": "data_record__salt"}
     )
     return (
         scope_audit_events(scope)

@@ -58,11 +58,7 @@ def when(value) -> str:
 
 @register.filter
 def day(value) -> str:
-    if value is None:
-        return DASH
-    if isinstance(value, datetime):
-        value = value.date()
-    return formats.date_format(value, "DATE_FORMAT") if isinstance(value, date) else str(value)
+    return _day_text(value, "DATE_FORMAT")
 
 
 # A report waits this long in "queued" before the page says that no worker may be running.
@@ -82,8 +78,13 @@ def waiting_for_a_worker(report) -> bool:
 @register.filter
 def short_day(value) -> str:
     """A day as the web pages print it: the date part of their date-and-time format."""
+    return _day_text(value, "SHORT_DATE_FORMAT")
+
+
+def _day_text(value, date_format: str) -> str:
+    """The day of a date or a moment in `date_format`; other values as they are."""
     if value is None:
         return DASH
     if isinstance(value, datetime):
         value = value.date()
-    return formats.date_format(value, "SHORT_DATE_FORMAT") if isinstance(value, date) else str(value)
+    return formats.date_format(value, date_format) if isinstance(value, date) else str(value)
