@@ -1,6 +1,7 @@
 """HitlClient and AsyncHitlClient against a scripted platform: requests, error mapping, retries."""
 
 import asyncio
+import inspect
 
 import httpx
 import pytest
@@ -8,9 +9,11 @@ from conftest import error_json, proposal_json
 from hitlplatform_client import (
     AgentSuspended,
     ApprovalTimeout,
+    AsyncHitlClient,
     Conflict,
     ConnectionFailed,
     Forbidden,
+    HitlClient,
     IdempotencyKeyReused,
     NotChangesRequested,
     NotFound,
@@ -260,3 +263,26 @@ def test_retry_after_as_an_http_date(client_with, sleeps):
     )
     client.get(1)
     assert sleeps[0] < 1  # a date in the past: no wait beyond the jitter
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "submit",
+        "get",
+        "list",
+        "wait",
+        "wait_final",
+        "cancel",
+        "report_execution",
+        "revise",
+        "simulate",
+        "events",
+        "decide",
+    ],
+)
+def test_both_clients_have_each_endpoint_with_one_signature(name):
+    blocking, awaitable = getattr(HitlClient, name), getattr(AsyncHitlClient, name)
+    assert not inspect.iscoroutinefunction(blocking) and inspect.iscoroutinefunction(awaitable)
+    assert inspect.signature(blocking) == inspect.signature(awaitable)
+    assert not str(inspect.signature(blocking).return_annotation).startswith("Plan[")

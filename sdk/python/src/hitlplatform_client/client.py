@@ -105,8 +105,8 @@ class _ClientCore(Generic[_HttpT, _TransportT]):
     def _send(self, call: Call) -> Plan[Any]:
         return send_with_retries(call, self._options.retry)
 
-    # The agent endpoints. A plan runs only when its client performs it, so that everything an
-    # endpoint raises (a ValueError for a bad status too) comes from the call, or from the await.
+    # The agent endpoints. A plan's body runs only once its client performs it: what an endpoint
+    # raises (a ValueError for a bad status too) comes from the call or, with AsyncHitlClient, the await.
 
     def submit(
         self,
