@@ -33,7 +33,7 @@ from apps.accounts.services import token_create
 from apps.agents.services import agent_create
 from apps.policies.services import policy_load_yaml
 from apps.proposals.models import IdempotencyRecord, Proposal, Status
-from tests.celery.conftest import Worker, _queue_remove, _reachable, _unavailable, database_url, use_broker
+from tests.celery.conftest import Worker, _queue_remove, _reachable, _unavailable, database_url, publishing_to
 from tests.factories import PASSWORD, UserFactory
 from tests.notifications.receiver import Receiver
 
@@ -158,14 +158,16 @@ class Clients:
         return None
 
 
-def test_kill_9_and_a_database_outage_lose_nothing_and_create_nothing_twice(transactional_db, tmp_path):
+def test_kill_9_and_a_database_outage_lose_nothing_and_create_nothing_twice(transactional_db, tmp_path, request):
     if connection.vendor != "postgresql":
         pytest.skip("the fault test runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
     broker = os.environ.get("HITL_TEST_REDIS_URL", "")
     if not broker or not _reachable(broker):
         _unavailable("HITL_TEST_REDIS_URL is not set or does not answer: no broker for the fault test")
     queue = f"hitl-fault-{uuid.uuid4().hex[:10]}"
-    use_broker(broker, queue)
+    celery_config = contextlib.ExitStack()  # restored whatever happens: later tests here rely on eager tasks
+    request.addfinalizer(celery_config.close)
+    celery_config.enter_context(publishing_to(broker, queue))
     receiver = Receiver()
     receiver.thread.start()
     policy_load_yaml(text=POLICY, comment="fault test", allow_unstaffed=True)

@@ -6,6 +6,7 @@ CI exports HITL_TEST_REDIS_URL, HITL_TEST_AMQP_URL and HITL_REQUIRE_SERVICES=1: 
 broker fails the test; elsewhere it skips with the reason.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -63,6 +64,29 @@ def dead_broker_url(broker_url):
     netloc = parts.netloc.rsplit("@", 1)
     host = f"127.0.0.1:{port}"
     return parts._replace(netloc=f"{netloc[0]}@{host}" if len(netloc) == 2 else host).geturl()
+
+
+@contextlib.contextmanager
+def publishing_to(url: str, queue: str):
+    """For the block, this process's Celery app publishes to `queue` on `url` (not eager); then it is
+    as before. Left pointed there, every later test of the process (an xdist worker runs many) would
+    queue its tasks where no worker reads: a webhook delivered "after commit" would never arrive."""
+    saved = {
+        name: celery_app.conf[name]
+        for name in (
+            "broker_url",
+            "broker_write_url",
+            "task_default_queue",
+            "task_always_eager",
+            "broker_transport_options",
+        )
+    }
+    use_broker(url, queue)
+    try:
+        yield
+    finally:
+        use_broker(saved["broker_url"], saved["task_default_queue"])
+        celery_app.conf.update(saved)
 
 
 def use_broker(url: str, queue: str) -> None:
@@ -167,17 +191,6 @@ class Worker:
 def worker(transactional_db, broker_url, tmp_path):
     """A worker on its own queue (other engineers share the brokers); the test process publishes there too."""
     queue = f"hitl-test-{uuid.uuid4().hex[:12]}"
-    saved = {
-        name: celery_app.conf[name]
-        for name in (
-            "broker_url",
-            "broker_write_url",
-            "task_default_queue",
-            "task_always_eager",
-            "broker_transport_options",
-        )
-    }
-    use_broker(broker_url, queue)
     environment = {
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker_url,
@@ -190,11 +203,10 @@ def worker(transactional_db, broker_url, tmp_path):
         "SAMPLING_TOPUP_SECONDS": "3600",
         "DJANGO_SETTINGS_MODULE": "hitlplatform.settings",
     }
-    running = Worker(broker=broker_url, queue=queue, log_dir=tmp_path, environment=environment)
-    yield running
-    running.stop()
-    use_broker(saved["broker_url"], saved["task_default_queue"])
-    celery_app.conf.update(saved)
+    with publishing_to(broker_url, queue):
+        running = Worker(broker=broker_url, queue=queue, log_dir=tmp_path, environment=environment)
+        yield running
+        running.stop()
     _queue_remove(broker_url, queue)
 
 

@@ -4,6 +4,7 @@ The SDK blocks while it waits for a decision, so a gated call runs in a worker t
 while the test decides through the API as a reviewer would (`decide_pending`).
 """
 
+import asyncio
 import importlib
 import os
 import time
@@ -11,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.utils import timezone
 
 from apps.accounts.services import token_create
@@ -18,21 +20,19 @@ from apps.agents.services import agent_create
 from apps.escalations.services import sla_sweep
 from apps.policies import selectors as policy_selectors
 from apps.policies.services import policy_load_yaml
+from tests.conftest import TEST_POLICY
 from tests.factories import PASSWORD, UserFactory
 
-SDK_POLICY = """
-rules:
-  - name: small-refunds
-    action_type: "payments.refund"
-    when: {irreversible: false, max_blast_radius: 1, compliance_exposure: [none, low]}
-    mode: autonomous
-    min_confidence: 0.9
-  - name: refunds
-    action_type: "payments.*"
-    mode: pre_approval
-    queue: finance
-    sla: 30m
-"""
+
+def sdk_policy() -> str:
+    """The suite's refund rules (tests/conftest.py) as the SDK tests need them: one reviewer's
+    decision approves (`decide_pending`), and an overdue proposal expires instead of escalating
+    (`expire_overdue`)."""
+    rules = [rule for rule in yaml.safe_load(TEST_POLICY)["rules"] if rule["action_type"].startswith("payments.")]
+    for rule in rules:
+        rule.pop("approvals_required", None)
+        rule.pop("escalation", None)
+    return yaml.safe_dump({"rules": rules}, sort_keys=False)
 
 
 def require_module(name: str):
@@ -44,6 +44,23 @@ def require_module(name: str):
         if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+class ToyRefunds:
+    """The payment action behind each framework's `refund` tool: records every run, fails on demand."""
+
+    def __init__(self, fail=False):
+        self.runs = []
+        self.fail = fail
+
+    def record(self, order_id: str, amount: str) -> None:
+        self.runs.append((order_id, amount))
+        if self.fail:
+            raise RuntimeError("payment provider down")
+
+    def refunded(self, order_id: str, amount: str) -> str:
+        self.record(order_id, amount)
+        return f"refunded {amount} on {order_id}"
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +76,7 @@ def _fresh_policy_cache():
 @pytest.fixture
 def platform(live_server, transactional_db):
     """The live platform with the SDK's policy, an agent and a reviewer who can decide its proposals."""
-    policy_load_yaml(text=SDK_POLICY, comment="sdk test policy", allow_unstaffed=True)
+    policy_load_yaml(text=sdk_policy(), comment="sdk test policy", allow_unstaffed=True)
     owner = UserFactory(username="agent_owner", role="reviewer")
     agent, agent_key = agent_create(name="sdk-bot", owner=owner)
     reviewer = UserFactory(username="reviewer", role="reviewer", queues=["finance"])
@@ -128,3 +145,20 @@ def in_background():
     """Run a blocking call in a worker thread: `future = in_background(fn, *args)`."""
     with ThreadPoolExecutor(max_workers=2) as pool:
         yield pool.submit
+
+
+@pytest.fixture
+def approved_with_async_client(platform, in_background):
+    """`approved_with_async_client(run)`: `await run(client)` with an AsyncHitlClient, in a worker
+    thread, while the reviewer approves the pending proposal; returns what it returned."""
+
+    def approved(run):
+        async def scenario():
+            async with platform.async_client() as client:
+                return await run(client)
+
+        call = in_background(asyncio.run, scenario())
+        platform.decide_pending("approve")
+        return call.result(timeout=60)
+
+    return approved

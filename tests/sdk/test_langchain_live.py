@@ -6,7 +6,7 @@ import pytest
 
 from apps.proposals.models import Proposal
 
-from .conftest import require_module
+from .conftest import ToyRefunds, require_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,10 +35,9 @@ def lc():
             self.seen.append(list(messages))
             return super()._generate(messages, stop=stop, run_manager=run_manager, **kwargs)
 
-    class Kit:
+    class Kit(ToyRefunds):
         def __init__(self):
-            self.runs = []
-            self.fail = False
+            super().__init__()
             self.Command = Command
             self.ToolMessage = ToolMessage
             self.checkpointer = InMemorySaver()
@@ -46,10 +45,7 @@ def lc():
             @tool
             def refund(order_id: str, amount: str) -> str:
                 """Refund an order."""
-                self.runs.append((order_id, amount))
-                if self.fail:
-                    raise RuntimeError("payment provider down")
-                return f"refunded {amount} on {order_id}"
+                return self.refunded(order_id, amount)
 
             self.refund = refund
 

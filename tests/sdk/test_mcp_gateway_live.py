@@ -12,7 +12,7 @@ import pytest
 from apps.proposals.models import Proposal
 from tests.factories import PASSWORD
 
-from .conftest import require_module
+from .conftest import ToyRefunds, require_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,20 +36,16 @@ def gw():
     from mcp import Client
     from mcp.server.mcpserver import MCPServer
 
-    class Kit:
+    class Kit(ToyRefunds):
         def __init__(self):
-            self.runs = []
-            self.fail = False
+            super().__init__()
             upstream = MCPServer("toy-payments")
             self.upstream = upstream
 
             @upstream.tool()
             def refund(order_id: str, amount: str) -> str:
                 """Refund an order."""
-                self.runs.append((order_id, amount))
-                if self.fail:
-                    raise RuntimeError("payment provider down")
-                return f"refunded {amount} on {order_id}"
+                return self.refunded(order_id, amount)
 
             @upstream.tool()
             def lookup(order_id: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 from apps.proposals.models import Proposal
 from tests.factories import PASSWORD
 
-from .conftest import require_module
+from .conftest import ToyRefunds, require_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,10 +58,9 @@ def oa():
         def stream_response(self, *args, **kwargs):
             raise NotImplementedError
 
-    class Kit:
+    class Kit(ToyRefunds):
         def __init__(self):
-            self.runs = []
-            self.fail = False
+            super().__init__()
             self.agents = agents
 
         def agent(self, platform, *, client=None, policy=None, **options):
@@ -69,10 +68,7 @@ def oa():
 
             def refund(order_id: str, amount: str) -> str:
                 """Refund an order."""
-                self.runs.append((order_id, amount))
-                if self.fail:
-                    raise RuntimeError("payment provider down")
-                return f"refunded {amount} on {order_id}"
+                return self.refunded(order_id, amount)
 
             tool = hitl_function_tool(
                 client or platform.client(),
@@ -188,14 +184,11 @@ def test_changes_requested_reaches_the_model(platform, oa, in_background):
     assert oa.runs == []
 
 
-def test_with_the_async_client(platform, oa, in_background):
-    async def scenario():
-        async with platform.async_client() as client:
-            agent = oa.agent(platform, client=client)
-            return await oa.agents.Runner.run(agent, "Refund", run_config=oa.agents.RunConfig(tracing_disabled=True))
+def test_with_the_async_client(platform, oa, approved_with_async_client):
+    def run(client):
+        agent = oa.agent(platform, client=client)
+        return oa.agents.Runner.run(agent, "Refund", run_config=oa.agents.RunConfig(tracing_disabled=True))
 
-    call = in_background(asyncio.run, scenario())
-    platform.decide_pending("approve")
-    assert call.result(timeout=60).final_output == "tool said: refunded 25.00 on O-1"
+    assert approved_with_async_client(run).final_output == "tool said: refunded 25.00 on O-1"
     assert oa.runs == [("O-1", "25.00")]
     assert Proposal.objects.get().execution_status == "succeeded"

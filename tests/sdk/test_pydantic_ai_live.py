@@ -7,7 +7,7 @@ import pytest
 from apps.proposals.models import Proposal
 from tests.factories import PASSWORD
 
-from .conftest import require_module
+from .conftest import ToyRefunds, require_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,10 +22,9 @@ def pai():
     from pydantic_ai.models.function import FunctionModel
     from pydantic_ai.tools import DeferredToolRequests
 
-    class Kit:
+    class Kit(ToyRefunds):
         def __init__(self):
-            self.runs = []
-            self.fail = False
+            super().__init__()
             self.seen = []
             self.DeferredToolRequests = DeferredToolRequests
 
@@ -47,10 +46,7 @@ def pai():
             @agent.tool_plain(requires_approval=True)
             def refund(order_id: str, amount: str) -> str:
                 """Refund an order."""
-                self.runs.append((order_id, amount))
-                if self.fail:
-                    raise RuntimeError("payment provider down")
-                return f"refunded {amount} on {order_id}"
+                return self.refunded(order_id, amount)
 
             return agent
 
@@ -138,15 +134,10 @@ def test_changes_requested_reaches_the_model(platform, pai, in_background):
     assert pai.runs == []
 
 
-def test_with_the_async_client(platform, pai, in_background):
-    import asyncio
+def test_with_the_async_client(platform, pai, approved_with_async_client):
+    def run(client):
+        return pai.agent(platform, client=client).run("Refund order P-1")
 
-    async def scenario():
-        async with platform.async_client() as client:
-            return await pai.agent(platform, client=client).run("Refund order P-1")
-
-    call = in_background(asyncio.run, scenario())
-    platform.decide_pending("approve")
-    assert call.result(timeout=60).output == "tool said: refunded 20.00 on P-1"
+    assert approved_with_async_client(run).output == "tool said: refunded 20.00 on P-1"
     assert pai.runs == [("P-1", "20.00")]
     assert Proposal.objects.get().execution_status == "succeeded"

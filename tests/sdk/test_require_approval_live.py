@@ -12,20 +12,16 @@ import pytest
 from apps.proposals.models import Proposal
 from tests.factories import PASSWORD
 
+from .conftest import ToyRefunds
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-class Refunds:
+class Refunds(ToyRefunds):
     """The tool under the gate: records each run."""
 
-    def __init__(self, fail=False):
-        self.runs = []
-        self.fail = fail
-
     def __call__(self, order_id: str, amount: str) -> dict:
-        self.runs.append((order_id, amount))
-        if self.fail:
-            raise RuntimeError("payment provider down")
+        self.record(order_id, amount)
         return {"refund_id": f"re_{order_id}", "amount": amount}
 
 

@@ -1,6 +1,7 @@
 """HitlClient and AsyncHitlClient against a scripted platform: requests, error mapping, retries."""
 
 import asyncio
+import inspect
 
 import httpx
 import pytest
@@ -8,9 +9,11 @@ from conftest import error_json, proposal_json
 from hitlplatform_client import (
     AgentSuspended,
     ApprovalTimeout,
+    AsyncHitlClient,
     Conflict,
     ConnectionFailed,
     Forbidden,
+    HitlClient,
     IdempotencyKeyReused,
     NotChangesRequested,
     NotFound,
@@ -260,3 +263,13 @@ def test_retry_after_as_an_http_date(client_with, sleeps):
     )
     client.get(1)
     assert sleeps[0] < 1  # a date in the past: no wait beyond the jitter
+
+
+def test_the_async_client_has_the_same_methods_awaitable():
+    public = {name for name in dir(HitlClient) if not name.startswith("_")} - {"close"}
+    assert public == {name for name in dir(AsyncHitlClient) if not name.startswith("_")} - {"aclose"}
+    for name in public:
+        blocking, awaitable = getattr(HitlClient, name), getattr(AsyncHitlClient, name)
+        assert inspect.signature(blocking).parameters == inspect.signature(awaitable).parameters, name
+        assert inspect.iscoroutinefunction(awaitable) or inspect.isasyncgenfunction(awaitable), name
+        assert not str(inspect.signature(blocking).return_annotation).startswith("Plan["), name

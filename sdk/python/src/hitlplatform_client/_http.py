@@ -1,4 +1,6 @@
-"""What the sync and async clients share: the calls (method, path, body, parser), retry timing and SSE parsing."""
+"""What the sync and async clients share: the calls (method, path, body, parser), the plans that send
+them with retries, retry timing and SSE parsing. Nothing here does I/O: a plan only asks for it.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +8,20 @@ import email.utils
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 
-from .errors import error_for
+from .errors import ConnectionFailed, error_for
 from .models import Decision, Event, Proposal, ProposalPage, Simulation
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 WAIT_MAX_SECONDS = 60.0
 USER_AGENT = "hitlplatform-client/0.1"
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -29,6 +33,17 @@ class Call:
     params: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     timeout: float | None = None
+
+    def request_arguments(self, default_timeout: float) -> dict[str, Any]:
+        """The keyword arguments of `httpx.Client.request` (or `AsyncClient.request`) that send this call."""
+        return {
+            "method": self.method,
+            "url": self.path,
+            "json": self.json,
+            "params": self.params,
+            "headers": self.headers,
+            "timeout": self.timeout or default_timeout,
+        }
 
 
 def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +209,59 @@ def decode(response: httpx.Response) -> Any:
     return response.json()
 
 
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+# A plan is a generator that yields the steps it needs (send a Call, Sleep), is sent each step's
+# outcome (the response, or the transport error it raised; None after a sleep) and returns its
+# result. The sync client performs the steps blocking, the async one awaiting: one logic for both.
+Step = Call | Sleep
+Outcome = httpx.Response | httpx.TransportError | None
+Plan = Generator[Step, Outcome, T]
+
+
+def send_with_retries(call: Call, retry: RetryPolicy) -> Plan[Any]:
+    """Send `call`; after a transport error, a 429 or a 502-504 sleep and send it again (same
+    Idempotency-Key), at most `retry.max_retries` times. Returns the parsed body, raises the error."""
+    attempt = 0
+    while True:
+        outcome = yield call
+        if isinstance(outcome, httpx.TransportError):
+            if attempt >= retry.max_retries:
+                raise ConnectionFailed(f"{type(outcome).__name__}: {outcome}") from outcome
+            delay = retry.delay(attempt, None)
+        elif outcome.status_code in RETRY_STATUSES and attempt < retry.max_retries:
+            delay = retry.delay(attempt, retry_after_seconds(outcome))
+        else:
+            if outcome.is_error:
+                raise_for(outcome)
+            return call.parse(decode(outcome))
+        yield Sleep(delay)
+        attempt += 1
+
+
+class PlanRun(Generic[T]):
+    """Steps a plan on behalf of a client: iterate for the steps, set `outcome` after performing
+    each one, and read `result` once the iteration ends; the plan's exceptions propagate."""
+
+    def __init__(self, plan: Plan[T]):
+        self._plan = plan
+        self.outcome: Outcome = None
+        self.result: T
+
+    def __iter__(self) -> Iterator[Step]:
+        while True:
+            try:
+                step = self._plan.send(self.outcome)
+            except StopIteration as done:
+                self.result = done.value
+                return
+            self.outcome = None
+            yield step
+
+
 class SSEParser:
     """Server-Sent Events to `Event`s; remembers the last id for resuming (`Last-Event-ID`)."""
 
@@ -231,6 +299,39 @@ class SSEParser:
         if not data:
             return None
         return Event.model_validate_json(data)
+
+
+class EventStream:
+    """The state of `events/stream/` across reconnections: the parser (whose last id resumes the
+    stream) and the failed connection attempts in a row."""
+
+    def __init__(self, last_event_id: str | None, retry: RetryPolicy):
+        self.parser = SSEParser(last_event_id)
+        self.retry = retry
+        self.attempt = 0
+
+    def headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream"}
+        if self.parser.last_event_id:
+            headers["Last-Event-ID"] = self.parser.last_event_id
+        return headers
+
+    def connected(self) -> None:
+        self.attempt = 0
+
+    def events_in(self, line: str) -> list[Event]:
+        event = self.parser.line(line)
+        return [] if event is None else [event]
+
+    def failed(self, error: httpx.TransportError) -> None:
+        """Raises ConnectionFailed once the retries are spent; otherwise the caller reconnects."""
+        if self.attempt >= self.retry.max_retries:
+            raise ConnectionFailed(str(error)) from error
+
+    def next_delay(self) -> float:
+        delay = self.retry.delay(self.attempt, None)
+        self.attempt += 1
+        return delay
 
 
 def headers_for(api_key: str, extra: dict[str, str] | None) -> dict[str, str]:

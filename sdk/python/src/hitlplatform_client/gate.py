@@ -186,32 +186,32 @@ def require_approval(
         def call_arguments(final_payload: dict[str, Any]) -> dict[str, Any]:
             return to_arguments(final_payload) if to_arguments else final_payload
 
+        def gated_call(args: tuple, kwargs: dict) -> tuple[dict[str, Any], Callable[[dict], Any]]:
+            """(the call's arguments, what runs it with the approved payload)."""
+            return arguments_of(args, kwargs), lambda final: function(**call_arguments(final))
+
+        def denied(error: NotApproved) -> str:
+            if on_reject == "message":
+                return denial_message(error, action_type)
+            raise error
+
         if inspect.iscoroutinefunction(function):
 
             @functools.wraps(function)
-            async def async_gated(*args: Any, **kwargs: Any) -> Any:
+            async def gated(*args: Any, **kwargs: Any) -> Any:
                 try:
-                    return await run_gated_async(
-                        client, spec, arguments_of(args, kwargs), lambda final: function(**call_arguments(final))
-                    )
+                    return await run_gated_async(client, spec, *gated_call(args, kwargs))
                 except NotApproved as error:
-                    if on_reject == "message":
-                        return denial_message(error, action_type)
-                    raise
+                    return denied(error)
 
-            async_gated.hitl_spec = spec  # type: ignore[attr-defined]
-            return async_gated
+        else:
 
-        @functools.wraps(function)
-        def gated(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return run_gated(
-                    client, spec, arguments_of(args, kwargs), lambda final: function(**call_arguments(final))
-                )
-            except NotApproved as error:
-                if on_reject == "message":
-                    return denial_message(error, action_type)
-                raise
+            @functools.wraps(function)
+            def gated(*args: Any, **kwargs: Any) -> Any:
+                try:
+                    return run_gated(client, spec, *gated_call(args, kwargs))
+                except NotApproved as error:
+                    return denied(error)
 
         gated.hitl_spec = spec  # type: ignore[attr-defined]
         return gated
@@ -222,14 +222,11 @@ def require_approval(
 def run_gated(client: Any, spec: GateSpec, arguments: dict[str, Any], execute: Callable[[dict], Any]) -> Any:
     """Submit (idempotently), wait, run `execute(final_payload)` once, report; the sync path."""
     proposal = submit_and_wait(client, spec, arguments)
+    replayed, payload_or_result = _payload_or_recorded_result(proposal, client)
+    if replayed:
+        return payload_or_result
     try:
-        final_payload = outcome(proposal, client)
-    except AlreadyExecuted as done:
-        if done.status == "succeeded":
-            return done.result
-        raise
-    try:
-        result = execute(final_payload)
+        result = execute(payload_or_result)
     except BaseException as error:
         _report(client, proposal.id, "failed", failure_detail(error))
         raise
@@ -241,14 +238,11 @@ async def run_gated_async(
     client: Any, spec: GateSpec, arguments: dict[str, Any], execute: Callable[[dict], Any]
 ) -> Any:
     proposal = await asubmit_and_wait(client, spec, arguments)
+    replayed, payload_or_result = _payload_or_recorded_result(proposal, client)
+    if replayed:
+        return payload_or_result
     try:
-        final_payload = outcome(proposal, client)
-    except AlreadyExecuted as done:
-        if done.status == "succeeded":
-            return done.result
-        raise
-    try:
-        result = execute(final_payload)
+        result = execute(payload_or_result)
         if inspect.isawaitable(result):
             result = await result
     except BaseException as error:
@@ -256,6 +250,17 @@ async def run_gated_async(
         raise
     await _areport(client, proposal.id, "succeeded", execution_detail(result))
     return result
+
+
+def _payload_or_recorded_result(proposal: Proposal, client: Any) -> tuple[bool, Any]:
+    """(False, the approved payload to run with), or (True, the recorded result) when a run of this
+    proposal was already reported as succeeded; raises what `outcome` raises otherwise."""
+    try:
+        return False, outcome(proposal, client)
+    except AlreadyExecuted as done:
+        if done.status == "succeeded":
+            return True, done.result
+        raise
 
 
 def submit_and_wait(client: Any, spec: GateSpec, arguments: dict[str, Any], deadline: float | None = None) -> Proposal:

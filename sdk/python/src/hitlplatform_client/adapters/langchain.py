@@ -24,7 +24,7 @@ from langgraph.types import interrupt
 from ..errors import AlreadyExecuted, ApprovalTimeout, NotApproved
 from ..gate import GateSpec, denial_message, execution_detail, failure_detail, outcome
 from ..models import Proposal
-from . import call_key, gate_spec
+from . import call_key, gate_spec, keyed_fields
 
 
 class HitlMiddleware(AgentMiddleware):
@@ -50,12 +50,9 @@ class HitlMiddleware(AgentMiddleware):
         if spec is None:
             return handler(request)
         proposal = self._decided(spec, tool_call, _thread_id(request))
-        try:
-            final_payload = outcome(proposal, self.client)
-        except AlreadyExecuted as done:
-            return _tool_message(tool_call, _content(done.result), status="success")
-        except NotApproved as error:
-            return _tool_message(tool_call, denial_message(error, spec.action_type), status="error")
+        final_payload, answer = self._payload_or_answer(proposal, spec, tool_call)
+        if answer is not None:
+            return answer
         try:
             result = handler(request.override(tool_call={**tool_call, "args": final_payload}))
         except Exception as error:
@@ -71,12 +68,9 @@ class HitlMiddleware(AgentMiddleware):
             return await handler(request)
         # The sync client in a worker thread: waiting holds no event loop.
         proposal = await asyncio.to_thread(self._decided, spec, tool_call, _thread_id(request))
-        try:
-            final_payload = outcome(proposal, self.client)
-        except AlreadyExecuted as done:
-            return _tool_message(tool_call, _content(done.result), status="success")
-        except NotApproved as error:
-            return _tool_message(tool_call, denial_message(error, spec.action_type), status="error")
+        final_payload, answer = self._payload_or_answer(proposal, spec, tool_call)
+        if answer is not None:
+            return answer
         try:
             result = await handler(request.override(tool_call={**tool_call, "args": final_payload}))
         except Exception as error:
@@ -85,12 +79,22 @@ class HitlMiddleware(AgentMiddleware):
         await asyncio.to_thread(self._report, proposal, result)
         return result
 
+    def _payload_or_answer(
+        self, proposal: Proposal, spec: GateSpec, tool_call: dict
+    ) -> tuple[dict[str, Any] | None, ToolMessage | None]:
+        """(the approved arguments, None), or (None, the ToolMessage that answers instead of the tool:
+        a replay's recorded result, or why it may not run)."""
+        try:
+            return outcome(proposal, self.client), None
+        except AlreadyExecuted as done:
+            return None, _tool_message(tool_call, _content(done.result), status="success")
+        except NotApproved as error:
+            return None, _tool_message(tool_call, denial_message(error, spec.action_type), status="error")
+
     def _decided(self, spec: GateSpec, tool_call: dict, thread_id: str | None) -> Proposal:
         arguments = dict(tool_call.get("args") or {})
-        fields, _key = spec.submission(arguments)
         key = call_key("langchain", thread_id, tool_call.get("id"), spec, arguments)
-        fields["external_id"] = key[:200]
-        proposal = self.client.submit(idempotency_key=key, **fields)
+        proposal = self.client.submit(idempotency_key=key, **keyed_fields(spec, arguments, key))
         while not proposal.is_final:
             try:
                 return self.client.wait_final(proposal.id, deadline=self.inline_wait)

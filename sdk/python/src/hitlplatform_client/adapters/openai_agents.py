@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +26,7 @@ from ..client import AsyncHitlClient
 from ..errors import AlreadyExecuted, ApprovalTimeout, NotApproved
 from ..gate import GateSpec, denial_message, execution_detail, failure_detail, outcome
 from ..models import Proposal
+from . import adecided, call_client, decided, jsonable, keyed_fields
 
 KEY_PREFIX = "openai_agents"
 
@@ -65,9 +65,9 @@ def hitl_function_tool(
         try:
             result = await run_original(ctx, json.dumps(final_payload))
         except Exception as error:
-            await _call(client.report_execution, proposal.id, "failed", failure_detail(error))
+            await call_client(client.report_execution, proposal.id, "failed", failure_detail(error))
             return f"The tool {base.name} failed: {error}"
-        await _call(client.report_execution, proposal.id, "succeeded", execution_detail(_plain(result)))
+        await call_client(client.report_execution, proposal.id, "succeeded", execution_detail(jsonable(result)))
         return result
 
     tool = copy.copy(base)
@@ -141,43 +141,10 @@ def _key(scope: str, call_id: str) -> str:
 
 async def _decided(client: Any, spec: GateSpec, arguments: dict, key: str, wait: float | None) -> Proposal:
     if isinstance(client, AsyncHitlClient):
-        fields = _fields(spec, arguments, key)
-        proposal = await client.submit(idempotency_key=key, **fields)
-        if proposal.is_final or wait == 0:
-            return proposal
-        try:
-            return await client.wait_final(proposal.id, deadline=wait)
-        except ApprovalTimeout as pending:
-            return pending.proposal or proposal
+        return await adecided(client, keyed_fields(spec, arguments, key), key, wait)
     # The sync client in a worker thread: waiting holds no event loop.
     return await asyncio.to_thread(_decided_sync, client, spec, arguments, key, wait)
 
 
 def _decided_sync(client: Any, spec: GateSpec, arguments: dict, key: str, wait: float | None) -> Proposal:
-    proposal = client.submit(idempotency_key=key, **_fields(spec, arguments, key))
-    if proposal.is_final or wait == 0:
-        return proposal
-    try:
-        return client.wait_final(proposal.id, deadline=wait)
-    except ApprovalTimeout as pending:
-        return pending.proposal or proposal
-
-
-def _fields(spec: GateSpec, arguments: dict, key: str) -> dict[str, Any]:
-    fields, _default_key = spec.submission(arguments)
-    fields["external_id"] = key[:200]
-    return fields
-
-
-async def _call(function: Callable, *args: Any) -> Any:
-    if inspect.iscoroutinefunction(function):
-        return await function(*args)
-    return await asyncio.to_thread(function, *args)
-
-
-def _plain(result: Any) -> Any:
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError):
-        return str(result)
-    return result
+    return decided(client, keyed_fields(spec, arguments, key), key, wait)

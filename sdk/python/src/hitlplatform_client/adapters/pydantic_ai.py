@@ -17,8 +17,6 @@ after `inline_wait` is left deferred: the run ends with `DeferredToolRequests`, 
 from __future__ import annotations
 
 import asyncio
-import inspect
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,7 +28,7 @@ from ..client import AsyncHitlClient
 from ..errors import AlreadyExecuted, ApprovalTimeout, NotApproved
 from ..gate import GateSpec, denial_message, execution_detail, failure_detail, outcome
 from ..models import Proposal
-from . import call_key, gate_spec
+from . import adecided, call_client, call_key, decided, gate_spec, jsonable, keyed_fields
 
 PROPOSAL_ID = "hitl_proposal_id"
 
@@ -77,7 +75,7 @@ class HitlApprovals(AbstractCapability[Any]):
         if proposal_id is None:  # approved some other way: the platform decides, found by the call's key
             proposal = await self._decide(spec, call, ctx.conversation_id, 0)
         else:
-            proposal = await self._call(self.client.get, proposal_id)
+            proposal = await call_client(self.client.get, proposal_id)
         try:
             outcome(proposal, self.client)
         except AlreadyExecuted as done:
@@ -87,9 +85,9 @@ class HitlApprovals(AbstractCapability[Any]):
         try:
             result = await handler(args)
         except Exception as error:
-            await self._call(self.client.report_execution, proposal.id, "failed", failure_detail(error))
+            await call_client(self.client.report_execution, proposal.id, "failed", failure_detail(error))
             raise
-        await self._call(self.client.report_execution, proposal.id, "succeeded", execution_detail(_plain(result)))
+        await call_client(self.client.report_execution, proposal.id, "succeeded", execution_detail(jsonable(result)))
         return result
 
     async def _decide(self, spec: GateSpec, call: Any, conversation_id: str | None, wait: float | None) -> Proposal:
@@ -97,12 +95,6 @@ class HitlApprovals(AbstractCapability[Any]):
             return await _adecided(self.client, spec, call, conversation_id, wait)
         # The sync client in a worker thread: waiting holds no event loop.
         return await asyncio.to_thread(_decided, self.client, spec, call, conversation_id, wait)
-
-    async def _call(self, function: Callable, *args: Any) -> Any:
-        if inspect.iscoroutinefunction(function):
-            return await function(*args)
-        result = await asyncio.to_thread(function, *args)
-        return await result if inspect.isawaitable(result) else result
 
 
 def approval_for(proposal: Proposal, spec: GateSpec) -> ToolApproved | ToolDenied | None:
@@ -137,38 +129,17 @@ def resolve_deferred(
 
 
 def _decided(client: Any, spec: GateSpec, call: Any, conversation_id: str | None, wait: float | None) -> Proposal:
-    arguments = call.args_as_dict()
-    fields, _key = spec.submission(arguments)
-    key = call_key("pydantic_ai", conversation_id, call.tool_call_id, spec, arguments)
-    fields["external_id"] = key[:200]
-    proposal = client.submit(idempotency_key=key, **fields)
-    if proposal.is_final or wait == 0:
-        return proposal
-    try:
-        return client.wait_final(proposal.id, deadline=wait)
-    except ApprovalTimeout as pending:
-        return pending.proposal or proposal
+    return decided(client, *_submission(spec, call, conversation_id), wait)
 
 
 async def _adecided(
     client: AsyncHitlClient, spec: GateSpec, call: Any, conversation_id: str | None, wait: float | None
 ) -> Proposal:
+    return await adecided(client, *_submission(spec, call, conversation_id), wait)
+
+
+def _submission(spec: GateSpec, call: Any, conversation_id: str | None) -> tuple[dict[str, Any], str]:
+    """(submit fields, Idempotency-Key) of a deferred tool call, keyed by conversation and call id."""
     arguments = call.args_as_dict()
-    fields, _key = spec.submission(arguments)
     key = call_key("pydantic_ai", conversation_id, call.tool_call_id, spec, arguments)
-    fields["external_id"] = key[:200]
-    proposal = await client.submit(idempotency_key=key, **fields)
-    if proposal.is_final or wait == 0:
-        return proposal
-    try:
-        return await client.wait_final(proposal.id, deadline=wait)
-    except ApprovalTimeout as pending:
-        return pending.proposal or proposal
-
-
-def _plain(result: Any) -> Any:
-    try:
-        json.dumps(result)
-    except (TypeError, ValueError):
-        return str(result)
-    return result
+    return keyed_fields(spec, arguments, key), key
