@@ -18,7 +18,6 @@ from django.utils import timezone
 from apps.accounts.services import token_create
 from apps.agents.services import agent_create
 from apps.escalations.services import sla_sweep
-from apps.policies import selectors as policy_selectors
 from apps.policies.services import policy_load_yaml
 from tests.conftest import TEST_POLICY
 from tests.factories import PASSWORD, UserFactory
@@ -61,16 +60,6 @@ class ToyRefunds:
     def refunded(self, order_id: str, amount: str) -> str:
         self.record(order_id, amount)
         return f"refunded {amount} on {order_id}"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_policy_cache():
-    # The rules cache is per process and keyed by version id; a flushed database reuses ids.
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
-    yield
-    for cache in ("_rules_by_version", "_snapshots"):
-        getattr(policy_selectors, cache, {}).clear()
 
 
 @pytest.fixture
