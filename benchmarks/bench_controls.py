@@ -170,13 +170,14 @@ class _SeedSql:
                 external_id, action_type, payload, revised_payload, payload_version, summary, reasoning,
                 evidence, confidence, irreversible, blast_radius, compliance_exposure, expected_impact,
                 callback_url, status, mode, approved_by, approvals_required, routing, escalation_level,
-                sla_due_at, created_at, decided_at, execution_status, agent_id, approved_on_expiry)
+                sla_due_at, created_at, decided_at, execution_status, agent_id, approved_on_expiry, instructions,
+                revision)
             WITH RECURSIVE series(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM series WHERE i < {count})
             SELECT '', CASE i % 4 WHEN 0 THEN 'payments.refund' WHEN 1 THEN 'crm.update'
                        WHEN 2 THEN 'support.reply' ELSE 'contracts.amend' END,
                    '{{"n": 1}}', {revised}, '{"0" * 64}', 'a proposal', 'checked against the policy',
                    '[]', (i % 1000) / 1000.0, {false}, 1, 'low', '', '', {status}, '{mode}', {approved_by}, 1,
-                   '{{"reason": "rule"}}', 0, {due}, {created}, {decided}, '', {first_agent} + i % 5, {false}
+                   '{{"reason": "rule"}}', 0, {due}, {created}, {decided}, '', {first_agent} + i % 5, {false}, '', 0
             FROM series"""
 
     def decisions(self, *, first_reviewer: int) -> str:
@@ -190,9 +191,9 @@ class _SeedSql:
         return f"""
             INSERT INTO proposals_decision (
                 verdict, rationale, payload, payload_version, escalation_level, signer_name, signature_meaning,
-                signed_at, reviewer_id, proposal_id)
+                signed_at, reviewer_id, proposal_id, instructions)
             SELECT {verdict}, 'checked against the policy', revised_payload, payload_version, 0,
-                   'Rev Iewer ' || (id % 8), {meaning}, decided_at, {first_reviewer} + id % 8, id
+                   'Rev Iewer ' || (id % 8), {meaning}, decided_at, {first_reviewer} + id % 8, id, ''
             FROM proposals_proposal WHERE mode = 'pre_approval'"""
 
     def post_reviews(self) -> str:
