@@ -35,7 +35,8 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.databases import postgres_database, postgres_server
+from benchmarks.databases import bench_environment, migrate, postgres_database, postgres_server
+from benchmarks.phases import is_phase_process, run_phase, serve_phase
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = int(os.environ.get("BENCH_AUDIT_EVENTS", "1000000"))  # 0 skips the chain benchmarks
@@ -60,15 +61,8 @@ def main() -> None:
 
 
 def _bench_database(name: str, url: str, *, append: bool) -> None:
-    environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    environment.setdefault("SECRET_KEY", "bench-only-secret-key")
-    environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-    )
+    environment = bench_environment(url)
+    migrate(environment)
     print(f"audit on {name}:", flush=True)
     if append and APPENDS:
         _phase(environment, "plain-table")
@@ -159,24 +153,10 @@ def _concurrent_appends(environment: dict, kind: str) -> float:
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
-    )
-    if output.returncode:
-        raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_phase(__file__, environment, *arguments)
 
 
 # --- phases, each in a process of its own ------------------------------------------------------
-
-
-def _run_phase(name: str, *arguments: str) -> dict:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
-    import django
-
-    django.setup()
-    return PHASES[name](*arguments)
 
 
 def _phase_plain_table() -> dict:
@@ -456,7 +436,7 @@ PHASES = {
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--phase":
-        print(json.dumps(_run_phase(sys.argv[2], *sys.argv[3:])), flush=True)
+    if is_phase_process():
+        serve_phase(PHASES)
     else:
         main()

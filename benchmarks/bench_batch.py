@@ -1,6 +1,6 @@
 """Batch signing benchmark: server time of one batch decision of 100 proposals (goal < 3 s).
 
-    .venv/bin/python -m benchmarks batch          # or: .venv/bin/python benchmarks/bench_batch.py
+    .venv/bin/python -m benchmarks batch
 
 A fresh SQLite database of its own; the project's real password hasher (deliberately slow). The
 batch is POSTed to /review/batch/ in-process through django.test.Client, so the figure is the
@@ -13,13 +13,13 @@ same kind and scaled to the batch size.
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.databases import bench_environment, migrate
+from benchmarks.phases import run_script
+
 SIZE = int(os.environ.get("BENCH_BATCH_SIZE", "100"))
 # The old way costs a verification per proposal (minutes for 100): measured on a sample, scaled.
 BEFORE_SAMPLE = int(os.environ.get("BENCH_BATCH_BEFORE_SAMPLE", "10"))
@@ -33,25 +33,10 @@ rules:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as folder:
-        environment = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{folder}/bench.sqlite3"}
-        environment.setdefault("SECRET_KEY", "bench-only-secret-key")
-        environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
+        environment = bench_environment(f"sqlite:///{folder}/bench.sqlite3")
         environment.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
-        subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-        )
-        output = subprocess.run(
-            [sys.executable, __file__, "--run"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-    result = json.loads(output.strip().splitlines()[-1])
+        migrate(environment)
+        result = run_script(__file__, environment, "--run")
     verdict = "met" if result["batch"] < GOAL_SECONDS else "NOT met"
     print(f"batch signing (SQLite, {result['hasher']}): {SIZE} proposals per batch", flush=True)
     print(f"  one password verification            {result['verification'] * 1000:8.1f} ms", flush=True)

@@ -24,9 +24,7 @@ database of its own there. Every measurement runs in a process of its own.
 import contextlib
 import json
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -34,7 +32,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from benchmarks.databases import postgres_database, postgres_server
+from benchmarks.databases import bench_environment, migrate, postgres_database, postgres_server_or_skip
+from benchmarks.phases import is_phase_process, run_phase, serve_phase
+from tests.processes import celery_worker_command, reachable, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 PROPOSALS = int(os.environ.get("BENCH_CELERY_PROPOSALS", "100000"))
@@ -53,27 +53,14 @@ rules:
 
 
 def main() -> None:
-    server = postgres_server()
+    server = postgres_server_or_skip("celery")
     if server is None:
-        print("celery: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server")
         return
     with postgres_database(server, f"bench_celery_{os.getpid()}") as url:
-        environment = {
-            **os.environ,
-            "DATABASE_URL": url,
-            "PYTHONPATH": str(ROOT),
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "CELERY_BROKER_URL": "memory://",
-            "LOG_LEVEL": "WARNING",
-        }
-        environment.setdefault("SECRET_KEY", "bench-only-secret-key")
-        environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-        subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
+        environment = bench_environment(
+            url, CELERY_TASK_ALWAYS_EAGER="0", CELERY_BROKER_URL="memory://", LOG_LEVEL="WARNING"
         )
+        migrate(environment)
         _bench_sweep(environment)
         _bench_webhooks(environment)
 
@@ -102,28 +89,12 @@ def _bench_webhooks(environment: dict) -> None:
     with _receiver() as receiver:
         queue = f"bench-{uuid.uuid4().hex[:10]}"
         worker_environment = {**environment, "CELERY_BROKER_URL": BROKER_URL, "CELERY_TASK_DEFAULT_QUEUE": queue}
-        if not _reachable(BROKER_URL):
+        if not reachable(BROKER_URL):
             print(f"  webhooks: skipped — no broker at {BROKER_URL} (BENCH_CELERY_BROKER_URL)")
             return
         _phase(worker_environment, "seed-webhooks", receiver.url, str(WEBHOOKS))
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "hitlplatform",
-                "worker",
-                "--concurrency=2",
-                "--loglevel=WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-Q",
-                queue,
-                "-n",
-                f"{queue}@%h",
-            ],
+            celery_worker_command(queue, name=f"{queue}@%h", options=("--concurrency=2", "--loglevel=WARNING")),
             cwd=ROOT,
             env=worker_environment,
             stdout=subprocess.DEVNULL,
@@ -135,11 +106,7 @@ def _bench_webhooks(environment: dict) -> None:
             _phase(worker_environment, "wait-worker", queue)
             delivered = _phase(worker_environment, "dispatch-and-wait", str(WEBHOOKS))
         finally:
-            os.killpg(worker.pid, signal.SIGTERM)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
+            stop_process_group(worker, timeout=30)
             _purge(BROKER_URL, queue)
         received = receiver.count
         receiver.count = 0
@@ -157,50 +124,21 @@ def _bench_webhooks(environment: dict) -> None:
 # --- phases, each in a process of its own ------------------------------------------------------
 
 
-def _run_phase(name: str, *arguments: str) -> dict:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
-    import django
-
-    django.setup()
-    return PHASES[name](*arguments)
-
-
 def _phase_seed(count: str) -> dict:
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     from apps.accounts.models import Queue
     from apps.agents.services import agent_create
     from apps.policies.services import policy_load_yaml
     from apps.proposals.models import Proposal
+    from tests.factories import overdue_refunds
 
     version = policy_load_yaml(text=POLICY, comment="bench", allow_unstaffed=True)  # its reviewers come next
-    rule = version.rules.get(name="refunds")
     agent, _key = agent_create(name="bench-bot", callback_url="http://127.0.0.1:9/hitl-webhook")
     finance = Queue.objects.get(slug="finance")
-    overdue = timezone.now() - timedelta(minutes=1)
     total = int(count)
     for start in range(0, total, 10_000):
+        numbers = range(start, min(start + 10_000, total))
         Proposal.objects.bulk_create(
-            Proposal(
-                agent=agent,
-                action_type="payments.refund",
-                payload={"order": f"B-{n}", "amount": "12.00"},
-                payload_version=f"{n:064d}",
-                summary=f"Refund B-{n}",
-                confidence=0.7,
-                mode="pre_approval",
-                status="pending",
-                policy_version=version,
-                policy_rule=rule,
-                queue=finance,
-                sla_due_at=overdue,
-                remind_at=overdue,
-                reminded_at=overdue,
-            )
-            for n in range(start, min(start + 10_000, total))
+            overdue_refunds(numbers, agent=agent, version=version, queue=finance, reminded=True)
         )
     _vacuum_analyze(Proposal)
     return {"proposals": total}
@@ -414,12 +352,7 @@ PHASES = {
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
-    )
-    if output.returncode:
-        raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_phase(__file__, environment, *arguments)
 
 
 @contextlib.contextmanager
@@ -450,17 +383,6 @@ def _receiver():
         server.server_close()
 
 
-def _reachable(url: str) -> bool:
-    import socket
-
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
-
-
 def _purge(url: str, queue: str) -> None:
     from kombu import Connection
 
@@ -477,7 +399,7 @@ def _purge(url: str, queue: str) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--phase":
-        print(json.dumps(_run_phase(sys.argv[2], *sys.argv[3:])), flush=True)
+    if is_phase_process():
+        serve_phase(PHASES)
     else:
         main()

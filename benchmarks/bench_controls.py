@@ -14,23 +14,20 @@ BENCH_PG_SERVER (or a postgres DATABASE_URL) names a reachable server.
     BENCH_CONTROLS_SIZES=10000,100000 .venv/bin/python -m benchmarks controls   # smaller
 """
 
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.databases import bench_environment, migrate, postgres_database, postgres_server, reviewers_create
+from benchmarks.phases import is_phase_process, run_phase, serve_phase
+
 SIZES = [int(size) for size in os.environ.get("BENCH_CONTROLS_SIZES", "100000,1000000").split(",") if size]
 PERIOD_DAYS = 30
 GOAL_SECONDS = 10
 
 
 def main() -> None:
-    from benchmarks.databases import postgres_database, postgres_server
-
     with tempfile.TemporaryDirectory(prefix="bench-controls-") as folder:
         for size in SIZES:
             _measure("SQLite", size, _environment(folder, f"sqlite:///{folder}/db{size}.sqlite3"))
@@ -45,12 +42,7 @@ def main() -> None:
 
 
 def _measure(vendor: str, size: int, environment: dict) -> None:
-    subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=environment,
-        check=True,
-    )
+    migrate(environment)
     seeded = _phase(environment, "seed", str(size))
     timed = _phase(environment, "controls")
     verdict = "OK" if timed["controls_seconds"] < GOAL_SECONDS else "NOT MET"
@@ -66,24 +58,11 @@ def _measure(vendor: str, size: int, environment: dict) -> None:
 
 
 def _environment(folder: str, database_url: str) -> dict:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": database_url,
-        "MEDIA_ROOT": f"{folder}/media",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
-        "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY", "42" * 32),
-        "LOG_LEVEL": "ERROR",
-    }
+    return bench_environment(database_url, MEDIA_ROOT=f"{folder}/media", LOG_LEVEL="ERROR")
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
-    )
-    if output.returncode:
-        raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_phase(__file__, environment, *arguments)
 
 
 # --- phases, each in a process of its own --------------------------------------------------------
@@ -98,10 +77,8 @@ def _phase_seed(size: str) -> dict:
     import json as json_module
     from datetime import UTC, datetime, timedelta
 
-    from django.contrib.auth import get_user_model
     from django.db import connection, transaction
 
-    from apps.accounts.models import ReviewerProfile
     from apps.agents.models import Agent
     from apps.audit.models import ChainHead, VerificationRun
     from apps.audit.services import audit_checkpoint_create
@@ -110,13 +87,7 @@ def _phase_seed(size: str) -> dict:
 
     started = time.perf_counter()
     decisions = int(size)
-    reviewers = [
-        get_user_model().objects.create(username=f"reviewer{index}", first_name="Rev", last_name=f"Iewer {index}")
-        for index in range(8)
-    ]
-    ReviewerProfile.objects.bulk_create(
-        [ReviewerProfile(user=user, licence_number=f"LIC-{user.pk:05d}") for user in reviewers]
-    )
+    reviewers = reviewers_create(8)
     agents = [Agent.objects.create(name=f"agent-{index}") for index in range(5)]
     period_end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     period_start = period_end - timedelta(days=PERIOD_DAYS - 1)
@@ -170,13 +141,14 @@ class _SeedSql:
                 external_id, action_type, payload, revised_payload, payload_version, summary, reasoning,
                 evidence, confidence, irreversible, blast_radius, compliance_exposure, expected_impact,
                 callback_url, status, mode, approved_by, approvals_required, routing, escalation_level,
-                sla_due_at, created_at, decided_at, execution_status, agent_id, approved_on_expiry)
+                sla_due_at, created_at, decided_at, execution_status, agent_id, approved_on_expiry, instructions,
+                revision)
             WITH RECURSIVE series(i) AS (SELECT CAST(1 AS BIGINT) UNION ALL SELECT i + 1 FROM series WHERE i < {count})
             SELECT '', CASE i % 4 WHEN 0 THEN 'payments.refund' WHEN 1 THEN 'crm.update'
                        WHEN 2 THEN 'support.reply' ELSE 'contracts.amend' END,
                    '{{"n": 1}}', {revised}, '{"0" * 64}', 'a proposal', 'checked against the policy',
                    '[]', (i % 1000) / 1000.0, {false}, 1, 'low', '', '', {status}, '{mode}', {approved_by}, 1,
-                   '{{"reason": "rule"}}', 0, {due}, {created}, {decided}, '', {first_agent} + i % 5, {false}
+                   '{{"reason": "rule"}}', 0, {due}, {created}, {decided}, '', {first_agent} + i % 5, {false}, '', 0
             FROM series"""
 
     def decisions(self, *, first_reviewer: int) -> str:
@@ -190,9 +162,9 @@ class _SeedSql:
         return f"""
             INSERT INTO proposals_decision (
                 verdict, rationale, payload, payload_version, escalation_level, signer_name, signature_meaning,
-                signed_at, reviewer_id, proposal_id)
+                signed_at, reviewer_id, proposal_id, instructions)
             SELECT {verdict}, 'checked against the policy', revised_payload, payload_version, 0,
-                   'Rev Iewer ' || (id % 8), {meaning}, decided_at, {first_reviewer} + id % 8, id
+                   'Rev Iewer ' || (id % 8), {meaning}, decided_at, {first_reviewer} + id % 8, id, ''
             FROM proposals_proposal WHERE mode = 'pre_approval'"""
 
     def post_reviews(self) -> str:
@@ -238,12 +210,7 @@ PHASES = {"seed": _phase_seed, "controls": _phase_controls}
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--phase":
-        sys.path.insert(0, str(ROOT))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
-        import django
-
-        django.setup()
-        print(json.dumps(PHASES[sys.argv[2]](*sys.argv[3:])))
+    if is_phase_process():
+        serve_phase(PHASES)
     else:
         main()

@@ -13,16 +13,12 @@ BENCH_PG_SERVER or DATABASE_URL, else postgres://postgres@127.0.0.1:5432). Each 
 fresh process. BENCH_INSIGHTS_KEEP=1 keeps the database afterwards.
 """
 
-import json
 import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from benchmarks.databases import postgres_database, postgres_server
+from benchmarks.databases import bench_environment, migrate, postgres_database, postgres_server_or_skip
+from benchmarks.phases import is_phase_process, run_phase, serve_phase
 
-ROOT = Path(__file__).resolve().parents[1]
 DECISIONS = int(os.environ.get("BENCH_INSIGHTS_DECISIONS", "1000000"))
 DATABASE = os.environ.get("BENCH_INSIGHTS_DATABASE", "hitl_bench_insights")
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -52,20 +48,12 @@ POST_REVIEW_TYPES = [("support.reply", "replies"), ("support.note", "notes")]
 
 
 def main() -> None:
-    server = postgres_server(default=DEFAULT_SERVER)
+    server = postgres_server_or_skip("bench_insights", default=DEFAULT_SERVER)
     if server is None:
-        print("bench_insights: skipped — it needs PostgreSQL (BENCH_PG_SERVER)")
         return
     with postgres_database(server, DATABASE, keep=KEEP) as url:
-        environment = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-        environment.setdefault("SECRET_KEY", "bench-only-secret-key")
-        environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-        subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-        )
+        environment = bench_environment(url)
+        migrate(environment)
         started = time.perf_counter()
         seeded = _phase(environment, "seed", str(DECISIONS))
         print(
@@ -88,24 +76,10 @@ def main() -> None:
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
-    )
-    if output.returncode:
-        raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_phase(__file__, environment, *arguments)
 
 
 # --- phases, each in a process of its own ------------------------------------------------------
-
-
-def _run_phase(name: str, *arguments: str) -> dict:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
-    import django
-
-    django.setup()
-    return PHASES[name](*arguments)
 
 
 def _phase_seed(count: str) -> dict:
@@ -303,7 +277,7 @@ def _timed(timings: dict, name: str, function, **arguments):
 PHASES = {"seed": _phase_seed, "baseline": _phase_baseline, "nightly": _phase_nightly}
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--phase":
-        print(json.dumps(_run_phase(sys.argv[2], *sys.argv[3:]), default=str))
+    if is_phase_process():
+        serve_phase(PHASES)
     else:
         main()

@@ -12,74 +12,31 @@ PGOPTIONS="-c synchronous_commit=off" (it reaches every connection, bare's too).
 import json
 import os
 import re
-import shutil
-import signal
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
-from benchmarks.databases import DEFAULT_SERVER, postgres_database, postgres_server
+from benchmarks.servers import on_demo_database, start_gunicorn
+from tests.processes import stop_process_group
 
-ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "hitl_bench_intake"
 PORT = int(os.environ.get("BENCH_INTAKE_PORT", "8765"))
 SECONDS = int(os.environ.get("BENCH_INTAKE_SECONDS", "10"))
 ROUNDS = int(os.environ.get("BENCH_INTAKE_ROUNDS", "2"))
 CONNECTIONS = int(os.environ.get("BENCH_INTAKE_CONNECTIONS", "8"))
 
-SETUP = """
-from apps.agents.services import agent_create
-from apps.policies.services import policy_load_yaml
-policy_load_yaml(text=open("demo/policy.yaml").read(), allow_unstaffed=True)  # intake needs no reviewers
-agent, key = agent_create(name="bench-bot")
-print("KEY=" + key)
-"""
-
 
 def main() -> None:
-    if shutil.which("wrk") is None:
-        print("bench_intake: skipped — needs `wrk` (apt-get install wrk)")
-        return
-    server = postgres_server(default=DEFAULT_SERVER)
-    if server is None:
-        print("bench_intake: skipped — it needs PostgreSQL (BENCH_PG_SERVER)")
-        return
-    with postgres_database(server, DATABASE) as url:
-        _measure(_environment(url))
-
-
-def _measure(env: dict) -> None:
-    _manage(env, "migrate", "--run-syncdb", "--noinput")
-    key = re.search(r"KEY=(\S+)", _manage(env, "shell", "-c", SETUP)).group(1)
-    _measure_server(env, key)
+    on_demo_database(
+        "bench_intake", DATABASE, lambda env, _url, key: _measure_server(env, key), settings="benchmarks.settings_bench"
+    )
 
 
 def _measure_server(env: dict, key: str) -> None:
     load_before = _load_average()
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "hitlplatform.wsgi",
-            "--workers",
-            "2",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
+    server = start_gunicorn(
+        env, PORT, "hitlplatform.wsgi", "--workers", "2", "--worker-class", "gthread", "--threads", "4"
     )
     try:
-        _wait_until_up()
         scenarios = {
             "bare DRF create (baseline)": ("/bench/bare/", {"name": "x", "amount": 1}, None),
             "proposal, autonomous route": ("/api/v1/proposals/", _proposal(confidence=0.97, blast_radius=1), key),
@@ -100,8 +57,7 @@ def _measure_server(env: dict, key: str) -> None:
             print(f"  {name:32s} {best:8.0f} req/s   ratio to bare {best / bare:5.2f}")
         print("  goal: each proposal route >= 0.70 of bare")
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_process_group(server, timeout=30)
 
 
 def _load_average() -> str:
@@ -151,38 +107,6 @@ def _proposal(**signals) -> dict:
         "expected_impact": "19.90 EUR",
         **signals,
     }
-
-
-def _environment(database_url: str) -> dict:
-    return os.environ | {
-        "DJANGO_SETTINGS_MODULE": "benchmarks.settings_bench",
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "STATIC_MANIFEST": "0",
-        "LOG_LEVEL": "WARNING",
-        "AUDIT_DEV_KEY_FILE": str(Path(tempfile.gettempdir()) / "hitl-bench-audit-key"),
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def _manage(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def _wait_until_up() -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/v1/schema/", timeout=2)
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError("gunicorn did not start")
 
 
 if __name__ == "__main__":

@@ -14,17 +14,16 @@ period are streamed and discarded in another process: their peak RSS shows const
     BENCH_REPORT_SIZES=2000,10000 .venv/bin/python -m benchmarks reports   # smaller, a few minutes
 """
 
-import json
 import os
 import random
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.databases import bench_environment, migrate, reviewers_create
+from benchmarks.phases import is_phase_process, run_phase, serve_phase
+
 SIZES = [int(size) for size in os.environ.get("BENCH_REPORT_SIZES", "10000,100000,1000000").split(",") if size]
 PERIOD_DAYS = 30
 BASELINE_ROWS = 500
@@ -43,12 +42,7 @@ def main() -> None:
         )
         for size in SIZES:
             environment = _environment(folder, f"db{size}")
-            subprocess.run(
-                [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-                cwd=ROOT,
-                env=environment,
-                check=True,
-            )
+            migrate(environment)
             seeded = _phase(environment, "seed", str(size))
             report = _phase(environment, "report")
             export = _phase(environment, "export")
@@ -73,25 +67,16 @@ def main() -> None:
 
 
 def _environment(folder: str, name: str) -> dict:
-    return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": f"sqlite:///{folder}/{name}.sqlite3",
-        "MEDIA_ROOT": f"{folder}/media",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret-key"),
-        "AUDIT_SIGNING_KEY": os.environ.get("AUDIT_SIGNING_KEY", "42" * 32),
-        "REPORT_DEV_SIGNING_DIR": f"{folder}/signing",
-        "LOG_LEVEL": "ERROR",
-    }
+    return bench_environment(
+        f"sqlite:///{folder}/{name}.sqlite3",
+        MEDIA_ROOT=f"{folder}/media",
+        REPORT_DEV_SIGNING_DIR=f"{folder}/signing",
+        LOG_LEVEL="ERROR",
+    )
 
 
 def _phase(environment: dict, *arguments: str) -> dict:
-    output = subprocess.run(
-        [sys.executable, __file__, "--phase", *arguments], cwd=ROOT, env=environment, capture_output=True, text=True
-    )
-    if output.returncode:
-        raise RuntimeError(f"phase {arguments[0]} failed:\n{output.stderr[-4000:]}")
-    return json.loads(output.stdout.strip().splitlines()[-1])
+    return run_phase(__file__, environment, *arguments)
 
 
 # --- phases, each in a process of its own --------------------------------------------------------
@@ -119,10 +104,8 @@ def _phase_baseline() -> dict:
 def _phase_seed(size: str) -> dict:
     from datetime import UTC, datetime, timedelta
 
-    from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from apps.accounts.models import ReviewerProfile
     from apps.agents.models import Agent
     from apps.audit.services import audit_checkpoint_create, audit_verification_record
     from apps.proposals.models import Decision, PostActionReview, Proposal
@@ -131,14 +114,7 @@ def _phase_seed(size: str) -> dict:
     started = time.perf_counter()
     decisions = int(size)
     rng = random.Random(7)
-    users = get_user_model()
-    reviewers = [
-        users.objects.create(username=f"reviewer{index}", first_name="Rev", last_name=f"Iewer {index}")
-        for index in range(8)
-    ]
-    ReviewerProfile.objects.bulk_create(
-        [ReviewerProfile(user=user, licence_number=f"LIC-{user.pk:05d}") for user in reviewers]
-    )
+    reviewers = reviewers_create(8)
     agents = [Agent.objects.create(name=f"agent-{index}") for index in range(5)]
     period_end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     period_start = period_end - timedelta(days=PERIOD_DAYS - 1)
@@ -269,12 +245,7 @@ PHASES = {"baseline": _phase_baseline, "seed": _phase_seed, "report": _phase_rep
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 2 and sys.argv[1] == "--phase":
-        sys.path.insert(0, str(ROOT))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hitlplatform.settings")
-        import django
-
-        django.setup()
-        print(json.dumps(PHASES[sys.argv[2]](*sys.argv[3:])))
+    if is_phase_process():
+        serve_phase(PHASES)
     else:
         main()

@@ -1,6 +1,6 @@
 """Reviewer web app benchmark: server time of the queue and detail pages, p50 and p95.
 
-    BENCH_REVIEW_PROPOSALS=100000 .venv/bin/python benchmarks/bench_review.py   # goal < 100 ms p95 each
+    BENCH_REVIEW_PROPOSALS=100000 .venv/bin/python -m benchmarks review   # goal < 100 ms p95 each
 
 N proposals (BENCH_REVIEW_PROPOSALS, default 100,000; half pending) across 20 queues, 200 reviewers
 holding 3 queues each (some through a group), 10 agents and N/5 decisions are seeded with
@@ -16,14 +16,14 @@ stack and a template, no query) and a plain SELECT of one page of pending propos
 import contextlib
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.databases import bench_environment, migrate
+from benchmarks.phases import run_script
+
 PROPOSALS = int(os.environ.get("BENCH_REVIEW_PROPOSALS", "100000"))
 REQUESTS = int(os.environ.get("BENCH_REVIEW_REQUESTS", "200"))
 POSTGRES = os.environ.get("BENCH_REVIEW_POSTGRES", "")
@@ -50,24 +50,9 @@ ACTION_TYPES = [
 
 def main() -> None:
     with _database() as url:
-        environment = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": url}
-        environment.setdefault("SECRET_KEY", "bench-only-secret-key")
-        environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-        subprocess.run(
-            [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-        )
-        output = subprocess.run(
-            [sys.executable, __file__, "--run"],
-            cwd=ROOT,
-            env=environment,
-            check=True,
-            stdout=subprocess.PIPE,
-            text=True,
-        ).stdout
-        result = json.loads(output.strip().splitlines()[-1])
+        environment = bench_environment(url)
+        migrate(environment)
+        result = run_script(__file__, environment, "--run")
     _report(result, "PostgreSQL" if POSTGRES else "SQLite")
 
 

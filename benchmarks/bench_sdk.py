@@ -15,20 +15,16 @@ import contextlib
 import json
 import logging
 import os
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
 from benchmarks.databases import DEFAULT_SERVER, postgres_database, postgres_server
+from benchmarks.servers import manage, server_environment, start_gunicorn
+from tests.processes import stop_process_group
 
-ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "hitl_bench_sdk"
 PORT = int(os.environ.get("BENCH_SDK_PORT", "8767"))
 CALLS = int(os.environ.get("BENCH_SDK_CALLS", "200"))
@@ -65,18 +61,19 @@ def main() -> None:
             directory = stack.enter_context(tempfile.TemporaryDirectory(prefix="hitl-bench-sdk-"))
             database_url = f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
             print("  platform: gunicorn on SQLite (no PostgreSQL reachable)")
-        env = _environment(database_url)
-        _manage(env, "migrate", "--noinput")
-        key = next(line[4:] for line in _manage(env, "shell", "-c", SETUP).splitlines() if line.startswith("KEY="))
-        server = _start_server(env)
+        env = server_environment(database_url, CELERY_TASK_ALWAYS_EAGER="1")
+        manage(env, "migrate", "--noinput")
+        key = next(line[4:] for line in manage(env, "shell", "-c", SETUP).splitlines() if line.startswith("KEY="))
+        server = start_gunicorn(
+            env, PORT, "hitlplatform.wsgi", "--workers", "1", "--worker-class", "gthread", "--threads", "4"
+        )
         try:
             url = f"http://127.0.0.1:{PORT}"
             _gated_calls(url, key)
             _gated_calls_offline()
             _gateway_latency(url, key)
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=30)
+            stop_process_group(server, timeout=30)
 
 
 def _gated_calls(url: str, key: str) -> None:
@@ -266,61 +263,6 @@ def _report(what: str, sdk_times: list[float], raw_times: list[float], *, goal: 
         f"  {what}: SDK {sdk * 1000:.3f} ms, raw httpx {raw * 1000:.3f} ms per call "
         f"(median of {len(sdk_times)}); SDK / raw = {ratio:.2f}{verdict}"
     )
-
-
-def _environment(database_url: str) -> dict:
-    return os.environ | {
-        "DJANGO_SETTINGS_MODULE": "hitlplatform.settings",
-        "DATABASE_URL": database_url,
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECURE_SSL_REDIRECT": "0",
-        "STATIC_MANIFEST": "0",
-        "LOG_LEVEL": "WARNING",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-        "AUDIT_DEV_KEY_FILE": str(Path(tempfile.gettempdir()) / "hitl-bench-audit-key"),
-        "PYTHONPATH": str(ROOT),
-    }
-
-
-def _manage(env: dict, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    ).stdout
-
-
-def _start_server(env: dict) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "hitlplatform.wsgi",
-            "--workers",
-            "1",
-            "--worker-class",
-            "gthread",
-            "--threads",
-            "4",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/v1/proposals/", timeout=2)
-            return server
-        except urllib.error.HTTPError:  # 401 without a key: the server answers
-            return server
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGTERM)
-    raise RuntimeError("the platform did not start")
 
 
 if __name__ == "__main__":

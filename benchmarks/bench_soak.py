@@ -3,8 +3,8 @@
 Two gunicorn processes (one worker, BENCH_SOAK_THREADS threads each) on a database of their own on
 PostgreSQL, with a Celery worker on Redis when BENCH_SOAK_BROKER_URL answers (else tasks run inline),
 are driven by BENCH_SOAK_CLIENTS client threads for BENCH_SOAK_SECONDS (default 30; 600 for the real
-figure). Each client loop: an agent submits (with an Idempotency-Key) a refund that needs two
-approvals, two reviewers approve it with their e-signatures, the agent waits for the outcome.
+figure), under the demo policy. Each client loop: an agent submits (with an Idempotency-Key) a refund
+that needs two approvals, two reviewers approve it with their e-signatures, the agent waits for the outcome.
 
 Reported: requests/s, p50/p99 latency, the count of 5xx (goal 0), and each process's memory (RSS)
 growth from the end of warm-up (the first fifth) to the end (goal < 10 %).
@@ -15,7 +15,6 @@ Baseline, measured in the same run: the same clients calling /healthz (the cheap
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,9 @@ from pathlib import Path
 
 import requests
 
-from benchmarks.databases import postgres_database, postgres_server
+from benchmarks.databases import bench_environment, migrate, postgres_database, postgres_server_or_skip
+from benchmarks.servers import manage
+from tests.processes import reachable
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "30"))
@@ -34,21 +35,11 @@ THREADS = int(os.environ.get("BENCH_SOAK_THREADS", "4"))
 BROKER_URL = os.environ.get("BENCH_SOAK_BROKER_URL", "redis://127.0.0.1:6379/12")
 PORTS = (int(os.environ.get("BENCH_SOAK_PORT", "21250")), int(os.environ.get("BENCH_SOAK_PORT", "21250")) + 1)
 PASSWORD = "soak-pass-2024-long"
-POLICY = """
-rules:
-  - name: refunds
-    action_type: "payments.*"
-    mode: pre_approval
-    approvals_required: 2
-    queue: finance
-    sla: 30m
-"""
 
 
 def main() -> None:
-    server = postgres_server()
+    server = postgres_server_or_skip("soak")
     if server is None:
-        print("soak: skipped — set DATABASE_URL=postgres://... (or BENCH_PG_SERVER) to a reachable server")
         return
     with postgres_database(server, f"bench_soak_{os.getpid()}") as url:
         environment = _environment(url)
@@ -69,20 +60,16 @@ def main() -> None:
 
 
 def _environment(url: str) -> dict:
-    environment = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "PYTHONPATH": str(ROOT),
-        "LOG_LEVEL": "WARNING",
-        "DEBUG": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "STATIC_MANIFEST": "0",
-        "DB_POOL_MAX_SIZE": str(THREADS),
-    }
-    environment.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdef")
-    environment.setdefault("AUDIT_SIGNING_KEY", "42" * 32)
-    if _reachable(BROKER_URL):
+    environment = bench_environment(
+        url,
+        LOG_LEVEL="WARNING",
+        DEBUG="0",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        STATIC_MANIFEST="0",
+        DB_POOL_MAX_SIZE=str(THREADS),
+    )
+    if reachable(BROKER_URL):
         # A queue of its own, so that no other worker on the broker takes the soak's tasks.
         environment.update(
             CELERY_BROKER_URL=BROKER_URL, CELERY_TASK_ALWAYS_EAGER="0", CELERY_TASK_DEFAULT_QUEUE=f"soak-{os.getpid()}"
@@ -93,23 +80,12 @@ def _environment(url: str) -> dict:
 
 
 def _prepare(environment: dict) -> dict:
-    manage = [sys.executable, str(ROOT / "manage.py")]
-
-    def run(*args) -> str:
-        return subprocess.run(
-            [*manage, *args], cwd=ROOT, env=environment, check=True, capture_output=True, text=True
-        ).stdout
-
-    run("migrate", "--noinput", "-v", "0")
-    policy = ROOT / "var" / f"soak-policy-{os.getpid()}.yaml"
-    policy.parent.mkdir(exist_ok=True)
-    policy.write_text(POLICY)
-    run("load_policies", str(policy), "--allow-unstaffed")
-    policy.unlink()
-    agent = json.loads(run("create_agent", "soak-bot", "--json"))
+    migrate(environment)
+    manage(environment, "load_policies", "demo/policy.yaml", "--allow-unstaffed")
+    agent = json.loads(manage(environment, "create_agent", "soak-bot", "--json"))
     reviewers = [
-        json.loads(run("create_user", name, "--password", PASSWORD, "--role", "reviewer", "--queue", "finance",
-                       "--token", "--json"))["token"]
+        json.loads(manage(environment, "create_user", name, "--password", PASSWORD, "--role", "reviewer",
+                          "--queue", "finance", "--token", "--json"))["token"]
         for name in ("soak_first", "soak_second")
     ]  # fmt: skip
     return {"agent": agent["key"], "reviewers": reviewers}
@@ -254,17 +230,6 @@ def _rss(pid: int) -> int:
     except OSError:
         pass
     return 0
-
-
-def _reachable(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 if __name__ == "__main__":

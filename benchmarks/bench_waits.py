@@ -17,20 +17,17 @@ would hide the servers behind it. Needs `wrk` and PostgreSQL (BENCH_PG_SERVER or
 import asyncio
 import json
 import os
-import re
 import resource
-import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from benchmarks import bench_intake
-from benchmarks.databases import DEFAULT_SERVER, postgres_database, postgres_server
+from benchmarks.servers import manage, on_demo_database, start_gunicorn
+from tests.processes import stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = os.environ.get("BENCH_WAITS_DATABASE", "hitl_bench_waits")
@@ -54,37 +51,22 @@ NEW_SERVER = [
 ]
 OLD_SERVER = ["hitlplatform.wsgi", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]
 
-SETUP = f"""
-import json
-from django.core.management import call_command
-from apps.agents.services import agent_create
-from apps.policies.services import policy_load_yaml
-policy_load_yaml(text=open("demo/policy.yaml").read(), allow_unstaffed=True)
-agent, key = agent_create(name="bench-bot")
-call_command("create_user", "bench-reviewer", password="{PASSWORD}", role="reviewer", queue=["support"], token=True, json=True)
-print("KEY=" + key)
-"""
-
 
 def main() -> None:
-    if shutil.which("wrk") is None:
-        print("bench_waits: skipped — needs `wrk` (apt-get install wrk)")
-        return
-    server = postgres_server(default=DEFAULT_SERVER)
-    if server is None:
-        print("bench_waits: skipped — it needs PostgreSQL (BENCH_PG_SERVER)")
-        return
-    with postgres_database(server, DATABASE) as url:
-        env = bench_intake._environment(url) | {
-            "DJANGO_SETTINGS_MODULE": "benchmarks.settings_waits",
-            "WAIT_MAX_PER_AGENT": "100000",
-            "WAIT_MAX_TOTAL": "100000",
-        }
-        bench_intake._manage(env, "migrate", "--run-syncdb", "--noinput")
-        output = bench_intake._manage(env, "shell", "-c", SETUP)
-        key = re.search(r"KEY=(\S+)", output).group(1)
-        token = json.loads(re.search(r"(\{.*\"token\".*\})", output).group(1))["token"]
-        Bench(env, url, key, token).run()
+    on_demo_database(
+        "bench_waits",
+        DATABASE,
+        _bench,
+        settings="benchmarks.settings_waits",
+        WAIT_MAX_PER_AGENT="100000",
+        WAIT_MAX_TOTAL="100000",
+    )
+
+
+def _bench(env: dict, url: str, key: str) -> None:
+    reviewer = manage(env, "create_user", "bench-reviewer", "--password", PASSWORD, "--role", "reviewer",
+                      "--queue", "support", "--token", "--json")  # fmt: skip
+    Bench(env, url, key, json.loads(reviewer)["token"]).run()
 
 
 class Bench:
@@ -193,27 +175,10 @@ class Bench:
         return [row[0] for row in rows]
 
     def start(self, command: list[str]) -> None:
-        self.server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), *command, "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning"],
-            cwd=ROOT,
-            env=self.env,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/api/v1/proposals/", timeout=5)
-            except urllib.error.HTTPError as error:
-                if error.code == 401:  # up, and asking for a key
-                    return
-            except OSError:
-                pass
-            time.sleep(0.3)
-        raise RuntimeError("the server did not start")
+        self.server = start_gunicorn(self.env, PORT, *command)
 
     def stop(self) -> None:
-        os.killpg(self.server.pid, signal.SIGTERM)
-        self.server.wait(timeout=60)
+        stop_process_group(self.server, timeout=60)
 
     def settle(self, *, connections: int = 0, quiet: float = 0.15, longest: float = 180) -> float:
         """Seconds until the server holds `connections` and its processes use less than `quiet` of

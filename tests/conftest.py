@@ -1,7 +1,10 @@
 """The cast and the stage of the suite (STYLE.md): reviewers, an outsider who sees nothing,
 a compliance officer, an admin, and an agent with its owner, under a known policy."""
 
+from urllib.parse import quote
+
 import pytest
+from django.db import connection
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
@@ -181,6 +184,17 @@ def redirected_and_revised(proposal, reviewer, agent, *, instructions: str, payl
     decide(proposal, reviewer, "request_changes", rationale="Wrong address.", instructions=instructions)
     fields = proposal_body(action_type=proposal.action_type, payload=payload)
     return proposal_revise(proposal_id=proposal.pk, agent=agent, fields=fields).proposal
+
+
+def database_url() -> str:
+    """The test database, as a server or worker process started by the test must see it."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        if db["NAME"].startswith(("file:memorydb", ":memory:")):
+            pytest.skip("the test database is in memory: another process cannot share it")
+        return f"sqlite:///{db['NAME']}"
+    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture

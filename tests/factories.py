@@ -1,9 +1,13 @@
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from apps.accounts.models import Queue, ReviewerProfile
 from apps.accounts.selectors import REVIEW_QUEUE_PERMISSION
+from apps.proposals.models import Proposal
 from apps.proposals.services import proposal_decide
 
 PASSWORD = "correct-horse-battery-staple"
@@ -58,3 +62,29 @@ def decide(proposal, reviewer, verdict="approve", password=PASSWORD, **extra):
         password=password,
         **extra,
     )
+
+
+def overdue_refunds(numbers: range, *, agent, version, queue: Queue, reminded: bool = False) -> list[Proposal]:
+    """Unsaved pending refunds B-<n> under the refunds rule of `version`, in `queue`, their SLA a minute
+    overdue: what the SLA sweep escalates. `reminded`: their 80 % reminder already sent (no reminder work)."""
+    rule = version.rules.get(name="refunds")
+    overdue = timezone.now() - timedelta(minutes=1)
+    return [
+        Proposal(
+            agent=agent,
+            action_type="payments.refund",
+            payload={"order": f"B-{n}", "amount": "12.00"},
+            payload_version=f"{n:064d}",
+            summary=f"Refund B-{n}",
+            confidence=0.7,
+            mode="pre_approval",
+            status="pending",
+            policy_version=version,
+            policy_rule=rule,
+            queue=queue,
+            sla_due_at=overdue,
+            remind_at=overdue,
+            reminded_at=overdue if reminded else None,
+        )
+        for n in numbers
+    ]

@@ -11,18 +11,19 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
 from kombu import Connection, pools
 
 from hitlplatform.celery import app as celery_app
+from tests.conftest import database_url
+from tests.processes import celery_worker_command, stop_process_group, wait_until
+from tests.processes import reachable as _reachable  # the name tests/acceptance and tests/project import
 
 BROKERS = {"redis": "HITL_TEST_REDIS_URL", "amqp": "HITL_TEST_AMQP_URL"}
 WORKER_READY_SECONDS = 60
@@ -32,15 +33,6 @@ def _unavailable(reason: str):
     if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{reason} (HITL_REQUIRE_SERVICES=1)")
     pytest.skip(reason)
-
-
-def _reachable(url: str) -> bool:
-    parts = urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 @pytest.fixture(params=sorted(BROKERS))
@@ -106,17 +98,6 @@ def use_broker(url: str, queue: str) -> None:
         celery_app.amqp._producer_pool = None
 
 
-def database_url() -> str:
-    """The test database, as the worker subprocess must see it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        if db["NAME"].startswith(("file:memorydb", ":memory:")):
-            pytest.skip("the test database is in memory: a worker process cannot share it")
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 class Worker:
     """`celery -A hitlplatform worker -B`, in its own process group so that kill -9 takes all of it."""
 
@@ -130,22 +111,9 @@ class Worker:
         self.log = self.log_dir / f"worker-{self.starts}.log"
         env = os.environ | self.environment | {name: str(value) for name, value in extra_environment.items()}
         command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "hitlplatform",
-            "worker",
-            "-B",
-            "--loglevel=INFO",
-            "--concurrency=2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-Q",
-            self.queue,
-            "-n",
-            f"{self.queue}-{self.starts}@%h",
+            *celery_worker_command(
+                self.queue, name=f"{self.queue}-{self.starts}@%h", options=("-B", "--loglevel=INFO", "--concurrency=2")
+            ),
             "--schedule",
             str(self.log_dir / f"beat-{self.starts}"),
         ]
@@ -158,12 +126,11 @@ class Worker:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + WORKER_READY_SECONDS
-        while b" ready." not in self.log.read_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"the worker did not start:\n{self.log.read_text()[-4000:]}")
-            time.sleep(0.2)
+        if not wait_until(
+            lambda: b" ready." in self.log.read_bytes(), process=self.process, seconds=WORKER_READY_SECONDS
+        ):
+            self.stop()
+            pytest.fail(f"the worker did not start:\n{self.log.read_text()[-4000:]}")
         return self
 
     def kill9(self) -> None:
@@ -175,12 +142,7 @@ class Worker:
         if self.process is None or self.process.poll() is not None:
             self.process = None
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=20)
+        stop_process_group(self.process, timeout=20)
         self.process = None
 
     def output(self) -> str:

@@ -4,12 +4,10 @@ import hashlib
 import hmac
 import json
 import time
-from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
-from django.utils import timezone
 
 from apps.agents.services import agent_create
 from apps.audit.models import AuditEvent, VerificationRun
@@ -20,7 +18,7 @@ from apps.policies.services import policy_load_yaml
 from apps.proposals.models import Proposal
 from apps.proposals.services import proposal_submit
 from tests.conftest import TEST_POLICY, proposal_body
-from tests.factories import UserFactory
+from tests.factories import UserFactory, overdue_refunds
 
 from .conftest import use_broker, wait_for
 
@@ -71,29 +69,11 @@ def test_escalation_and_expiry_happen_with_no_manual_command(worker):
 def test_kill_9_in_the_middle_of_a_sweep_escalates_each_proposal_exactly_once(worker):
     # given 2,000 overdue refunds (30 min SLA, tiers finance-senior then compliance)
     version = policy_load_yaml(text=TEST_POLICY, comment="test policy", allow_unstaffed=True)
-    rule = version.rules.get(name="refunds")
     agent, _key = agent_create(name="bulk-bot")
     from apps.accounts.models import Queue
 
     finance = Queue.objects.get(slug="finance")
-    overdue = timezone.now() - timedelta(minutes=1)
-    Proposal.objects.bulk_create(
-        Proposal(
-            agent=agent,
-            action_type="payments.refund",
-            payload={"order": f"B-{n}"},
-            payload_version=f"v{n}",
-            confidence=0.5,
-            mode="pre_approval",
-            status="pending",
-            policy_version=version,
-            policy_rule=rule,
-            queue=finance,
-            sla_due_at=overdue,
-            remind_at=overdue,
-        )
-        for n in range(2000)
-    )
+    Proposal.objects.bulk_create(overdue_refunds(range(2000), agent=agent, version=version, queue=finance))
     escalated = Proposal.objects.filter(escalation_level=1)
 
     # when the worker is killed -9 in the middle of the sweep, then started again

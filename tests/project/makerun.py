@@ -8,31 +8,18 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.processes import free_port, http_status, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(21300, 21400)
 READY_SECONDS = 180
 # The lines `make run` prints once every process is up.
 READY_LINES = (" ready.", "beat: Starting...", "Listening at: ")
-
-
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def environment(*, tmp: Path, port: int, **extra) -> dict:
@@ -62,7 +49,9 @@ class MakeRun:
         if not shutil.which("make"):
             pytest.skip("make is not installed")
         self.tmp = tmp
-        self.port = free_port()
+        self.port = free_port(PORTS)
+        if self.port is None:
+            pytest.skip(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
         self.env = environment(tmp=tmp, port=self.port, **extra_environment)
         self.log = tmp / "make-run.log"
         self.process = None
@@ -83,30 +72,20 @@ class MakeRun:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + READY_SECONDS
-        while not self._ready():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.kill()
-                pytest.fail(f"`make run` did not come up:\n{self.output()[-6000:]}")
-            time.sleep(0.5)
+        if not wait_until(self._ready, process=self.process, seconds=READY_SECONDS, interval=0.5):
+            self.kill()
+            pytest.fail(f"`make run` did not come up:\n{self.output()[-6000:]}")
         return self
 
     def _ready(self) -> bool:
         text = self.output()
         if not all(line in text for line in READY_LINES) or text.count(" ready.") < 2:
             return False
-        try:
-            with urllib.request.urlopen(f"{self.url}/api/v1/schema/", timeout=5) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
+        return http_status(f"{self.url}/api/v1/schema/", timeout=5) == 200
 
     def wait_for(self, text: str, *, timeout: float = 120) -> None:
-        deadline = time.monotonic() + timeout
-        while text not in self.output():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"no {text!r} in the output of `make run`:\n{self.output()[-6000:]}")
-            time.sleep(0.5)
+        if not wait_until(lambda: text in self.output(), process=self.process, seconds=timeout, interval=0.5):
+            pytest.fail(f"no {text!r} in the output of `make run`:\n{self.output()[-6000:]}")
 
     def ctrl_c(self, *, timeout: float = 90) -> int:
         """SIGINT to the foreground process group (make and honcho), as a terminal sends it."""

@@ -9,29 +9,18 @@ import asyncio
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import threading
 import time
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
+
+from tests.conftest import database_url
+from tests.processes import free_port, http_status, stop_process_group, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(21440, 21500)
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        if db["NAME"].startswith(("file:memorydb", ":memory:")):
-            pytest.skip("the test database is in memory: a server process cannot share it")
-        return f"sqlite:///{db['NAME']}"
-    credentials = quote(db["USER"] or "", safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 class Server:
@@ -39,7 +28,9 @@ class Server:
 
     def __init__(self, *, log_dir: Path, environment: dict):
         self.log_dir, self.environment = log_dir, environment
-        self.port = _free_port()
+        self.port = free_port(PORTS)
+        if self.port is None:
+            raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
         self.process = None
         self.starts = 0
 
@@ -63,28 +54,15 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                status, _headers, _body = request(self, "GET", "/api/v1/events/", timeout=2)
-                if status == 401:
-                    return self
-            except OSError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
+        events = f"http://127.0.0.1:{self.port}/api/v1/events/"
+        if wait_until(lambda: http_status(events) == 401, process=self.process, seconds=60):  # up, asking for a key
+            return self
         raise RuntimeError(f"the server did not start; see {log.name}:\n{Path(log.name).read_text()[-3000:]}")
 
     def stop(self, *, timeout: float = 30) -> float:
         """SIGTERM, as a deployment stops it; how long it took to exit."""
         started = time.monotonic()
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        stop_process_group(self.process, timeout=timeout)
         return time.monotonic() - started
 
     def log(self) -> str:
@@ -185,17 +163,6 @@ class EventStream:
 
     def close(self):
         self.conn.close()
-
-
-def _free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 21440-21499")
 
 
 @pytest.fixture

@@ -1,0 +1,74 @@
+"""The production-like server processes of the HTTP benchmarks: gunicorn on a benchmark's database,
+started in a process group of its own and handed over once it answers."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.databases import DEFAULT_SERVER, postgres_database, postgres_server_or_skip
+from tests.processes import http_status, stop_process_group, wait_until
+
+ROOT = Path(__file__).resolve().parents[1]
+START_SECONDS = 60
+
+
+def server_environment(database_url: str, *, settings: str = "hitlplatform.settings", **extra: str) -> dict:
+    """This process's environment with a server's production settings (no debug, no TLS redirect,
+    no static manifest) on `database_url`, and `extra` over it."""
+    return (
+        os.environ
+        | {
+            "DJANGO_SETTINGS_MODULE": settings,
+            "DATABASE_URL": database_url,
+            "DEBUG": "0",
+            "SECRET_KEY": "bench-only-secret-key-" + "x" * 40,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SECURE_SSL_REDIRECT": "0",
+            "STATIC_MANIFEST": "0",
+            "LOG_LEVEL": "WARNING",
+            "AUDIT_DEV_KEY_FILE": str(Path(tempfile.gettempdir()) / "hitl-bench-audit-key"),
+            "PYTHONPATH": str(ROOT),
+        }
+        | extra
+    )
+
+
+def manage(env: dict, *args: str) -> str:
+    """The output of `manage.py args` run with `env`."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def start_gunicorn(env: dict, port: int, *arguments: str) -> subprocess.Popen:
+    """`gunicorn arguments` on 127.0.0.1:`port` in a process group of its own, returned once it
+    answers /healthz; stop it with stop_process_group."""
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), *arguments, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    healthz = f"http://127.0.0.1:{port}/healthz"
+    if not wait_until(lambda: http_status(healthz, timeout=5) == 200, process=server, seconds=START_SECONDS):
+        stop_process_group(server, timeout=30)
+        raise RuntimeError(f"gunicorn {' '.join(arguments)} did not start")
+    return server
+
+
+def on_demo_database(benchmark: str, database: str, measure, *, settings: str, **extra: str) -> None:
+    """`measure(env, url, key)` on a fresh PostgreSQL database `database`, migrated, under the demo
+    policy (its queues may stay unstaffed: intake needs no reviewer), with an agent's `key`; `env` is
+    server_environment(url, settings=settings, **extra). Skipped, saying why, without `wrk` or PostgreSQL."""
+    server = postgres_server_or_skip(benchmark, default=DEFAULT_SERVER, commands=("wrk",))
+    if server is None:
+        return
+    with postgres_database(server, database) as url:
+        env = server_environment(url, settings=settings, **extra)
+        manage(env, "migrate", "--run-syncdb", "--noinput")
+        manage(env, "load_policies", "demo/policy.yaml", "--allow-unstaffed")
+        key = json.loads(manage(env, "create_agent", "bench-bot", "--json"))["key"]
+        measure(env, url, key)
