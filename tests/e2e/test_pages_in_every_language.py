@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from apps.proposals.services import proposal_decide
 from tests.e2e.conftest import PASSWORD
+from tests.factories import decide
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 DESKTOP = {"width": 1440, "height": 900}
@@ -49,13 +50,7 @@ def stage(submit, reviewer, second_reviewer, compliance_officer, admin):
         compliance_exposure="high",
         expected_impact="12,840.50 EUR leave the company account",
     )
-    proposal_decide(
-        proposal_id=big.pk,
-        reviewer=second_reviewer,
-        verdict="approve",
-        rationale="Matched to receipts.",
-        password=PASSWORD,
-    )
+    decide(big, second_reviewer, rationale="Matched to receipts.")
     changes = [
         submit(
             action_type="crm.update",

@@ -10,8 +10,7 @@ from apps.audit.models import AuditEvent
 from apps.escalations.services import sla_sweep
 from apps.notifications.models import OutboxMessage
 from apps.proposals.models import Proposal
-from apps.proposals.services import proposal_decide
-from tests.factories import UserFactory
+from tests.factories import UserFactory, decide
 
 pytestmark = pytest.mark.django_db
 
@@ -55,13 +54,7 @@ def test_a_reviewer_escalating_into_an_unstaffed_tier_alerts_the_admins(
     refund = submit(blast_radius=5)
     Proposal.objects.filter(pk=refund.pk).update(escalation_level=1, queue=finance_senior_reviewer_queue(refund))
 
-    proposal_decide(
-        proposal_id=refund.pk,
-        reviewer=finance_senior_reviewer,
-        verdict="escalate",
-        rationale="Needs compliance.",
-        password=password,
-    )
+    decide(refund, finance_senior_reviewer, "escalate", password=password, rationale="Needs compliance.")
 
     assert OutboxMessage.objects.filter(event_type="proposal.unstaffed", proposal=refund).count() == 1
 

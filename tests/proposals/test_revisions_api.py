@@ -12,6 +12,7 @@ from apps.proposals.models import Decision, Proposal, Status
 from apps.proposals.services import proposal_decide, proposal_revise
 from hitlplatform.errors import InvalidInput
 from tests.conftest import proposal_body
+from tests.factories import decide
 
 pytestmark = pytest.mark.django_db
 
@@ -34,14 +35,7 @@ def revise(client, proposal, **overrides):
 
 
 def redirected(proposal, reviewer, password, instructions="Fix the amount."):
-    proposal_decide(
-        proposal_id=proposal.pk,
-        reviewer=reviewer,
-        verdict="request_changes",
-        rationale="Not quite.",
-        instructions=instructions,
-        password=password,
-    )
+    decide(proposal, reviewer, "request_changes", password=password, rationale="Not quite.", instructions=instructions)
     proposal.refresh_from_db()
     return proposal
 
