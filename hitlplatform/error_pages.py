@@ -5,16 +5,55 @@ unavailable database or broker is a 503 with Retry-After wherever it surfaces (n
 """
 
 import sys
+from dataclasses import dataclass
 
 from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from hitlplatform.unavailable import RETRY_AFTER_SECONDS, is_unavailable
 
 API_PREFIX = "/api/"
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    code: str
+    title: str
+    heading: str
+    reason: str = ""
+    advice: str = ""
+
+
+PAGES = {
+    403: ErrorPage(
+        code=gettext_lazy("Error 403"),
+        title=gettext_lazy("Not allowed"),
+        heading=gettext_lazy("You may not open this page"),
+        advice=gettext_lazy(
+            "If you need it for your work, ask an administrator to grant the role or the queue permission."
+        ),
+    ),
+    404: ErrorPage(
+        code=gettext_lazy("Error 404"),
+        title=gettext_lazy("Not found"),
+        heading=gettext_lazy("Nothing here"),
+        advice=gettext_lazy(
+            "A proposal you had open may have been decided, escalated to another queue, or withdrawn by its agent."
+        ),
+    ),
+    500: ErrorPage(
+        code=gettext_lazy("Error 500"),
+        title=gettext_lazy("Something went wrong"),
+        heading=gettext_lazy("Something went wrong on our side"),
+        reason=gettext_lazy(
+            "Nothing you signed was lost: a decision is stored completely or not at all. Try again in a moment."
+        ),
+    ),
+}
 
 
 def forbidden(request, exception=None):
@@ -40,14 +79,14 @@ def server_error(request):
     if request.path.startswith(API_PREFIX):
         return _json(status=500, code="server_error", message=_("Something went wrong on our side."))
     # No request context (no user, no session): the error may be the database itself.
-    return HttpResponseServerError(loader.get_template("500.html").render({}))
+    return HttpResponseServerError(loader.get_template("error_page.html").render({"page": PAGES[500]}))
 
 
 def _page(request, *, status: int, reason: str, code: str):
     if request.path.startswith(API_PREFIX):
         return _json(status=status, code=code, message=reason)
-    context = {"reason": reason, "back_url": _back_url(request), "path": request.path}
-    return render(request, f"{status}.html", context, status=status)
+    context = {"page": PAGES[status], "reason": reason, "back_url": _back_url(request), "path": request.path}
+    return render(request, "error_page.html", context, status=status)
 
 
 def _json(*, status: int, code: str, message: str):
