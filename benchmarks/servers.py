@@ -29,6 +29,9 @@ def server_environment(database_url: str, *, settings: str = "hitlplatform.setti
             "SECURE_SSL_REDIRECT": "0",
             "STATIC_MANIFEST": "0",
             "LOG_LEVEL": "WARNING",
+            # One bench reviewer signs on several connections at once; each signature in flight holds a
+            # place in the signature-failure count (apps/accounts/signatures.py), so the limit is lifted.
+            "SIGNATURE_FAILURE_LIMIT": "1000000",
             "AUDIT_DEV_KEY_FILE": str(Path(tempfile.gettempdir()) / "hitl-bench-audit-key"),
             "PYTHONPATH": str(ROOT),
         }

@@ -25,6 +25,11 @@ from hitlplatform.errors import DomainError, InvalidInput
 from .events import AccountEvents
 from .models import SigningAttempts
 
+# Why a signature attempt was refused before its password was checked (the audit event's "reason").
+LOCKED = "locked"
+BUSY = "too_many_at_once"
+BUSY_RETRY_SECONDS = 1
+
 
 class SigningLocked(DomainError):
     """429: signing is locked for `retry_after` seconds (sent as the Retry-After header)."""
@@ -45,14 +50,20 @@ def signature_check(*, user, password: str, username: str | None = None, on_lock
     `on_locked(user=, until=)` runs in the transaction that locks the user's signing (notifications).
     """
     now = timezone.now()
-    retry_after = _reserve_attempt(user=user, now=now)
+    retry_after, reason = _reserve_attempt(user=user, now=now)
     if retry_after:
         with transaction.atomic():
             audit_record(
                 action=AccountEvents.SIGNATURE_FAILED,
                 actor=user,
                 obj=user,
-                data={"username": user.get_username(), "reason": "locked"},
+                data={"username": user.get_username(), "reason": reason},
+            )
+        if reason == BUSY:
+            raise SigningLocked(
+                _("Too many signatures of yours are being checked at once; retry in a moment."),
+                retry_after=retry_after,
+                code="signing_busy",
             )
         raise SigningLocked(retry_after=retry_after)
     if (username is None or username == user.get_username()) and password and user.check_password(password):
@@ -82,24 +93,25 @@ def signing_locked_for(*, user, now=None) -> int:
     return max(own, _login_locked_for(user=user, now=now))
 
 
-def _reserve_attempt(*, user, now) -> int:
-    """Counts the attempt before the password is checked; returns the seconds of a lock in force (0: none)."""
+def _reserve_attempt(*, user, now) -> tuple[int, str]:
+    """Counts the attempt before the password is checked; returns (seconds to wait, why), (0, "") to go on."""
     login_lock = _login_locked_for(user=user, now=now)
     if login_lock:
-        return login_lock
+        return login_lock, LOCKED
     with transaction.atomic():
         attempts, _created = SigningAttempts.objects.select_for_update().get_or_create(user=user)
         if attempts.locked_until and attempts.locked_until > now:
-            return _seconds_until(attempts.locked_until, now)
+            return _seconds_until(attempts.locked_until, now), LOCKED
         if attempts.last_failure_at and attempts.last_failure_at < now - _cooloff():
             attempts.failures = 0  # old mistakes are forgotten
         if attempts.failures >= settings.SIGNATURE_FAILURE_LIMIT:
-            # Parallel attempts have already reserved every place left.
-            return math.ceil(_cooloff().total_seconds())
+            # Attempts still being checked hold every place left; no lock is in force (a lock is set
+            # by a failure at the limit), so the answer is "in a moment", not the cool-off.
+            return BUSY_RETRY_SECONDS, BUSY
         attempts.failures += 1
         attempts.locked_until = None
         attempts.save(update_fields=["failures", "locked_until"])
-    return 0
+    return 0, ""
 
 
 def _failure_record(*, user, now, on_locked) -> object:

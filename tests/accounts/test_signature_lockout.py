@@ -2,6 +2,7 @@
 the web app, lock signing after SIGNATURE_FAILURE_LIMIT, answer 429 with Retry-After, are audited and
 reported to the admins and compliance officers; a good signature resets the count."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -106,6 +107,20 @@ def test_a_good_signature_resets_the_count(client_for, reviewer, refund):
     for _attempt in range(2):
         assert decide_api(client, refund, "guess").status_code == 400
     assert SigningAttempts.objects.get(user=reviewer).locked_until is None
+
+
+def test_attempts_in_flight_at_the_limit_ask_for_a_moment_not_the_cooloff(client_for, reviewer, refund):
+    # Three signatures of the reviewer's are being checked (reserved, not yet failed): no lock is in force.
+    SigningAttempts.objects.create(user=reviewer, failures=3)
+
+    response = decide_api(client_for(reviewer), refund, PASSWORD)
+
+    assert response.status_code == 429 and response.json()["error"]["code"] == "signing_busy"
+    assert response["Retry-After"] == "1"
+    assert SigningAttempts.objects.get(user=reviewer).locked_until is None
+    assert not Decision.objects.filter(proposal=refund).exists()
+    refused = AuditEvent.objects.filter(action="auth.signature_failed").latest("seq")
+    assert json.loads(refused.data_record.canonical_data)["reason"] == "too_many_at_once"
 
 
 def test_the_lock_ends_after_the_cooloff(client_for, reviewer, refund):
