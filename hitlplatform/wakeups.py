@@ -29,9 +29,17 @@ CHANNEL = "hitl_wakeup"
 
 def wakeup_send(*, agent_id: int, proposal_id: int) -> None:
     """Tell the waiters of this proposal and of this agent to look again, once the caller commits."""
-    if connection.vendor == "postgresql":
+    wakeup_send_many([(agent_id, proposal_id)])
+
+
+def wakeup_send_many(pairs) -> None:
+    """`wakeup_send` for many (agent id, proposal id) pairs in one statement (a sweep's batch)."""
+    if connection.vendor == "postgresql" and pairs:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, f"{agent_id} {proposal_id}"])
+            cursor.execute(
+                "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload",
+                [CHANNEL, [f"{agent_id} {proposal_id}" for agent_id, proposal_id in pairs]],
+            )
     # SQLite: the hubs poll (module docstring).
 
 

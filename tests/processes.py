@@ -19,8 +19,11 @@ HTTP_STATUS_TIMEOUT = 2
 
 
 def free_port(ports: range) -> int | None:
-    """The first port of `ports` nothing listens on at 127.0.0.1, or None."""
-    for port in ports:
+    """The first port of `ports` nothing listens on at 127.0.0.1, or None.
+
+    Under pytest-xdist each worker probes its own share of `ports`: two workers probing the same
+    free port at once would both take it, and one's requests would reach the other's server."""
+    for port in _share_of_this_worker(ports):
         with socket.socket() as probe:
             try:
                 probe.bind(("127.0.0.1", port))
@@ -28,6 +31,13 @@ def free_port(ports: range) -> int | None:
                 continue
             return port
     return None
+
+
+def _share_of_this_worker(ports: range) -> range:
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    share = len(ports) // max(workers, 1)
+    return ports[worker * share : (worker + 1) * share] if share else ports
 
 
 def reachable(url: str) -> bool:

@@ -53,7 +53,11 @@ def queue_reviewer_emails(queue) -> list[str]:
 
 
 def admin_emails() -> list[str]:
-    """Active administrators' addresses (the admin role or superusers)."""
+    """Active administrators' addresses (the admin role or superusers); read once per batch."""
+    return _cached(("admin_emails",), _admin_emails)
+
+
+def _admin_emails() -> list[str]:
     admins = get_user_model().objects.filter(is_active=True).exclude(email="")
     admins = admins.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN))
     return sorted(set(admins.values_list("email", flat=True)))

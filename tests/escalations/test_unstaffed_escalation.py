@@ -5,6 +5,9 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.audit.models import AuditEvent
 from apps.escalations.services import sla_sweep
@@ -81,3 +84,25 @@ def finance_senior_reviewer_queue(proposal, slug="finance-senior"):
     from apps.accounts.models import Queue
 
     return Queue.objects.get_or_create(slug=slug, defaults={"name": slug})[0]
+
+
+def test_a_sweep_into_an_unstaffed_tier_costs_the_same_queries_for_2_and_for_6_proposals(
+    submit, finance_senior_reviewer, admin_with_email
+):
+    # finance-senior is staffed; compliance, the tier after it, is not: every escalation alerts the admins
+    senior = finance_senior_reviewer_queue(None)
+    first_sweep = timezone.now() + timedelta(days=1)
+
+    def sweep_queries(count: int, now) -> int:
+        refunds = [submit(blast_radius=5) for _ in range(count)]
+        Proposal.objects.filter(pk__in=[r.pk for r in refunds]).update(escalation_level=1, queue=senior)
+        with CaptureQueriesContext(connection) as queries:
+            result = sla_sweep(now=now)
+        assert result.escalated == count
+        return len(queries)
+
+    two = sweep_queries(2, first_sweep)
+    six = sweep_queries(6, first_sweep + timedelta(minutes=1))  # the first two are not due again yet
+
+    assert six == two  # the admins, the queue's staffing and channels: read once per batch
+    assert OutboxMessage.objects.filter(event_type="proposal.unstaffed").count() == 8

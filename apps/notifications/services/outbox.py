@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_chain_hold
 from apps.proposals.models import Proposal
-from hitlplatform.wakeups import wakeup_send
+from hitlplatform.wakeups import wakeup_send_many
 
 from .. import messages
 from ..models import AgentEvent, Channel, EventType, OutboxMessage
@@ -138,8 +138,7 @@ def _events_insert(events: list[AgentEvent]) -> None:
         return
     audit_chain_hold()
     AgentEvent.objects.bulk_create(events)
-    for agent_id, proposal_id in dict.fromkeys((event.agent_id, event.proposal_id) for event in events):
-        wakeup_send(agent_id=agent_id, proposal_id=proposal_id)
+    wakeup_send_many(list(dict.fromkeys((event.agent_id, event.proposal_id) for event in events)))
 
 
 def _outbox_insert(outbox: list[OutboxMessage]) -> None:
