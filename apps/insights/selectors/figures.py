@@ -198,7 +198,7 @@ def _proposal_aggregates(proposals: QuerySet[Proposal], *, since: datetime, now:
         "rejected": Count("id", filter=REJECTED),
         "changes_requested": Count("id", filter=CHANGES_REQUESTED),
         "revisions": Count("id", filter=REVISION),
-        "revisions_approved": Count("id", filter=REVISION & (APPROVED | MODIFIED)),
+        "revisions_approved": Count("id", filter=REVISION & APPROVED),  # MODIFIED is within APPROVED
         "expired": Count("id", filter=EXPIRED),
         "sla_total": Count(
             "id", filter=figures.PRE_APPROVAL & Q(sla_due_at__isnull=False) & ~Q(status=Status.CANCELLED)

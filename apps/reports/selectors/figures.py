@@ -86,14 +86,14 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
     suspensions = scope_audit_events(scope).filter(action=AgentEvents.SUSPENDED)
     if scope.agent is not None:
         suspensions = suspensions.filter(object_type="agents.agent", object_id=str(scope.agent.pk))
-    times = decision_time_percentiles(scope, percents=(0.5, 0.95))
+    times = decision_time_percentiles(scope, percents=tuple(figures.PERCENTILES.values()))
     return {
         **counts,
         **{f"sampling_{key}": value for key, value in sampling.items()},
         "human_decided": human_decided,
         "decided": decided,
         "human_reviewed": human_decided + sampling["reviewed"],
-        "human_review_rate": _ratio(human_decided + sampling["reviewed"], counts["total"]),
+        "human_review_rate": figures.rate(human_decided + sampling["reviewed"], counts["total"]),
         **figures.closed_outcome_rates(
             approved=counts["approved"],
             modified=counts["modified"],
@@ -101,11 +101,11 @@ def report_summary(scope: ReportScope, *, outcomes: list[dict] | None = None) ->
             changes_requested=counts["changes_requested"],
             expired=counts["expired"] + counts["approved_on_expiry"],
         ),
-        "sla_compliance": _ratio(counts["sla_met"], counts["sla_measured"]),
-        "sample_coverage": _ratio(sampling["sampled"], sampling["executed"]),
-        "flag_rate": _ratio(sampling["flagged"], sampling["reviewed"]),
-        "median_seconds": times[0.5],
-        "p95_seconds": times[0.95],
+        "sla_compliance": figures.rate(counts["sla_met"], counts["sla_measured"]),
+        "sample_coverage": figures.rate(sampling["sampled"], sampling["executed"]),
+        "flag_rate": figures.rate(sampling["flagged"], sampling["reviewed"]),
+        "median_seconds": times[figures.PERCENTILES["p50"]],
+        "p95_seconds": times[figures.PERCENTILES["p95"]],
         "agent_suspensions": suspensions.count(),
         "decisions": scope_decisions(scope).count(),
         "audit_events": scope_audit_events(scope).count(),
@@ -214,17 +214,13 @@ def report_exceptions(scope: ReportScope, *, summary: dict | None = None) -> dic
     summary = report_summary(scope) if summary is None else summary
     cap = settings.REPORT_EXCEPTION_MAX_ROWS
     proposals = scope_proposals(scope).select_related("agent").order_by("created_at", "id")
-    high_risk = (
-        Q(compliance_exposure="high")
-        | Q(irreversible=True)
-        | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
-    )
+    high_risk = _high_risk()
     kinds = {
         "expired": (proposals.filter(figures.EXPIRED_UNAPPROVED), summary["expired"]),
         "approved_on_expiry": (proposals.filter(figures.APPROVED_ON_EXPIRY), summary["approved_on_expiry"]),
         "modified": (proposals.filter(figures.MODIFIED), summary["modified"]),
         "rejected_high_risk": (
-            proposals.filter(figures.PRE_APPROVAL & Q(status=Status.REJECTED) & high_risk),
+            proposals.filter(figures.REJECTED & high_risk),
             summary["rejected_high_risk"],
         ),
     }
@@ -254,11 +250,7 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
 
     At most days x agents x action types x 10 rows: bounded by the scope, never by the volume.
     """
-    high_risk = (
-        Q(compliance_exposure="high")
-        | Q(irreversible=True)
-        | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
-    )
+    high_risk = _high_risk()
     return list(
         scope_proposals(scope)
         .annotate(
@@ -277,14 +269,14 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
             cancelled=Count("id", filter=Q(status=Status.CANCELLED)),
             human_approved=Count("id", filter=figures.HUMAN_APPROVED),
             modified=Count("id", filter=figures.MODIFIED),
-            pre_rejected=Count("id", filter=figures.PRE_APPROVAL & Q(status=Status.REJECTED)),
-            pre_changes_requested=Count("id", filter=figures.PRE_APPROVAL & Q(status=Status.CHANGES_REQUESTED)),
+            pre_rejected=Count("id", filter=figures.REJECTED),
+            pre_changes_requested=Count("id", filter=figures.CHANGES_REQUESTED),
             # revision chains: revisions submitted in the period, and those a human approved
-            revisions=Count("id", filter=Q(revision__gt=0)),
-            revisions_approved=Count("id", filter=Q(revision__gt=0) & figures.HUMAN_APPROVED),
+            revisions=Count("id", filter=figures.REVISION),
+            revisions_approved=Count("id", filter=figures.REVISION & figures.HUMAN_APPROVED),
             pre_expired=Count("id", filter=figures.EXPIRED_UNAPPROVED),
             approved_on_expiry=Count("id", filter=figures.APPROVED_ON_EXPIRY),
-            rejected_high_risk=Count("id", filter=figures.PRE_APPROVAL & Q(status=Status.REJECTED) & high_risk),
+            rejected_high_risk=Count("id", filter=figures.REJECTED & high_risk),
             sla_met=Count(
                 "id",
                 filter=figures.HUMAN_VERDICT
@@ -300,7 +292,7 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
             escalations=Sum("escalation_level", default=0),
             # the outcomes of the charts, whatever the mode
             by_policy=Count("id", filter=Q(status=Status.APPROVED, approved_by=ApprovedBy.POLICY)),
-            approved=Count("id", filter=figures.HUMAN_APPROVED & Q(revised_payload__isnull=True)),
+            approved=Count("id", filter=figures.APPROVED_AS_PROPOSED),
             rejected=Count("id", filter=Q(status=Status.REJECTED)),
             expired=Count("id", filter=Q(status=Status.EXPIRED)),
             open=Count("id", filter=Q(status__in=(Status.PENDING, Status.CANCELLED))),
@@ -330,12 +322,18 @@ def report_confidence_bins(scope: ReportScope, *, outcomes: list[dict] | None = 
         confidence_bin["total"] += row["human_approved"] + row["pre_rejected"] + row["pre_changes_requested"]
         confidence_bin["approved"] += row["human_approved"]
     for confidence_bin in bins:
-        confidence_bin["approval_rate"] = _ratio(confidence_bin["approved"], confidence_bin["total"])
+        confidence_bin["approval_rate"] = figures.rate(confidence_bin["approved"], confidence_bin["total"])
     return bins
 
 
-def _ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+def _high_risk() -> Q:
+    """High exposure, irreversible, or a blast radius at REPORT_HIGH_RISK_BLAST_RADIUS or more (read per call:
+    the setting may change under tests)."""
+    return (
+        Q(compliance_exposure="high")
+        | Q(irreversible=True)
+        | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+    )
 
 
 def _signature_groups(signatures: QuerySet, *, signed_at: str) -> QuerySet:
