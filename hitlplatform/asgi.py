@@ -33,9 +33,12 @@ from hitlplatform import wakeups  # noqa: E402
 # headers. Each of these runs asynchronously; a synchronous one would hold the database thread
 # (below) for as long as the view behind it waits.
 WAITING_MIDDLEWARE = [
+    "hitlplatform.ops.middleware.RequestMetricsMiddleware",
+    "hitlplatform.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "hitlplatform.middleware.NoStoreMiddleware",
 ]
 
 

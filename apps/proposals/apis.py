@@ -134,20 +134,27 @@ async def proposal_wait_api(request, pk):
 
     Three hundred agents waiting on one proposal cost three hundred small reads to start and one
     read of the proposal when it is decided: they share it."""
-    principal, state = await database(_caller_and_state, request, pk)
-    timeout = validated(ProposalWaitApi.InputSerializer, request.GET)["timeout"]
-    if isinstance(state, NotFound):
-        raise state
     waits = hub()
-    with waits.slot(caller=principal_key(principal)), waits.subscription(proposal_id=pk) as woken:
-        document, final = None, state
-        deadline = time.monotonic() + min(timeout, settings.PROPOSAL_WAIT_MAX_SECONDS)
-        while not final and not waits.closing and (left := deadline - time.monotonic()) > 0:
-            if await waits.sleep(woken, left):
-                # Everyone waiting on this proposal reads it once, together.
-                document, final = await waits.read(("proposal", pk), _proposal_document, pk)
-        if not (final and document):
+    # Subscribed before the state is read: a decision committed in between still wakes this wait.
+    with waits.subscription(proposal_id=pk) as woken:
+        principal, state = await database(_caller_and_state, request, pk)
+        timeout = validated(ProposalWaitApi.InputSerializer, request.GET)["timeout"]
+        if isinstance(state, NotFound):
+            raise state
+        with waits.slot(caller=principal_key(principal)):
+            return await _wait_until_final(waits, woken, pk, state=state, timeout=timeout)
+
+
+async def _wait_until_final(waits, woken, pk, *, state: bool, timeout: float):
+    """The proposal's document once it is final, or as it is when `timeout` runs out."""
+    document, final = None, state
+    deadline = time.monotonic() + min(timeout, settings.PROPOSAL_WAIT_MAX_SECONDS)
+    while not final and not waits.closing and (left := deadline - time.monotonic()) > 0:
+        if await waits.sleep(woken, left):
+            # Everyone waiting on this proposal reads it once, together.
             document, final = await waits.read(("proposal", pk), _proposal_document, pk)
+    if not (final and document):
+        document, final = await waits.read(("proposal", pk), _proposal_document, pk)
     return json_response(document)
 
 

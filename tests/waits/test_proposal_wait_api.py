@@ -58,7 +58,9 @@ def test_a_waiter_on_one_proposal_is_not_woken_by_a_decision_on_another(server, 
 def test_a_final_proposal_answers_at_once_and_a_cancel_wakes_its_waiter(server, key, submit):
     autonomous = submit(confidence=0.97, payload={"order": "A-9", "amount": "5.00"})
     started = time.monotonic()
-    status, _headers, body = request(server, "GET", wait_url(autonomous), key=key)
+    status, headers, body = request(server, "GET", wait_url(autonomous), key=key)
+    # the waiting handler's answers carry what every other API answer carries
+    assert headers["X-Request-ID"] and "no-store" in headers["Cache-Control"]
     assert status == 200 and body["status"] == "approved"
     assert time.monotonic() - started < 2
 
