@@ -60,10 +60,11 @@ def document_render(
         signoffs = selectors.report_signoffs(scope)
         exceptions = selectors.report_exceptions(scope, summary=summary)
         bins = selectors.report_confidence_bins(scope, outcomes=outcomes)
-        integrity = selectors.report_audit_integrity()
+        chain = selectors.audit_chain_state()
+        integrity = selectors.report_audit_integrity(chain)
         audit_period = selectors.report_audit_period(scope)
         appendix = selectors.report_appendix(scope, limit=settings.REPORT_APPENDIX_MAX_ROWS)
-        controls = controls_evaluate(scope)
+        controls = controls_evaluate(scope, chain=chain)
         progress(30)
         embedded = [
             embedded_file_build(

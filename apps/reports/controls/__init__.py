@@ -25,10 +25,11 @@ __all__ = [
 ]
 
 
-def controls_evaluate(scope: ReportScope) -> list[ControlResult]:
+def controls_evaluate(scope: ReportScope, *, chain: dict | None = None) -> list[ControlResult]:
     """Every control with its evidence for the period of `scope` (its agent and action type are
-    ignored: the controls speak for the whole platform)."""
-    facts = PeriodFacts(scope)
+    ignored: the controls speak for the whole platform). `chain`: an `audit_chain_state()` the
+    caller already read, so that a report verifies the chain once."""
+    facts = PeriodFacts(scope, chain=chain)
     return [ControlResult(control=control, evidence=control.evidence(facts)) for control in CONTROLS]
 
 

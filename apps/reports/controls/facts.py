@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.events import AccountEvents
 from apps.accounts.models import ReviewerProfile
 from apps.agents.models import Agent
-from apps.audit.models import Checkpoint, VerificationRun
+from apps.audit.models import VerificationRun
 from apps.policies.models import ComplianceExposure, Mode, PolicyVersion
 from apps.proposals import figures
 from apps.proposals.events import ProposalEvents
@@ -29,7 +29,7 @@ from apps.proposals.models import ApprovedBy, Proposal, Status, Verdict
 from apps.proposals.selectors import APPROVING_VERDICTS
 
 from ..scans import period_filter
-from ..selectors import ReportScope, scope_decisions, scope_proposals
+from ..selectors import ReportScope, audit_chain_state, scope_decisions, scope_proposals
 
 # EU AI Act Art. 19(1) and 26(6): logs kept "for a period ... of at least six months".
 LEGAL_MIN_RETENTION_DAYS = 183
@@ -47,8 +47,9 @@ _FOUR_EYES_APPROVED = Q(approvals_required__gt=1, status=Status.APPROVED, approv
 class PeriodFacts:
     """Lazily read aggregates of one period; each is one query whatever the volume."""
 
-    def __init__(self, scope: ReportScope):
+    def __init__(self, scope: ReportScope, *, chain: dict | None = None):
         self.scope = scope
+        self._chain = chain
 
     @cached_property
     def events(self) -> dict:
@@ -185,11 +186,7 @@ class PeriodFacts:
     @cached_property
     def integrity(self) -> dict:
         """The chain's verification (last full run plus what came since) and the latest checkpoint."""
-        from apps.audit.verification import audit_verification_status
-
-        verification, last_full = audit_verification_status()
-        checkpoint = Checkpoint.objects.order_by("-tree_size").first()
-        return {"verification": verification, "last_full": last_full, "checkpoint": checkpoint}
+        return audit_chain_state() if self._chain is None else self._chain
 
     @cached_property
     def full_verifications(self) -> int:

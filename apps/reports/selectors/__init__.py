@@ -9,6 +9,7 @@ One module per seam (sql, scope, figures, rows, audit); this package re-exports 
 from .audit import (
     USER_OBJECT_TYPES,
     audit_actor_ids,
+    audit_chain_state,
     audit_events_described,
     audit_events_filtered,
     public_key_fingerprint,
@@ -52,6 +53,7 @@ __all__ = [
     "USER_OBJECT_TYPES",
     "ReportScope",
     "audit_actor_ids",
+    "audit_chain_state",
     "audit_events_described",
     "audit_events_filtered",
     "audit_json_rows",

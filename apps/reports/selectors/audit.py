@@ -154,17 +154,29 @@ def _data_items(event) -> list[tuple[str, str]]:
     return items
 
 
-def report_audit_integrity() -> dict:
-    """The chain's last verification and its latest signed checkpoint."""
-    from apps.audit import canonical, signing
+def audit_chain_state() -> dict:
+    """The chain as it is now: its verification (the last full run plus a walk of what came since),
+    that last full run, and the latest checkpoint. The walk re-hashes events: read it once per report."""
     from apps.audit import selectors as audit_selectors
     from apps.audit import verification as audit_verification
 
-    integrity: dict = {"verification": None, "last_full_verification_at": None, "checkpoint": None}
     verification, last_full = audit_verification.audit_verification_status()
+    return {
+        "verification": verification,
+        "last_full": last_full,
+        "checkpoint": audit_selectors.audit_checkpoint_latest(),
+    }
+
+
+def report_audit_integrity(chain: dict | None = None) -> dict:
+    """The chain's last verification and its latest signed checkpoint (`chain`: an `audit_chain_state()`)."""
+    from apps.audit import canonical, signing
+
+    chain = audit_chain_state() if chain is None else chain
+    last_full, checkpoint = chain["last_full"], chain["checkpoint"]
+    integrity: dict = {"verification": None, "last_full_verification_at": None, "checkpoint": None}
     integrity["last_full_verification_at"] = last_full.finished_at if last_full else None
-    integrity["verification"] = verification
-    checkpoint = audit_selectors.audit_checkpoint_latest()
+    integrity["verification"] = chain["verification"]
     if checkpoint is not None:
         message = canonical.checkpoint_message(
             tree_size=checkpoint.tree_size,
