@@ -56,3 +56,19 @@ def test_an_expired_licence_is_marked(reviewer_web, reviewer):
     response = reviewer_web.get(reverse("review:profile"))
 
     assert "expired" in response.content.decode()
+
+
+def test_every_signature_meaning_shows_in_the_readers_language(reviewer_web, reviewer, crm_change):
+    # "reviewed, changes requested" was missing from the translated words: it showed in English
+    proposal_decide(
+        proposal_id=crm_change.pk,
+        reviewer=reviewer,
+        verdict="request_changes",
+        rationale="Wrong address.",
+        instructions="Use the postcode of the last order.",
+        password=PASSWORD,
+    )
+
+    page = reviewer_web.get(reverse("review:history"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "geprüft, Änderungen angefordert" in page and "reviewed, changes requested" not in page

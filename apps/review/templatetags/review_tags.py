@@ -8,14 +8,14 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from apps.proposals.models import SIGNATURE_MEANINGS
 from apps.review import wording
 from apps.review.payload_display import json_shown
 
 register = template.Library()
-# The meanings a signature records (apps.proposals); the same words are msgids of the catalogue.
-SIGNATURE_MEANING_WORDS = frozenset(
-    {"approved", "approved with modifications", "rejected", "reviewed and escalated", "reviewed", "changes requested"}
-)
+# The meanings a signature records, as apps.proposals stores them; the same words are msgids of the
+# catalogue (marked in apps.review.forms.SIGNATURE_MEANING_LABELS). "reviewed": a confirmed post-action review.
+SIGNATURE_MEANING_WORDS = frozenset({*SIGNATURE_MEANINGS.values(), "reviewed"})
 
 
 @register.simple_tag
