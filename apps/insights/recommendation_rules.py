@@ -11,11 +11,12 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 
 from apps.policies.models import Mode, PolicyRule, PolicyVersion
+from apps.proposals.figures import rate
 from apps.proposals.models import Proposal, ReviewState
 
 from .models import RecommendationKind
 from .selectors import APPROVED_AS_PROPOSED, HUMAN_VERDICT
-from .stats import rate, wilson_lower_bound
+from .stats import wilson_lower_bound
 
 EVIDENCE_WINDOW_DAYS = 90
 RECENT_FLAG_DAYS = 7

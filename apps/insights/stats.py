@@ -14,7 +14,3 @@ def wilson_lower_bound(successes: int, trials: int, z: float = Z_95) -> float:
     centre = p + z2 / (2 * trials)
     margin = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
     return max(0.0, (centre - margin) / (1 + z2 / trials))
-
-
-def rate(part: int, whole: int) -> float | None:
-    return part / whole if whole else None

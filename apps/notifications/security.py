@@ -2,13 +2,10 @@
 
 import uuid
 
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from apps.accounts.models import Role
-
 from .models import Channel, EventType, OutboxMessage
+from .selectors import overseer_emails
 from .services import outbox_write
 
 
@@ -33,11 +30,3 @@ def outbox_enqueue_signing_locked(*, user, until) -> list[OutboxMessage]:
         body=body,
     )
     return outbox_write([message])
-
-
-def overseer_emails() -> list[str]:
-    users = get_user_model().objects.filter(is_active=True).exclude(email="")
-    overseers = users.filter(
-        Q(is_superuser=True) | Q(groups__name__in=[Role.ADMIN.value, Role.COMPLIANCE_OFFICER.value])
-    )
-    return sorted(set(overseers.values_list("email", flat=True)))

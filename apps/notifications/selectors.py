@@ -57,10 +57,20 @@ def admin_emails() -> list[str]:
     return _cached(("admin_emails",), _admin_emails)
 
 
+def overseer_emails() -> list[str]:
+    """Active administrators' and compliance officers' addresses (security alerts)."""
+    return _role_emails(Role.ADMIN, Role.COMPLIANCE_OFFICER)
+
+
 def _admin_emails() -> list[str]:
-    admins = get_user_model().objects.filter(is_active=True).exclude(email="")
-    admins = admins.filter(Q(is_superuser=True) | Q(groups__name=Role.ADMIN))
-    return sorted(set(admins.values_list("email", flat=True)))
+    return _role_emails(Role.ADMIN)
+
+
+def _role_emails(*roles: str) -> list[str]:
+    """Active users with an address who hold one of `roles`, or are superusers."""
+    users = get_user_model().objects.filter(is_active=True).exclude(email="")
+    users = users.filter(Q(is_superuser=True) | Q(groups__name__in=[str(role) for role in roles]))
+    return sorted(set(users.values_list("email", flat=True)))
 
 
 def _cached(key, read):

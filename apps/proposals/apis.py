@@ -28,7 +28,7 @@ from hitlplatform.api.waiting import (
 from hitlplatform.errors import Forbidden, InvalidInput, NotFound
 from hitlplatform.wakeups import database, hub
 
-from .models import FINAL_STATUSES, ExecutionStatus, PostActionReview, Proposal, Status, Verdict
+from .models import FINAL_STATUSES, ExecutionStatus, IdempotencyRecord, PostActionReview, Proposal, Status, Verdict
 from .selectors import PROPOSAL_RELATIONS, proposal_get_for, proposals_visible_to, proposals_with_decisions
 from .serializers import (
     DecisionOutputSerializer,
@@ -49,7 +49,7 @@ from .services import (
     proposal_submit,
 )
 
-IDEMPOTENCY_KEY_MAX_LENGTH = 200  # IdempotencyRecord.key
+IDEMPOTENCY_KEY_MAX_LENGTH = IdempotencyRecord._meta.get_field("key").max_length
 
 SUBMIT_EXAMPLE = OpenApiExample(
     "A refund",

@@ -35,9 +35,7 @@ class IsComplianceOfficer(IsUser):
 
 class IsAgentOrAdmin(BasePermission):
     def has_permission(self, request, view):
-        return is_agent(request.user) or (
-            IsUser().has_permission(request, view) and user_has_role(request.user, Role.ADMIN)
-        )
+        return is_agent(request.user) or IsAdmin().has_permission(request, view)
 
 
 class IsAdmin(IsUser):

@@ -26,11 +26,11 @@ from django.db.models.functions import Cast, Floor, Least
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.proposals import figures
+from apps.proposals.figures import rate
 from apps.proposals.models import Decision, Proposal, ReviewState, Status, Verdict
 from apps.review.events import ReviewEvents
 
 from ..models import FigureSet
-from ..stats import rate
 from .window import Window
 
 DECILES = 10

@@ -8,10 +8,10 @@ from django.db.models import (
 from django.utils.translation import gettext as _
 
 from apps.accounts.selectors import queues_reviewable_by
+from apps.proposals.figures import rate
 from hitlplatform.errors import NotFound
 
 from ..models import QaAssignment, Recommendation
-from ..stats import rate
 from .window import Window
 
 
