@@ -141,14 +141,18 @@ def next_proposal_id(*, user, queues: list[Queue], after: Proposal) -> int | Non
     return review_neighbours(user=user, queues=queues, proposal=after)[1]
 
 
-def approved_current_version_by(*, proposal: Proposal, user) -> bool:
-    """Whether the user already approved the proposal's current payload version (from the prefetched decisions)."""
-    return any(
-        decision.reviewer_id == user.pk
-        and decision.verdict in APPROVING_VERDICTS
-        and decision.payload_version == proposal.payload_version
+def current_version_approvers(proposal: Proposal) -> set[int]:
+    """Who approved the proposal's current payload version (from the prefetched decisions: no query)."""
+    return {
+        decision.reviewer_id
         for decision in proposal.decisions.all()
-    )
+        if decision.verdict in APPROVING_VERDICTS and decision.payload_version == proposal.payload_version
+    }
+
+
+def approved_current_version_by(*, proposal: Proposal, user) -> bool:
+    """Whether the user already approved the proposal's current payload version."""
+    return user.pk in current_version_approvers(proposal)
 
 
 def proposal_moved_away_from(*, user, proposal_id: int) -> Proposal | None:

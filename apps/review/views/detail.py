@@ -172,7 +172,8 @@ def reassign(request, proposal_id: int):
 
 
 def _detail_context(request, proposal, queues, form, decide_blocked, post_review_form=None) -> dict:
-    approvals = selectors.approvals_so_far([proposal])[proposal.pk]
+    approvers = selectors.current_version_approvers(proposal)
+    approvals = len(approvers)
     matched_rule, other_rules = wording.routing_trace(proposal.routing)
     previous_id, next_id = selectors.review_neighbours(user=request.user, queues=queues, proposal=proposal)
     review = getattr(proposal, "post_review", None)
@@ -185,13 +186,12 @@ def _detail_context(request, proposal, queues, form, decide_blocked, post_review
         "payload_json": payload_shown.text,
         "payload_truncated": payload_shown.truncated,
         "original_json": json_shown(proposal.payload).text if proposal.modified else "",
-        "routing_json": json.dumps(proposal.routing, indent=2, ensure_ascii=False),
         "decisions": list(proposal.decisions.all()),
         "agent_record": selectors.agent_record(proposal=proposal),
         "similar": selectors.similar_proposals(user=request.user, proposal=proposal),
         "approvals": approvals,
         "approvals_missing": max(proposal.approvals_required - approvals, 0),
-        "approved_by_me": selectors.approved_current_version_by(proposal=proposal, user=request.user),
+        "approved_by_me": request.user.pk in approvers,
         "routing_sentences": wording.routing_sentences(proposal),
         "matched_rule": matched_rule,
         "other_rules": other_rules,
