@@ -157,20 +157,17 @@ class WakeupHub:
     async def _listen_postgresql(self) -> None:
         import psycopg
 
-        params = connection.settings_dict
+        # Django's own connection parameters (OPTIONS such as sslmode included), less what only its
+        # synchronous cursors use.
         conninfo = {
-            "dbname": params["NAME"],
-            "user": params["USER"] or None,
-            "password": params["PASSWORD"] or None,
-            "host": params["HOST"] or None,
-            "port": params["PORT"] or None,
+            name: value
+            for name, value in connection.get_connection_params().items()
+            if name not in ("cursor_factory", "context")
         }
         backoff = 0.1
         while True:
             try:
-                async with await psycopg.AsyncConnection.connect(
-                    autocommit=True, **{name: value for name, value in conninfo.items() if value}
-                ) as listener:
+                async with await psycopg.AsyncConnection.connect(autocommit=True, **conninfo) as listener:
                     await listener.execute(f"LISTEN {CHANNEL}")
                     backoff = 0.1
                     self._wake_all()  # whatever committed before LISTEN took effect
