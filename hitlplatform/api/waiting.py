@@ -15,9 +15,9 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 
 from hitlplatform.api.authentication import BearerAuthentication
-from hitlplatform.api.errors import _as_field_errors, _error_body
+from hitlplatform.api.errors import _error_body, exception_handler
 from hitlplatform.api.permissions import is_agent
-from hitlplatform.errors import DomainError, Forbidden
+from hitlplatform.errors import Forbidden
 from hitlplatform.wakeups import TooManyWaits
 
 
@@ -30,27 +30,22 @@ def waiting_api(view):
             return json_response(_error_body(405, "method_not_allowed", _("Method not allowed."), {}), status=405)
         try:
             return await view(request, *args, **kwargs)
-        except DomainError as error:
-            return json_response(
-                _error_body(error.status_code, error.code, str(error.message), error.fields), status=error.status_code
-            )
-        except exceptions.ValidationError as error:
-            fields = _as_field_errors(error.detail)
-            message = _("Invalid input: %(fields)s.") % {"fields": ", ".join(sorted(fields))}
-            return json_response(_error_body(400, "invalid", message, fields), status=400)
-        except exceptions.APIException as error:  # 401 from the authentication
-            code = error.get_codes()
-            response = json_response(
-                _error_body(error.status_code, code if isinstance(code, str) else "error", str(error.detail), {}),
-                status=error.status_code,
-            )
-            if error.status_code == 401:
-                response["WWW-Authenticate"] = BearerAuthentication.keyword
-            return response
         except TooManyWaits:
             body = _error_body(429, "too_many_waits", _("Too many requests are waiting; retry later."), {})
             response = json_response(body, status=429)
             response["Retry-After"] = str(settings.WAIT_RETRY_AFTER_SECONDS)
+            return response
+        except Exception as error:
+            # The DRF views' handler decides the status, the body and the headers: one error shape.
+            handled = exception_handler(error, {})
+            if handled is None:
+                raise
+            response = json_response(handled.data, status=handled.status_code)
+            for header in ("Retry-After", "WWW-Authenticate"):
+                if header in handled:
+                    response[header] = handled[header]
+            if handled.status_code == 401:
+                response.setdefault("WWW-Authenticate", BearerAuthentication.keyword)
             return response
 
     answer.waiting = True  # served by the asynchronous handler (hitlplatform/asgi.py)
