@@ -117,17 +117,6 @@ class Platform:
         self.pending()
         return sla_sweep(now=timezone.now() + timedelta(hours=2))
 
-    def has_path(self, path: str) -> bool:
-        import httpx
-
-        schema = httpx.get(f"{self.url}/api/v1/schema/", params={"format": "json"}, timeout=30).json()
-        return f"/api/v1/{path}" in schema.get("paths", {})
-
-    def has_verdict(self, verdict: str) -> bool:
-        from apps.proposals.models import Verdict
-
-        return verdict in Verdict.values
-
 
 @pytest.fixture
 def in_background():

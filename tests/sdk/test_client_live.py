@@ -146,8 +146,6 @@ def test_a_webhook_signed_by_the_platform_passes_the_flask_receiver(platform, se
 
 
 def test_events_long_poll(platform):
-    if not platform.has_path("events/"):
-        pytest.skip("server has no events/ endpoint yet (issue 14)")
     client = platform.client()
     proposal = client.submit(**REFUND, confidence=0.5, irreversible=True)
     platform.reviewer().decide(proposal.id, verdict="approve", rationale="Fine by me.", password=PASSWORD)
@@ -157,8 +155,6 @@ def test_events_long_poll(platform):
 
 
 def test_revision_after_changes_requested(platform):
-    if not platform.has_path("proposals/{id}/revisions/"):
-        pytest.skip("server has no revisions endpoint yet (issue 16)")
     from hitlplatform_client import NotChangesRequested
 
     client = platform.client()

@@ -144,8 +144,6 @@ def test_pending_becomes_an_interrupt_and_a_resume_with_a_new_client_finds_the_s
 
 
 def test_changes_requested_reaches_the_model(platform, lc, in_background):
-    if not platform.has_path("proposals/{id}/revisions/"):
-        pytest.skip("server has no revisions endpoint yet (issue 16)")
     run = in_background(invoke, lc.agent(platform))
     platform.decide_pending("request_changes", rationale="Refund 10.00 only.", instructions="Refund 10.00 only.")
     message = lc.tool_message(run.result(timeout=60))

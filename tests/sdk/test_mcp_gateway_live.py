@@ -198,8 +198,6 @@ def test_the_console_script_gates_a_stdio_upstream(platform, tmp_path):
 
 
 def test_changes_requested_is_an_error_with_the_instructions(platform, gw, in_background):
-    if not platform.has_path("proposals/{id}/revisions/"):
-        pytest.skip("server has no revisions endpoint yet (issue 16)")
     call = in_background(gw.call, platform)
     platform.decide_pending("request_changes", rationale="Refund 5.00 only.", instructions="Refund 5.00 only.")
     result = call.result(timeout=60)[1]

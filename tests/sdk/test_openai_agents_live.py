@@ -176,8 +176,6 @@ def test_a_rejected_interruption_reaches_the_model(platform, oa):
 
 
 def test_changes_requested_reaches_the_model(platform, oa, in_background):
-    if not platform.has_path("proposals/{id}/revisions/"):
-        pytest.skip("server has no revisions endpoint yet (issue 16)")
     call = in_background(oa.run, oa.agent(platform))
     platform.decide_pending("request_changes", rationale="Refund 9.00 only.", instructions="Refund 9.00 only.")
     assert "Refund 9.00 only." in call.result(timeout=60).final_output

@@ -126,8 +126,6 @@ def test_pending_is_left_deferred_and_a_later_run_with_a_new_client_resolves_it(
 
 
 def test_changes_requested_reaches_the_model(platform, pai, in_background):
-    if not platform.has_path("proposals/{id}/revisions/"):
-        pytest.skip("server has no revisions endpoint yet (issue 16)")
     call = in_background(run, pai.agent(platform))
     platform.decide_pending("request_changes", rationale="Refund 5.00 only.", instructions="Refund 5.00 only.")
     assert "Refund 5.00 only." in call.result(timeout=60).output

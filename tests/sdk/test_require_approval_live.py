@@ -198,8 +198,6 @@ def test_the_async_decorator(platform):
 
 
 def test_changes_requested_carries_the_instructions_and_revises(platform, in_background):
-    if not platform.has_path("proposals/{id}/revisions/"):
-        pytest.skip("server has no revisions endpoint yet (issue 16)")
     from hitlplatform_client import ChangesRequested
 
     refunds = Refunds()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import factories
 from tests.conftest import database_url
 from tests.processes import free_port, http_status, stop_process_group, wait_until
 
@@ -168,6 +169,19 @@ class EventStream:
 @pytest.fixture
 def key(agent_and_key):
     return agent_and_key[1]
+
+
+@pytest.fixture
+def decide(submit, reviewer, password):
+    """`decide(verdict="approve", **overrides)`: a crm.update submitted with these overrides (`as_agent`
+    for another agent's) and decided by the reviewer: one `proposal.decided` event of its agent."""
+
+    def make(verdict="approve", **overrides):
+        proposal = submit(action_type="crm.update", **overrides)
+        factories.decide(proposal, reviewer, verdict, password=password, rationale="ok")
+        return proposal
+
+    return make
 
 
 class Waiters:

@@ -9,23 +9,10 @@ import pytest
 from apps.accounts.services import token_create
 from apps.agents.services import agent_create
 from apps.notifications.models import Channel, OutboxMessage
-from apps.proposals.services import proposal_decide
 
 from .conftest import request
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def decide(submit, reviewer, password):
-    """A decided proposal of the agent (by default): one `proposal.decided` event."""
-
-    def make(verdict="approve", **overrides):
-        proposal = submit(action_type="crm.update", **overrides)
-        proposal_decide(proposal_id=proposal.pk, reviewer=reviewer, verdict=verdict, rationale="ok", password=password)
-        return proposal
-
-    return make
 
 
 def events(server, key, query=""):

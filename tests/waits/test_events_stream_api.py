@@ -6,23 +6,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from apps.agents.services import agent_create
-from apps.proposals.services import proposal_decide
 
 from .conftest import EventStream, request
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-def decide(submit, reviewer, password):
-    def make(**overrides):
-        proposal = submit(action_type="crm.update", **overrides)
-        proposal_decide(
-            proposal_id=proposal.pk, reviewer=reviewer, verdict="approve", rationale="ok", password=password
-        )
-        return proposal
-
-    return make
 
 
 def test_the_stream_resumes_after_a_disconnect_without_losing_or_repeating_an_event(server, key, decide):

@@ -5,21 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from apps.proposals.services import proposal_decide
-
 hitlplatform_client = pytest.importorskip("hitlplatform_client", reason="the SDK is not installed: make venv")
-
-
-@pytest.fixture
-def decide(submit, reviewer, password):
-    def make():
-        proposal = submit(action_type="crm.update")
-        proposal_decide(
-            proposal_id=proposal.pk, reviewer=reviewer, verdict="approve", rationale="ok", password=password
-        )
-        return proposal
-
-    return make
 
 
 def test_the_sdk_streams_events_and_resumes_from_the_last_id(server, key, decide):
