@@ -24,7 +24,7 @@ from guardian.admin import (
     UserManage,
 )
 
-from apps.audit.admin_mixins import AuditedModelAdmin
+from apps.audit.admin_mixins import AuditedModelAdmin, ReadOnlyAdmin
 from apps.audit.services import audit_record
 
 from .events import AccountEvents
@@ -182,22 +182,15 @@ class QueueAdmin(AuditedModelAdmin, GuardedModelAdmin):
         return type("QueueGroupPermissionsForm", (QueueGroupPermissionsForm,), {"actor": request.user})
 
 
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
+    """Tokens are issued by `create_user --token` and shown once; here they are only revoked."""
+
     list_display = ["prefix", "user", "name", "created_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["prefix", "user__username", "name"]
     readonly_fields = ["user", "name", "prefix", "created_at", "revoked_at"]
     exclude = ["key_hash"]
     actions = ["revoke_tokens"]
-
-    def has_add_permission(self, request):
-        return False  # tokens are issued by `create_user --token` and shown once
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["view"])
     def revoke_tokens(self, request, queryset):

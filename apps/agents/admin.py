@@ -4,22 +4,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.audit.admin_mixins import AuditedModelAdmin
+from apps.audit.admin_mixins import AuditedModelAdmin, ReadOnlyInline
 from hitlplatform.errors import DomainError
 
 from .models import Agent, AgentKey
 from .services import agent_create, agent_key_rotate, agent_resume, agent_suspend
 
 
-class AgentKeyInline(admin.TabularInline):
+class AgentKeyInline(ReadOnlyInline):
     model = AgentKey
     fields = ["prefix", "created_at", "revoked_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Agent)

@@ -1,19 +1,10 @@
 """Read-only views of the chain and its checkpoints: nobody adds, changes or deletes here."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy
 
+from .admin_mixins import ReadOnlyAdmin
 from .models import AuditEvent, Checkpoint
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)
@@ -25,13 +16,12 @@ class AuditEventAdmin(ReadOnlyAdmin):
     date_hierarchy = "timestamp"
     show_full_result_count = False
 
-    @admin.display(description="data")
+    @admin.display(description=gettext_lazy("data"))
     def canonical_data(self, event):
         record = getattr(event, "data_record", None)
-        return record.canonical_data if record else "(redacted)"
+        return record.canonical_data if record else gettext_lazy("(redacted)")
 
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyAdmin):
     list_display = ["tree_size", "timestamp", "root_hash", "public_key"]
-    readonly_fields = [field.name for field in Checkpoint._meta.fields]

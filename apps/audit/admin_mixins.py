@@ -1,7 +1,9 @@
-"""Every change made in the Django admin lands in the audit trail, in the admin's transaction.
+"""The admin's two kinds of model: records the services keep, and settings an admin may change.
 
-The admin wraps add, change and delete views in a transaction and calls these log hooks
-there, so the audit event commits (or rolls back) with the change it records.
+Records (decisions, audit events, outbox messages, ...) are read-only here: they change only
+through the services, which audit them. Every change an admin makes elsewhere lands in the audit
+trail, in the admin's transaction: the admin wraps add, change and delete views in a transaction
+and calls these log hooks there, so the audit event commits (or rolls back) with the change.
 """
 
 from django.contrib import admin
@@ -46,3 +48,35 @@ def _as_text(message) -> str | list:
     if isinstance(message, str):
         return message
     return message or []
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record kept by the services: listed and opened, never added, changed or deleted here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields or [field.name for field in self.model._meta.fields]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The rows of a record shown under it, read-only (their `fields` are all read-only)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields

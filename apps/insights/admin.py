@@ -3,18 +3,9 @@ services draft a policy version that a different admin activates; nothing is edi
 
 from django.contrib import admin
 
+from apps.audit.admin_mixins import ReadOnlyAdmin
+
 from .models import FigureSet, QaAssignment, Recommendation
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Recommendation)

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from apps.audit.admin_mixins import ReadOnlyInline
 from hitlplatform.errors import DomainError
 
 from .definitions import RULE_FIELDS, format_duration
@@ -31,14 +32,11 @@ class PolicyDraftForm(forms.Form):
     comment = forms.CharField(label=gettext_lazy("What changes and why"), max_length=500)
 
 
-class PolicyRuleInline(admin.TabularInline):
+class PolicyRuleInline(ReadOnlyInline):
     """The rules in words, one narrow row each (raw JSON columns made the table 1,600 px wide)."""
 
     model = PolicyRule
     fields = ["priority", "name", "applies_to", "mode_words", "decision_words", "escalation_words"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = False
 
     @admin.display(description=gettext_lazy("applies to"))
@@ -79,12 +77,6 @@ class PolicyRuleInline(admin.TabularInline):
         if not tiers:
             return _("on expiry: %(outcome)s") % {"outcome": expiry}
         return _("%(tiers)s, then on expiry: %(outcome)s") % {"tiers": " → ".join(tiers), "outcome": expiry}
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PolicyVersion)

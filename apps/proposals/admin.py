@@ -5,24 +5,12 @@ Decisions are signed records (21 CFR 11.10(e)); they change only through the ser
 
 from django.contrib import admin
 
+from apps.audit.admin_mixins import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import Decision, PostActionReview, Proposal, SigningBatch
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-
-class DecisionInline(admin.TabularInline):
+class DecisionInline(ReadOnlyInline):
     model = Decision
     fields = [
         "signed_at",
@@ -34,16 +22,7 @@ class DecisionInline(admin.TabularInline):
         "batch",
         "payload_version",
     ]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Proposal)

@@ -323,6 +323,14 @@ def test_audit_events_are_read_only_in_the_admin(admin_web, crm_change):
     assert admin_web.get(reverse("admin:audit_auditevent_add")).status_code == 403
 
 
+@pytest.mark.parametrize(
+    "model", ["proposals_signingbatch", "notifications_outboxmessage", "insights_recommendation", "accounts_apitoken"]
+)
+def test_records_kept_by_the_services_cannot_be_added_in_the_admin(admin_web, model):
+    assert admin_web.get(reverse(f"admin:{model}_changelist")).status_code == 200
+    assert admin_web.get(reverse(f"admin:{model}_add")).status_code == 403
+
+
 def test_third_party_admins_are_audited_too(admin_web, client, reviewer):
     # given: a failed sign-in leaves an axes access attempt, which an admin deletes (unlocks)
     from axes.models import AccessAttempt
