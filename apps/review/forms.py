@@ -56,6 +56,11 @@ SIGNATURE_MEANING_LABELS = {
     Verdict.REQUEST_CHANGES: _("reviewed, changes requested"),
 }
 assert set(SIGNATURE_MEANING_LABELS) == set(SIGNATURE_MEANINGS)
+# What a post-action review's signature means, as the page shows it while the reviewer chooses.
+POST_REVIEW_MEANING_LABELS = {
+    PostActionReview.Verdict.CONFIRM: _("reviewed"),
+    PostActionReview.Verdict.FLAG: _("flagged"),
+}
 
 
 class QueueFilterForm(forms.Form):

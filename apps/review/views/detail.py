@@ -27,6 +27,7 @@ from hitlplatform.errors import DomainError, NotFound
 
 from .. import selectors, wording
 from ..forms import (
+    POST_REVIEW_MEANING_LABELS,
     POST_REVIEW_PRESETS,
     PRESET_REASONS,
     SIGNATURE_MEANING_LABELS,
@@ -205,6 +206,7 @@ def _detail_context(request, proposal, queues, form, decide_blocked, post_review
         "review": review,
         "post_review_form": post_review_form,
         "post_review_presets": POST_REVIEW_PRESETS,
+        "post_review_meanings": POST_REVIEW_MEANING_LABELS,
         "printed_name": request.user.get_full_name() or request.user.get_username(),
         "thread": selectors.proposal_thread(user=request.user, proposal=proposal),
         "may_claim": proposal.status == Status.PENDING and user_may_decide(request.user),
