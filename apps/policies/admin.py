@@ -19,9 +19,9 @@ from django.utils.translation import gettext_lazy, ngettext
 from apps.audit.admin_mixins import ReadOnlyInline
 from hitlplatform.errors import DomainError
 
-from .definitions import RULE_FIELDS, format_duration
 from .models import PolicyRule, PolicyVersion
-from .services import policy_load_yaml, policy_version_activate
+from .services import policy_load_yaml, policy_version_activate, rule_definition
+from .wording import condition_words, duration_words
 
 
 class PolicyDraftForm(forms.Form):
@@ -42,7 +42,7 @@ class PolicyRuleInline(ReadOnlyInline):
     @admin.display(description=gettext_lazy("applies to"))
     def applies_to(self, rule):
         agent = _("any agent") if rule.agent == "*" else rule.agent
-        conditions = [_condition_words(key, value) for key, value in (rule.when or {}).items()]
+        conditions = [condition_words(key, value) for key, value in (rule.when or {}).items()]
         return format_html_join(
             "", "<div>{}</div>", [(f"{rule.action_type} · {agent}",), *[(condition,) for condition in conditions]]
         )
@@ -65,7 +65,7 @@ class PolicyRuleInline(ReadOnlyInline):
             % {"count": rule.approvals_required, "queue": rule.queue}
         ]
         if rule.sla:
-            words.append(_("within %(sla)s") % {"sla": format_duration(rule.sla)})
+            words.append(_("within %(sla)s") % {"sla": duration_words(rule.sla)})
         if rule.required_authorization_level:
             words.append(_("level %(level)s or higher") % {"level": rule.required_authorization_level})
         return format_html_join("", "<div>{}</div>", ((word,) for word in words))
@@ -200,26 +200,12 @@ def _source_of(version) -> str:
         return ""
     if version.source:
         return version.source
-    rules = []
-    for rule in version.rules.order_by("priority"):
-        definition = {field: getattr(rule, field) for field in RULE_FIELDS}
-        definition["sla"] = format_duration(rule.sla)
-        rules.append({key: value for key, value in definition.items() if value not in (None, "", [], {})})
+    rules = [
+        {key: value for key, value in rule_definition(rule).items() if value not in (None, "", [], {})}
+        for rule in version.rules.order_by("priority")
+    ]
     return yaml.safe_dump({"rules": rules}, sort_keys=False, allow_unicode=True)
 
 
 def _active_version():
     return PolicyVersion.objects.filter(status=PolicyVersion.Status.ACTIVE).first()
-
-
-def _condition_words(key: str, value) -> str:
-    if key == "irreversible":
-        return _("only irreversible actions") if value else _("only reversible actions")
-    if key == "max_blast_radius":
-        return _("affecting at most %(count)s") % {"count": value}
-    if key == "min_blast_radius":
-        return _("affecting at least %(count)s") % {"count": value}
-    if key == "compliance_exposure":
-        levels = [value] if isinstance(value, str) else list(value)
-        return _("compliance exposure %(levels)s") % {"levels": _(" or ").join(levels)}
-    return f"{key}: {value}"

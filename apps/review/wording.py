@@ -5,11 +5,12 @@ so the German and French pages never show `False`, `['none', 'low']` or an Engli
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from apps.policies.wording import CONDITION_LABELS, duration_words, percent_words, value_words
 
 # Payload keys a reviewer checks first (money, who, where); matched as substrings of the key.
 IMPORTANT_KEY_PARTS = (
@@ -26,29 +27,6 @@ IMPORTANT_KEY_PARTS = (
     "reason",
 )
 PAYLOAD_FIELDS_SHOWN = 12
-
-
-def duration_words(duration: timedelta | None) -> str:
-    """30 minutes, 4 hours, 2 days, 90 seconds (the largest whole unit)."""
-    if duration is None:
-        return ""
-    seconds = int(duration.total_seconds())
-    # Literal calls, so that makemessages finds every form.
-    for size, words in (
-        (86400, lambda count: ngettext("%(count)s day", "%(count)s days", count)),
-        (3600, lambda count: ngettext("%(count)s hour", "%(count)s hours", count)),
-        (60, lambda count: ngettext("%(count)s minute", "%(count)s minutes", count)),
-    ):
-        if seconds >= size and seconds % size == 0:
-            count = seconds // size
-            return words(count) % {"count": formats.number_format(count, force_grouping=True)}
-    return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
-
-
-def percent_words(ratio: float | None) -> str:
-    if ratio is None:
-        return "–"
-    return _("%(value)s %%") % {"value": formats.number_format(round(ratio * 100))}
 
 
 def routing_sentences(proposal) -> list[str]:
@@ -134,18 +112,6 @@ def _escalation_sentence(proposal, rule) -> str:
     return _("This is the last tier: if nobody decides in time it expires and is rejected.")
 
 
-CONDITION_LABELS = {
-    "agent": lambda: _("Agent"),
-    "action_type": lambda: _("Action type"),
-    "irreversible": lambda: _("Irreversible"),
-    "max_blast_radius": lambda: _("Blast radius at most"),
-    "min_blast_radius": lambda: _("Blast radius at least"),
-    "compliance_exposure": lambda: _("Compliance exposure"),
-    "min_confidence": lambda: _("Confidence at least"),
-}
-EXPOSURE_LABELS = {"none": lambda: _("none"), "low": lambda: _("low"), "high": lambda: _("high")}
-
-
 @dataclass
 class RuleTrace:
     name: str
@@ -191,25 +157,6 @@ def _strip_operator(value):
             except ValueError:
                 return text
     return value
-
-
-def value_words(value, *, condition: str = "") -> str:
-    """True -> Yes, ['none', 'low'] -> none or low, 0.9 -> 90 % for confidences, "*" -> any."""
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
-    if value is None:
-        return "–"
-    if isinstance(value, list | tuple):
-        return _(" or ").join(value_words(item, condition=condition) for item in value)
-    if condition == "compliance_exposure" and value in EXPOSURE_LABELS:
-        return str(EXPOSURE_LABELS[value]())
-    if condition in ("min_confidence", "confidence") and isinstance(value, int | float):
-        return percent_words(value)
-    if value == "*":
-        return _("any")
-    if isinstance(value, int | float):
-        return formats.number_format(value, force_grouping=True)
-    return str(value)
 
 
 @dataclass

@@ -19,10 +19,20 @@ def test_a_policy_version_shows_its_yaml_indented_and_its_rules_in_words(admin_w
 
     assert page.count("Source (YAML)") == 1 and '<pre class="policy-yaml">' in page
     assert "\n  - name: refunds\n    action_type: &quot;payments.*&quot;" in page
-    assert "2 approvals in finance" in page and "within 30m" in page
+    assert "2 approvals in finance" in page and "within 30 minutes" in page
     assert "finance-senior → compliance, then on expiry: Reject" in page
-    assert "compliance exposure none or low" in page
+    assert "Compliance exposure none or low" in page
     assert '{"irreversible"' not in page and "[&quot;finance-senior&quot;" not in page
+
+
+def test_a_policy_versions_rules_read_in_the_admins_language(admin_web, policy):
+    # The same words as the review app's rule trace: no `30m` and no raw exposure levels in German.
+    url = reverse("admin:policies_policyversion_change", args=[policy.pk])
+
+    page = admin_web.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+
+    assert "Compliance-Risiko keine oder niedrig" in page and "innerhalb von 30 Minuten" in page
+    assert "none or low" not in page and "30m<" not in page
 
 
 def test_the_permission_form_explains_an_unknown_username(admin_web):
