@@ -181,11 +181,10 @@ class ProposalCancelApi(APIView):
 
     @extend_schema(request=InputSerializer, responses=ProposalOutputSerializer, summary="Cancel a pending proposal")
     def post(self, request, pk):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        proposal_get_for(principal=request.user, proposal_id=pk)
-        proposal_cancel(proposal_id=pk, agent=request.user, **data.validated_data)
-        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
+        proposal_get_for(principal=request.user, proposal_id=pk)  # another agent's proposal is a 404
+        return _acted_on(
+            request, pk, self.InputSerializer, partial(proposal_cancel, proposal_id=pk, agent=request.user)
+        )
 
 
 class ProposalExecutionApi(APIView):
@@ -204,11 +203,9 @@ class ProposalExecutionApi(APIView):
         summary="Report the execution of an approved action",
     )
     def post(self, request, pk):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        proposal_get_for(principal=request.user, proposal_id=pk)
-        proposal_report_execution(proposal_id=pk, agent=request.user, **data.validated_data)
-        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
+        proposal_get_for(principal=request.user, proposal_id=pk)  # another agent's proposal is a 404
+        report = partial(proposal_report_execution, proposal_id=pk, agent=request.user)
+        return _acted_on(request, pk, self.InputSerializer, report)
 
 
 class DecisionCreateApi(APIView):
@@ -313,10 +310,9 @@ class ReassignApi(APIView):
         summary="Move a pending proposal to another queue (senior reviewers, admins)",
     )
     def post(self, request, pk):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        proposal_reassign(proposal_id=pk, actor=request.user, **data.validated_data)
-        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
+        return _acted_on(
+            request, pk, self.InputSerializer, partial(proposal_reassign, proposal_id=pk, actor=request.user)
+        )
 
 
 def _claim_of(proposal) -> dict:
@@ -340,10 +336,16 @@ class PostActionReviewApi(APIView):
         request=InputSerializer, responses=ProposalOutputSerializer, summary="Post-action review of a sampled execution"
     )
     def post(self, request, pk):
-        data = self.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        proposal_post_review(proposal_id=pk, reviewer=request.user, **data.validated_data)
-        return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
+        review = partial(proposal_post_review, proposal_id=pk, reviewer=request.user)
+        return _acted_on(request, pk, self.InputSerializer, review)
+
+
+def _acted_on(request, pk, input_serializer, act) -> Response:
+    """Validate the body, `act(**body)`, and answer the proposal as the caller now sees it."""
+    data = input_serializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    act(**data.validated_data)
+    return Response(proposal_representation(proposal_get_for(principal=request.user, proposal_id=pk)))
 
 
 def _submission_response(request, submit) -> Response:

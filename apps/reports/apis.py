@@ -4,7 +4,7 @@ from collections.abc import Iterable, Iterator
 
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -178,38 +178,32 @@ class _ExportApi(APIView):
         return response
 
 
+def _export_schema(view):
+    """The OpenAPI description of an export: the scope's query parameters, a text body of its type."""
+    media_type = view.content_type.split(";")[0]
+    schema = extend_schema(parameters=[_ExportApi.FilterSerializer], responses={(200, media_type): OpenApiTypes.STR})
+    return extend_schema_view(get=schema)(view)
+
+
+@_export_schema
 class DecisionCsvExportApi(_ExportApi):
     kind = "decisions.csv"
     content_type = "text/csv; charset=utf-8"
     lines = decision_csv_lines
 
-    @extend_schema(parameters=[_ExportApi.FilterSerializer], responses={(200, "text/csv"): OpenApiTypes.STR})
-    def get(self, request):
-        return super().get(request)
 
-
+@_export_schema
 class DecisionJsonlExportApi(_ExportApi):
     kind = "decisions.jsonl"
     content_type = "application/x-ndjson; charset=utf-8"
     lines = decision_jsonl_lines
 
-    @extend_schema(
-        parameters=[_ExportApi.FilterSerializer], responses={(200, "application/x-ndjson"): OpenApiTypes.STR}
-    )
-    def get(self, request):
-        return super().get(request)
 
-
+@_export_schema
 class AuditJsonlExportApi(_ExportApi):
     kind = "audit.jsonl"
     content_type = "application/x-ndjson; charset=utf-8"
     lines = audit_jsonl_lines
-
-    @extend_schema(
-        parameters=[_ExportApi.FilterSerializer], responses={(200, "application/x-ndjson"): OpenApiTypes.STR}
-    )
-    def get(self, request):
-        return super().get(request)
 
 
 def _chunked(lines: Iterable[str]) -> Iterator[bytes]:
