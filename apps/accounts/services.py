@@ -92,25 +92,19 @@ def queue_get_or_create(*, slug: str, name: str = "", actor=None):
 
 @transaction.atomic
 def queue_permission_grant(*, queue, user=None, group=None, actor=None) -> None:
-    principal = user or group
-    assign_perm(REVIEW_QUEUE_PERMISSION, principal, queue)
-    audit_record(
-        action=AccountEvents.PERMISSION_GRANTED,
-        actor=actor,
-        obj=queue,
-        data={"permission": REVIEW_QUEUE_PERMISSION, **_principal_data(user, group)},
-    )
+    assign_perm(REVIEW_QUEUE_PERMISSION, user or group, queue)
+    _queue_permission_audit(AccountEvents.PERMISSION_GRANTED, queue=queue, user=user, group=group, actor=actor)
 
 
 @transaction.atomic
 def queue_permission_revoke(*, queue, user=None, group=None, actor=None) -> None:
     remove_perm(REVIEW_QUEUE_PERMISSION, user or group, queue)
-    audit_record(
-        action=AccountEvents.PERMISSION_REVOKED,
-        actor=actor,
-        obj=queue,
-        data={"permission": REVIEW_QUEUE_PERMISSION, **_principal_data(user, group)},
-    )
+    _queue_permission_audit(AccountEvents.PERMISSION_REVOKED, queue=queue, user=user, group=group, actor=actor)
+
+
+def _queue_permission_audit(action: str, *, queue, user, group, actor) -> None:
+    data = {"permission": REVIEW_QUEUE_PERMISSION, **_principal_data(user, group)}
+    audit_record(action=action, actor=actor, obj=queue, data=data)
 
 
 @transaction.atomic
