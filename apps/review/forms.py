@@ -96,6 +96,16 @@ class QueueFilterForm(forms.Form):
         )
 
 
+def rationale_field(*, rows: int) -> forms.CharField:
+    """The reason a signer gives: required with every signature."""
+    return forms.CharField(
+        label=_("Rationale"),
+        widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": _("A rationale is required.")},
+        max_length=5000,
+    )
+
+
 class SignatureFormMixin(forms.Form):
     """21 CFR 11.200: the first signing of a session asks for username and password, later ones the password."""
 
@@ -120,12 +130,7 @@ class SignatureFormMixin(forms.Form):
 
 class DecisionForm(SignatureFormMixin):
     verdict = forms.ChoiceField(label=_("Decision"), choices=Verdict.choices, widget=forms.RadioSelect)
-    rationale = forms.CharField(
-        label=_("Rationale"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("A rationale is required.")},
-        max_length=5000,
-    )
+    rationale = rationale_field(rows=3)
     payload_version_seen = forms.CharField(widget=forms.HiddenInput, required=False)
     instructions = forms.CharField(
         label=_("Instructions for the agent"),
@@ -192,12 +197,7 @@ class BatchDecisionForm(SignatureFormMixin):
         choices=[(Verdict.APPROVE, _("Approve")), (Verdict.REJECT, _("Reject"))],
         widget=forms.RadioSelect,
     )
-    rationale = forms.CharField(
-        label=_("Rationale"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": _("A rationale is required.")},
-        max_length=5000,
-    )
+    rationale = rationale_field(rows=2)
     proposals = forms.TypedMultipleChoiceField(
         coerce=int,
         required=True,
@@ -215,12 +215,7 @@ class BatchDecisionForm(SignatureFormMixin):
 
 class PostReviewForm(SignatureFormMixin):
     verdict = forms.ChoiceField(label=_("Review"), choices=PostActionReview.Verdict.choices, widget=forms.RadioSelect)
-    rationale = forms.CharField(
-        label=_("Rationale"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"required": _("A rationale is required.")},
-        max_length=5000,
-    )
+    rationale = rationale_field(rows=3)
     correction = forms.CharField(
         label=_("Correction (JSON object)"),
         required=False,
