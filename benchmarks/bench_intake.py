@@ -1,7 +1,8 @@
-"""HTTP intake throughput: gunicorn (2 workers), PostgreSQL, a keep-alive client (wrk) on this machine.
+"""HTTP intake throughput: the Procfile's server (2 workers x 4 threads), PostgreSQL, a keep-alive
+client (wrk) on this machine.
 
 Measures POST /api/v1/proposals/ routed autonomously and to pre_approval, against a bare DRF
-create endpoint on a one-table model served by the same gunicorn in the same run.
+create endpoint on a one-table model served by the same server in the same run.
 Goal: each route >= 0.7 of bare. Scale with BENCH_INTAKE_SECONDS (default 10 per run).
 
 To see the request path without the cost of the chain head held through the WAL flush, run with
@@ -15,8 +16,8 @@ import re
 import subprocess
 import tempfile
 
-from benchmarks.servers import on_demo_database, start_gunicorn
-from tests.processes import stop_process_group
+from benchmarks.servers import on_demo_database
+from tests.processes import WebServer
 
 DATABASE = "hitl_bench_intake"
 PORT = int(os.environ.get("BENCH_INTAKE_PORT", "8765"))
@@ -33,10 +34,7 @@ def main() -> None:
 
 def _measure_server(env: dict, key: str) -> None:
     load_before = _load_average()
-    server = start_gunicorn(
-        env, PORT, "hitlplatform.wsgi", "--workers", "2", "--worker-class", "gthread", "--threads", "4"
-    )
-    try:
+    with WebServer(env, port=PORT, workers=2, threads=4):
         scenarios = {
             "bare DRF create (baseline)": ("/bench/bare/", {"name": "x", "amount": 1}, None),
             "proposal, autonomous route": ("/api/v1/proposals/", _proposal(confidence=0.97, blast_radius=1), key),
@@ -56,8 +54,6 @@ def _measure_server(env: dict, key: str) -> None:
             best = max(rates)
             print(f"  {name:32s} {best:8.0f} req/s   ratio to bare {best / bare:5.2f}")
         print("  goal: each proposal route >= 0.70 of bare")
-    finally:
-        stop_process_group(server, timeout=30)
 
 
 def _load_average() -> str:

@@ -1,9 +1,10 @@
 """The integrator SDK's cost: a gated call through `require_approval` against the same HTTP requests
 made with raw httpx, and the MCP gateway's added latency on an autonomous call.
 
-A platform runs in gunicorn (1 worker, 4 threads) on a throw-away SQLite file; the action type is
-routed autonomously, so each gated call is two requests (submit with an Idempotency-Key, report the
-execution) and no wait. The baseline does exactly those two requests with httpx and json by hand.
+A platform runs in the Procfile's server (1 worker, 4 threads) on a throw-away database (PostgreSQL
+when one answers, else an SQLite file); the action type is routed autonomously, so each gated call is
+two requests (submit with an Idempotency-Key, report the execution) and no wait. The baseline does
+exactly those two requests with httpx and json by hand.
 Goals: SDK / raw <= 1.2 (median per call); gateway p50 added latency < 20 ms (MCP client ->
 gateway -> toy upstream, against MCP client -> toy upstream, both in-process).
 Also printed: the same comparison over httpx's MockTransport (no network, no server), which shows
@@ -22,8 +23,8 @@ import uuid
 from pathlib import Path
 
 from benchmarks.databases import DEFAULT_SERVER, postgres_database, postgres_server
-from benchmarks.servers import manage, server_environment, start_gunicorn
-from tests.processes import stop_process_group
+from benchmarks.servers import manage, server_environment
+from tests.processes import WebServer
 
 DATABASE = "hitl_bench_sdk"
 PORT = int(os.environ.get("BENCH_SDK_PORT", "8767"))
@@ -64,16 +65,10 @@ def main() -> None:
         env = server_environment(database_url, CELERY_TASK_ALWAYS_EAGER="1")
         manage(env, "migrate", "--noinput")
         key = next(line[4:] for line in manage(env, "shell", "-c", SETUP).splitlines() if line.startswith("KEY="))
-        server = start_gunicorn(
-            env, PORT, "hitlplatform.wsgi", "--workers", "1", "--worker-class", "gthread", "--threads", "4"
-        )
-        try:
-            url = f"http://127.0.0.1:{PORT}"
-            _gated_calls(url, key)
+        with WebServer(env, port=PORT, workers=1, threads=4) as server:
+            _gated_calls(server.url, key)
             _gated_calls_offline()
-            _gateway_latency(url, key)
-        finally:
-            stop_process_group(server, timeout=30)
+            _gateway_latency(server.url, key)
 
 
 def _gated_calls(url: str, key: str) -> None:

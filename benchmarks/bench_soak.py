@@ -1,10 +1,11 @@
 """Soak: a steady mix of submissions, decisions and waits against real server processes.
 
-Two gunicorn processes (one worker, BENCH_SOAK_THREADS threads each) on a database of their own on
-PostgreSQL, with a Celery worker on Redis when BENCH_SOAK_BROKER_URL answers (else tasks run inline),
-are driven by BENCH_SOAK_CLIENTS client threads for BENCH_SOAK_SECONDS (default 30; 600 for the real
-figure), under the demo policy. Each client loop: an agent submits (with an Idempotency-Key) a refund
-that needs two approvals, two reviewers approve it with their e-signatures, the agent waits for the outcome.
+Two web servers as the Procfile starts them (one worker, BENCH_SOAK_THREADS threads each) on a
+database of their own on PostgreSQL, with a Celery worker on Redis when BENCH_SOAK_BROKER_URL answers
+(else tasks run inline), are driven by BENCH_SOAK_CLIENTS client threads for BENCH_SOAK_SECONDS
+(default 30; 600 for the real figure), under the demo policy. Each client loop: an agent submits
+(with an Idempotency-Key) a refund that needs two approvals, two reviewers approve it with their
+e-signatures, the agent waits for the outcome.
 
 Reported: requests/s, p50/p99 latency, the count of 5xx (goal 0), and each process's memory (RSS)
 growth from the end of warm-up (the first fifth) to the end (goal < 10 %).
@@ -13,6 +14,7 @@ Baseline, measured in the same run: the same clients calling /healthz (the cheap
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x BENCH_SOAK_SECONDS=600 .venv/bin/python -m benchmarks soak
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -26,7 +28,7 @@ import requests
 
 from benchmarks.databases import bench_environment, migrate, postgres_database, postgres_server_or_skip
 from benchmarks.servers import manage
-from tests.processes import reachable
+from tests.processes import WebServer, reachable, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "30"))
@@ -41,21 +43,13 @@ def main() -> None:
     server = postgres_server_or_skip("soak")
     if server is None:
         return
-    with postgres_database(server, f"bench_soak_{os.getpid()}") as url:
+    with postgres_database(server, f"bench_soak_{os.getpid()}") as url, contextlib.ExitStack() as running:
         environment = _environment(url)
         credentials = _prepare(environment)
-        processes = _start(environment)
-        try:
-            bases = [f"http://127.0.0.1:{port}" for port in PORTS]
-            baseline = _drive(lambda session, base: _healthz(session, base), bases, seconds=min(10.0, SECONDS / 3))
-            soak = _drive(
-                lambda session, base: _mix(session, base, credentials), bases, seconds=SECONDS, sample=processes
-            )
-        finally:
-            for process in processes.values():
-                process.terminate()
-            for process in processes.values():
-                process.wait(timeout=30)
+        processes = _start(environment, running)
+        bases = [f"http://127.0.0.1:{port}" for port in PORTS]
+        baseline = _drive(lambda session, base: _healthz(session, base), bases, seconds=min(10.0, SECONDS / 3))
+        soak = _drive(lambda session, base: _mix(session, base, credentials), bases, seconds=SECONDS, sample=processes)
     _report(baseline, soak)
 
 
@@ -67,7 +61,7 @@ def _environment(url: str) -> dict:
         SECURE_SSL_REDIRECT="0",
         SECURE_COOKIES="0",
         STATIC_MANIFEST="0",
-        DB_POOL_MAX_SIZE=str(THREADS),
+        DB_POOL_MAX_SIZE=str(THREADS + 1),  # and the waiting views' database thread (hitlplatform/asgi.py)
     )
     if reachable(BROKER_URL):
         # A queue of its own, so that no other worker on the broker takes the soak's tasks.
@@ -91,29 +85,20 @@ def _prepare(environment: dict) -> dict:
     return {"agent": agent["key"], "reviewers": reviewers}
 
 
-def _start(environment: dict) -> dict:
+def _start(environment: dict, running: contextlib.ExitStack) -> dict:
+    """The web servers and the worker, stopped when `running` closes; raises if a server does not start."""
     processes = {}
     for port in PORTS:
-        processes[f"web:{port}"] = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "hitlplatform.wsgi", "--workers", "1", "--threads", str(THREADS),
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        web = running.enter_context(WebServer(environment, port=port, workers=1, threads=THREADS))
+        processes[f"web:{port}"] = web.process
     if environment.get("CELERY_TASK_ALWAYS_EAGER") == "0":
-        processes["worker"] = subprocess.Popen(
+        worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "hitlplatform", "worker", "--concurrency", "1", "--pool", "solo",
              "-Q", f"soak-{os.getpid()}", "--loglevel", "WARNING"],
-            cwd=ROOT, env=environment,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
-    deadline = time.monotonic() + 60
-    for port in PORTS:
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                time.sleep(0.3)
+        running.callback(stop_process_group, worker, timeout=30)
+        processes["worker"] = worker
     return processes
 
 

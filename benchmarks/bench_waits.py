@@ -26,8 +26,8 @@ import time
 from pathlib import Path
 
 from benchmarks import bench_intake
-from benchmarks.servers import manage, on_demo_database, start_gunicorn
-from tests.processes import stop_process_group
+from benchmarks.servers import manage, on_demo_database
+from tests.processes import WebServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = os.environ.get("BENCH_WAITS_DATABASE", "hitl_bench_waits")
@@ -40,16 +40,8 @@ DECISIONS = int(os.environ.get("BENCH_WAITS_DECISIONS", "200"))
 DECISION_CONNECTIONS = 8
 PASSWORD = "bench-signing-pass-2024"
 
-NEW_SERVER = [
-    "hitlplatform.asgi",
-    "--worker-class",
-    "uvicorn_worker.UvicornWorker",
-    "--workers",
-    "2",
-    "--timeout",
-    "120",
-]
-OLD_SERVER = ["hitlplatform.wsgi", "--worker-class", "gthread", "--workers", "2", "--threads", "8"]
+NEW_SERVER = {"workers": 2}
+OLD_SERVER = {"workers": 2, "threads": 8, "wsgi": True}
 
 
 def main() -> None:
@@ -143,8 +135,8 @@ class Bench:
     def old_against_new(self) -> None:
         results = {"old": {"intake": [], "decisions": []}, "new": {"intake": [], "decisions": []}}
         for _round in range(ROUNDS):
-            for name, command in (("old", OLD_SERVER), ("new", NEW_SERVER)):
-                self.start(command)
+            for name, server in (("old", OLD_SERVER), ("new", NEW_SERVER)):
+                self.start(server)
                 try:
                     results[name]["intake"].append(self.intake())
                     pending = self.pending_ids()
@@ -174,20 +166,20 @@ class Bench:
             ).fetchall()
         return [row[0] for row in rows]
 
-    def start(self, command: list[str]) -> None:
-        self.server = start_gunicorn(self.env, PORT, *command)
+    def start(self, server: dict) -> None:
+        self.server = WebServer(self.env, port=PORT, **server).start()
 
     def stop(self) -> None:
-        stop_process_group(self.server, timeout=60)
+        self.server.stop(timeout=60)
 
     def settle(self, *, connections: int = 0, quiet: float = 0.15, longest: float = 180) -> float:
         """Seconds until the server holds `connections` and its processes use less than `quiet` of
         a core (they have taken in every waiter, which costs each a few milliseconds once)."""
         started = time.monotonic()
-        before = _cpu_seconds([self.server.pid, *_children(self.server.pid)])
+        before = _cpu_seconds([self.server.process.pid, *_children(self.server.process.pid)])
         while time.monotonic() - started < longest:
             time.sleep(1)
-            now = _cpu_seconds([self.server.pid, *_children(self.server.pid)])
+            now = _cpu_seconds([self.server.process.pid, *_children(self.server.process.pid)])
             if now - before < quiet and _established(PORT) >= connections:
                 break
             before = now
@@ -195,7 +187,7 @@ class Bench:
 
     def server_footprint(self) -> tuple[float, int]:
         """(PSS of the server's processes in MB, open files of its busiest process)."""
-        pids = [self.server.pid, *_children(self.server.pid)]
+        pids = [self.server.process.pid, *_children(self.server.process.pid)]
         pss = sum(_pss_kb(pid) for pid in pids) / 1024
         files = max(len(os.listdir(f"/proc/{pid}/fd")) for pid in pids)
         return pss, files

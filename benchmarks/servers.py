@@ -1,5 +1,5 @@
-"""The production-like server processes of the HTTP benchmarks: gunicorn on a benchmark's database,
-started in a process group of its own and handed over once it answers."""
+"""The environment and the database of the HTTP benchmarks' servers (tests.processes.WebServer, the
+Procfile's server) and the management commands that prepare that database."""
 
 import json
 import os
@@ -9,10 +9,8 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.databases import DEFAULT_SERVER, postgres_database, postgres_server_or_skip
-from tests.processes import http_status, stop_process_group, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
-START_SECONDS = 60
 
 
 def server_environment(database_url: str, *, settings: str = "hitlplatform.settings", **extra: str) -> dict:
@@ -44,22 +42,6 @@ def manage(env: dict, *args: str) -> str:
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     ).stdout
-
-
-def start_gunicorn(env: dict, port: int, *arguments: str) -> subprocess.Popen:
-    """`gunicorn arguments` on 127.0.0.1:`port` in a process group of its own, returned once it
-    answers /healthz; stop it with stop_process_group."""
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), *arguments, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-    )
-    healthz = f"http://127.0.0.1:{port}/healthz"
-    if not wait_until(lambda: http_status(healthz, timeout=5) == 200, process=server, seconds=START_SECONDS):
-        stop_process_group(server, timeout=30)
-        raise RuntimeError(f"gunicorn {' '.join(arguments)} did not start")
-    return server
 
 
 def on_demo_database(benchmark: str, database: str, measure, *, settings: str, **extra: str) -> None:

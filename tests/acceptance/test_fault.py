@@ -14,7 +14,6 @@ Needs PostgreSQL (DATABASE_URL) and Redis (HITL_TEST_REDIS_URL); skipped without
 import contextlib
 import os
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -36,10 +35,11 @@ from apps.proposals.models import IdempotencyRecord, Proposal, Status
 from tests.celery.conftest import Worker, _queue_remove, _reachable, _unavailable, database_url, publishing_to
 from tests.factories import PASSWORD, UserFactory
 from tests.notifications.receiver import Receiver
+from tests.processes import WebServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
 
-PORTS = (21280, 21281)
+SERVERS = 2
 CLIENTS = 4
 POLICY = """
 rules:
@@ -49,42 +49,6 @@ rules:
     queue: support
     sla: 4h
 """
-
-
-class WebServer:
-    def __init__(self, port: int, environment: dict, log_dir):
-        self.port, self.environment, self.log_dir = port, environment, log_dir
-        self.process = None
-
-    def start(self) -> "WebServer":
-        log = open(self.log_dir / f"web-{self.port}.log", "ab")  # noqa: SIM115 - kept open by the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "hitlplatform.wsgi", "--workers", "1", "--threads", "4",
-             "--bind", f"127.0.0.1:{self.port}", "--timeout", "120"],
-            cwd=django_settings.BASE_DIR, env=os.environ | self.environment, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return self
-            except requests.RequestException:
-                time.sleep(0.3)
-        pytest.fail(f"web server on {self.port} did not start")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def kill9(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=30)
 
 
 class Clients:
@@ -201,7 +165,7 @@ def test_kill_9_and_a_database_outage_lose_nothing_and_create_nothing_twice(tran
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "hitlplatform.settings",
     }
-    servers = [WebServer(port, environment, tmp_path).start() for port in PORTS]
+    servers = [WebServer(environment, workers=1, threads=4, log_dir=tmp_path).start() for _ in range(SERVERS)]
     workers = [Worker(broker=broker, queue=queue, log_dir=tmp_path, environment=environment) for _ in range(2)]
     for worker in workers:
         worker.start()

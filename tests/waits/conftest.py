@@ -8,74 +8,23 @@ test writes (transactional tests commit).
 import asyncio
 import http.client
 import json
-import os
-import subprocess
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
 from tests import factories
 from tests.conftest import database_url
-from tests.processes import free_port, http_status, stop_process_group, wait_until
-
-ROOT = Path(__file__).resolve().parents[2]
-PORTS = range(21440, 21500)
-
-
-class Server:
-    """`gunicorn hitlplatform.asgi -k uvicorn_worker.UvicornWorker`, as the Procfile starts it."""
-
-    def __init__(self, *, log_dir: Path, environment: dict):
-        self.log_dir, self.environment = log_dir, environment
-        self.port = free_port(PORTS)
-        if self.port is None:
-            raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
-        self.process = None
-        self.starts = 0
-
-    def start(self) -> "Server":
-        self.starts += 1
-        log = open(self.log_dir / f"server-{self.starts}.log", "wb")  # noqa: SIM115 (the process writes it)
-        self.process = subprocess.Popen(
-            [
-                str(ROOT / ".venv/bin/gunicorn"),
-                "hitlplatform.asgi",
-                "--worker-class",
-                "uvicorn_worker.UvicornWorker",
-                "--graceful-timeout",
-                "10",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-            ],
-            cwd=ROOT,
-            env=os.environ | self.environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        events = f"http://127.0.0.1:{self.port}/api/v1/events/"
-        if wait_until(lambda: http_status(events) == 401, process=self.process, seconds=60):  # up, asking for a key
-            return self
-        raise RuntimeError(f"the server did not start; see {log.name}:\n{Path(log.name).read_text()[-3000:]}")
-
-    def stop(self, *, timeout: float = 30) -> float:
-        """SIGTERM, as a deployment stops it; how long it took to exit."""
-        started = time.monotonic()
-        stop_process_group(self.process, timeout=timeout)
-        return time.monotonic() - started
-
-    def log(self) -> str:
-        return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("server-*.log")))
+from tests.processes import WebServer
 
 
 @pytest.fixture
 def start_server(transactional_db, tmp_path, settings):
-    """Start the server with these settings (environment variables) over the defaults below."""
+    """Start the server with `workers` processes and these settings (environment variables) over the
+    defaults below."""
     started = []
 
-    def start(**overrides) -> Server:
+    def start(*, workers: int = 2, **overrides) -> WebServer:
         environment = {
             "DATABASE_URL": database_url(),
             "DJANGO_SETTINGS_MODULE": "hitlplatform.settings",
@@ -89,19 +38,16 @@ def start_server(transactional_db, tmp_path, settings):
             "EVENTS_KEEPALIVE_SECONDS": "1",
             "PROPOSAL_WAIT_POLL_SECONDS": "0.1",
             "WAIT_MAX_PER_AGENT": "1000",
-            "WEB_CONCURRENCY": "2",  # gunicorn's worker processes
             "AUDIT_DEV_KEY_FILE": settings.AUDIT_DEV_KEY_FILE,
         } | {name: str(value) for name, value in overrides.items()}
-        log_dir = tmp_path / f"server-{len(started)}"
-        log_dir.mkdir()
-        running = Server(log_dir=log_dir, environment=environment).start()
+        # A graceful timeout longer than the Procfile's: a test of a clean stop tells it from a timed-out one.
+        running = WebServer(environment, workers=workers, graceful_timeout=10, log_dir=tmp_path).start()
         started.append(running)
         return running
 
     yield start
     for running in started:
-        if running.process.poll() is None:
-            running.stop()
+        running.stop()
 
 
 @pytest.fixture

@@ -99,7 +99,7 @@ def test_waiting_needs_a_key_and_sees_only_the_agents_own_proposals(server, key,
 
 
 def test_over_the_agents_cap_a_wait_gets_429_with_retry_after(start_server, key, submit):
-    server = start_server(WAIT_MAX_PER_AGENT=2, WEB_CONCURRENCY=1)
+    server = start_server(workers=1, WAIT_MAX_PER_AGENT=2)
     pending = submit(action_type="crm.update")
     with ThreadPoolExecutor(max_workers=2) as pool:
         waiters = [pool.submit(request, server, "GET", wait_url(pending, timeout=3), key=key) for _ in range(2)]
@@ -116,7 +116,7 @@ def test_over_the_agents_cap_a_wait_gets_429_with_retry_after(start_server, key,
 
 
 def test_a_waiter_whose_client_went_away_holds_nothing(start_server, key, submit):
-    server = start_server(WAIT_MAX_PER_AGENT=2, WEB_CONCURRENCY=1)
+    server = start_server(workers=1, WAIT_MAX_PER_AGENT=2)
     pending = submit(action_type="crm.update")
     for _ in range(3):
         gone = []
