@@ -5,8 +5,6 @@ while the test decides through the API as a reviewer would (`decide_pending`).
 """
 
 import asyncio
-import importlib
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -32,17 +30,6 @@ def sdk_policy() -> str:
         rule.pop("approvals_required", None)
         rule.pop("escalation", None)
     return yaml.safe_dump({"rules": rules}, sort_keys=False)
-
-
-def require_module(name: str):
-    """The framework's module, or a skip naming the extra (a failure in CI, where every extra installs)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as error:
-        reason = f"{name} is not installed (pip install -e 'sdk/python[all]'): {error}"
-        if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 class ToyRefunds:
