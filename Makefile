@@ -48,13 +48,12 @@ TEST_PROCESSES ?= 2
 test: venv
 	$(BIN)/pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
-# The suite as CI runs it: with Redis and RabbitMQ, once on SQLite and once on PostgreSQL (pytest
-# creates and drops test_<name> itself); a missing service fails instead of skipping.
+# The suite as CI runs it (.ci/run): `make test` with Redis and RabbitMQ, once on SQLite and once on
+# PostgreSQL (pytest creates and drops test_<name>_gw<N> itself); a missing service fails instead of skipping.
+TEST_SERVICES = HITL_TEST_REDIS_URL=$(HITL_TEST_REDIS_URL) HITL_TEST_AMQP_URL=$(HITL_TEST_AMQP_URL) HITL_REQUIRE_SERVICES=1
 test-all: venv
-	env -u DATABASE_URL HITL_TEST_REDIS_URL=$(HITL_TEST_REDIS_URL) HITL_TEST_AMQP_URL=$(HITL_TEST_AMQP_URL) \
-	  HITL_REQUIRE_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
-	DATABASE_URL=$(HITL_TEST_DATABASE_URL) HITL_TEST_REDIS_URL=$(HITL_TEST_REDIS_URL) HITL_TEST_AMQP_URL=$(HITL_TEST_AMQP_URL) \
-	  HITL_REQUIRE_SERVICES=1 $(BIN)/pytest $(PYTEST_ARGS)
+	env -u DATABASE_URL $(TEST_SERVICES) $(MAKE) test
+	env DATABASE_URL=$(HITL_TEST_DATABASE_URL) $(TEST_SERVICES) $(MAKE) test
 
 bench: venv
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)

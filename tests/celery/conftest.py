@@ -3,7 +3,7 @@ RabbitMQ, on the test database (a file on SQLite, `test_<name>` on PostgreSQL), 
 receiver on 127.0.0.1.
 
 CI exports HITL_TEST_REDIS_URL, HITL_TEST_AMQP_URL and HITL_REQUIRE_SERVICES=1: there a missing
-broker fails the test; elsewhere it skips with the reason.
+broker fails the test; elsewhere it skips with the reason (tests/requirements.py).
 """
 
 import contextlib
@@ -22,28 +22,19 @@ from kombu import Connection, pools
 
 from hitlplatform.celery import app as celery_app
 from tests.conftest import database_url
-from tests.processes import celery_worker_command, stop_process_group, wait_until
-from tests.processes import reachable as _reachable  # the name tests/acceptance and tests/project import
+from tests.processes import celery_worker_command, reachable, stop_process_group, wait_until
+from tests.requirements import require_url, unavailable
 
 BROKERS = {"redis": "HITL_TEST_REDIS_URL", "amqp": "HITL_TEST_AMQP_URL"}
 WORKER_READY_SECONDS = 60
-
-
-def _unavailable(reason: str):
-    if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
-        pytest.fail(f"{reason} (HITL_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
+# Only tests/acceptance/test_fault.py still imports these two names from here: drop them once it
+# calls tests.requirements.require_url itself.
+_reachable, _unavailable = reachable, unavailable
 
 
 @pytest.fixture(params=sorted(BROKERS))
 def broker_url(request):
-    variable = BROKERS[request.param]
-    url = os.environ.get(variable)
-    if not url:
-        _unavailable(f"{variable} is not set: no {request.param} broker to run a real worker against")
-    if not _reachable(url):
-        _unavailable(f"the {request.param} broker at {url} does not answer")
-    return url
+    return require_url(BROKERS[request.param], f"{request.param} broker")
 
 
 @pytest.fixture

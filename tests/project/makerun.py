@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.processes import free_port, http_status, wait_until
+from tests.requirements import require_program
 
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = range(21300, 21400)
@@ -46,8 +47,7 @@ def git_status() -> str | None:
 
 class MakeRun:
     def __init__(self, *, tmp: Path, **extra_environment):
-        if not shutil.which("make"):
-            pytest.skip("make is not installed")
+        require_program("make", "apt-get install make")
         self.tmp = tmp
         self.port = free_port(PORTS)
         if self.port is None:

@@ -1,22 +1,14 @@
 """/healthz, /readyz and /metrics (DESIGN.md, Operations)."""
 
-import os
 import re
 
 import pytest
 
 from apps.audit.services import audit_checkpoint_create
-from tests.celery.conftest import _reachable, _unavailable
 from tests.project.outage import database_unreachable
+from tests.requirements import require_url
 
 pytestmark = pytest.mark.django_db
-
-
-def redis_url_or_skip() -> str:
-    url = os.environ.get("HITL_TEST_REDIS_URL", "")
-    if not url or not _reachable(url):
-        _unavailable("HITL_TEST_REDIS_URL is not set or does not answer: no broker for the readiness probe")
-    return url
 
 
 def sample(text: str, name: str, labels: str = "") -> float:
@@ -32,7 +24,7 @@ def test_healthz_answers_without_the_database(client):
 
 def test_readyz_is_ready_when_database_and_broker_answer(client, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    settings.CELERY_BROKER_URL = redis_url_or_skip()
+    settings.CELERY_BROKER_URL = require_url("HITL_TEST_REDIS_URL", "redis broker")
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
     response = client.get("/readyz")
     assert response.status_code == 200, response.content

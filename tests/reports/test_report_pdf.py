@@ -3,9 +3,7 @@ validates and breaks on a changed byte, and the embedded files are the database'
 
 import io
 import math
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from apps.audit.models import AuditEvent
 from apps.proposals.models import Decision, PostActionReview, Proposal
 from apps.reports.models import Report
 from tests.reports.conftest import jsonl, pdf_attachments, pdf_text, signature_status
+from tests.requirements import require_program
 
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts" / "report-pages"
 
@@ -209,10 +208,7 @@ def test_the_report_localizes_dates_and_numbers(generated_report, oversight, lan
 
 def test_pages_render_to_png_for_a_look(generated_report):
     """CI keeps the pages of each language in artifacts/report-pages/ (git-ignored) to look at."""
-    if shutil.which("pdftoppm") is None:
-        if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
-            pytest.fail("pdftoppm (poppler-utils) is required in CI")
-        pytest.skip("pdftoppm (poppler-utils) is not installed")
+    require_program("pdftoppm", "apt-get install poppler-utils")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for language in ("en", "de", "fr"):
         # given

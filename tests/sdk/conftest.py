@@ -5,8 +5,6 @@ while the test decides through the API as a reviewer would (`decide_pending`).
 """
 
 import asyncio
-import importlib
-import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -34,17 +32,6 @@ def sdk_policy() -> str:
     return yaml.safe_dump({"rules": rules}, sort_keys=False)
 
 
-def require_module(name: str):
-    """The framework's module, or a skip naming the extra (a failure in CI, where every extra installs)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError as error:
-        reason = f"{name} is not installed (pip install -e 'sdk/python[all]'): {error}"
-        if os.environ.get("HITL_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason)
-        pytest.skip(reason)
-
-
 class ToyRefunds:
     """The payment action behind each framework's `refund` tool: records every run, fails on demand."""
 
@@ -70,20 +57,38 @@ def platform(live_server, transactional_db):
     agent, agent_key = agent_create(name="sdk-bot", owner=owner)
     reviewer = UserFactory(username="reviewer", role="reviewer", queues=["finance"])
     _token, reviewer_token = token_create(user=reviewer)
-    return Platform(url=live_server.url, agent=agent, agent_key=agent_key, reviewer_token=reviewer_token)
+    with Platform(url=live_server.url, agent=agent, agent_key=agent_key, reviewer_token=reviewer_token) as live:
+        yield live
 
 
 class Platform:
+    """The live platform as the SDK sees it. The HitlClients it hands out are closed when the test ends
+    (as a context manager, when the block is left); an AsyncHitlClient belongs to the event loop of
+    the test that opens it, which closes it (`async with platform.async_client() as client`)."""
+
     def __init__(self, *, url, agent, agent_key, reviewer_token):
         self.url = url
         self.agent = agent
         self.agent_key = agent_key
         self.reviewer_token = reviewer_token
+        self._opened = []
+        self._polling = None
+        self._reviewing = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        while self._opened:
+            self._opened.pop().close()
+        self._polling = self._reviewing = None
 
     def client(self, **options):
-        from hitlplatform_client import HitlClient
-
-        return HitlClient(self.url, self.agent_key, **options)
+        """A new agent client (a gated call in a worker thread gets its own)."""
+        return self._open(self.agent_key, **options)
 
     def async_client(self, **options):
         from hitlplatform_client import AsyncHitlClient
@@ -91,16 +96,18 @@ class Platform:
         return AsyncHitlClient(self.url, self.agent_key, **options)
 
     def reviewer(self):
-        from hitlplatform_client import HitlClient
-
-        return HitlClient(self.url, self.reviewer_token)
+        """The reviewer's client, one for the test."""
+        if self._reviewing is None:
+            self._reviewing = self._open(self.reviewer_token)
+        return self._reviewing
 
     def pending(self, *, count=1, timeout=15.0):
         """The agent's pending proposals once there are `count` of them."""
-        client = self.client()
+        if self._polling is None:
+            self._polling = self.client()
         until = time.monotonic() + timeout
         while True:
-            proposals = client.list(status="pending").results
+            proposals = self._polling.list(status="pending").results
             if len(proposals) >= count or time.monotonic() > until:
                 assert len(proposals) >= count, f"expected {count} pending proposal(s), found {len(proposals)}"
                 return proposals
@@ -116,6 +123,13 @@ class Platform:
         """Run the SLA sweep (the service Celery beat runs) as if the SLA had passed."""
         self.pending()
         return sla_sweep(now=timezone.now() + timedelta(hours=2))
+
+    def _open(self, key, **options):
+        from hitlplatform_client import HitlClient
+
+        client = HitlClient(self.url, key, **options)
+        self._opened.append(client)
+        return client
 
 
 @pytest.fixture

@@ -9,8 +9,7 @@ import pytest
 
 from apps.proposals.models import Proposal
 from tests.factories import PASSWORD
-
-from .conftest import require_module
+from tests.requirements import require_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

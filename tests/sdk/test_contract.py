@@ -12,7 +12,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from .conftest import require_module
+from tests.requirements import require_module
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

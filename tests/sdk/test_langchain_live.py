@@ -5,8 +5,9 @@ import contextlib
 import pytest
 
 from apps.proposals.models import Proposal
+from tests.requirements import require_module
 
-from .conftest import ToyRefunds, require_module
+from .conftest import ToyRefunds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

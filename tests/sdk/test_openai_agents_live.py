@@ -8,8 +8,9 @@ import pytest
 
 from apps.proposals.models import Proposal
 from tests.factories import PASSWORD
+from tests.requirements import require_module
 
-from .conftest import ToyRefunds, require_module
+from .conftest import ToyRefunds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,6 @@ import inspect
 
 import httpx
 import pytest
-from conftest import error_json, proposal_json
 from hitlplatform_client import (
     AgentSuspended,
     ApprovalTimeout,
@@ -26,7 +25,7 @@ from hitlplatform_client import (
 )
 
 
-def test_submit_sends_the_body_the_key_and_the_bearer(client_with):
+def test_submit_sends_the_body_the_key_and_the_bearer(client_with, proposal_json):
     client, script = client_with((201, proposal_json()))
     proposal = client.submit(
         action_type="payments.refund",
@@ -51,7 +50,7 @@ def test_submit_sends_the_body_the_key_and_the_bearer(client_with):
     assert proposal.id == 1 and proposal.status == "pending" and not proposal.is_final
 
 
-def test_submit_without_a_key_still_sends_one(client_with):
+def test_submit_without_a_key_still_sends_one(client_with, proposal_json):
     client, script = client_with((201, proposal_json()))
     client.submit(action_type="x.y", payload={}, confidence=0.5)
     assert len(script.requests[0].headers["Idempotency-Key"]) == 32
@@ -73,7 +72,7 @@ def test_submit_without_a_key_still_sends_one(client_with):
         (500, "error", ServerError),
     ],
 )
-def test_the_error_shape_maps_to_exceptions(client_with, status, code, exception):
+def test_the_error_shape_maps_to_exceptions(client_with, status, code, exception, error_json):
     client, _script = client_with((status, error_json(status, code, "nope", {"confidence": ["bad"]})))
     with pytest.raises(exception) as raised:
         client.get(1)
@@ -89,7 +88,9 @@ def test_a_non_json_error_still_maps(client_with):
         client.get(1)
 
 
-def test_a_retry_after_429_reuses_the_idempotency_key_and_honours_retry_after(client_with, sleeps):
+def test_a_retry_after_429_reuses_the_idempotency_key_and_honours_retry_after(
+    client_with, sleeps, proposal_json, error_json
+):
     client, script = client_with(
         (429, error_json(429, "throttled"), {"Retry-After": "7"}),
         (503, error_json(503, "unavailable"), {"Retry-After": "2"}),
@@ -103,7 +104,7 @@ def test_a_retry_after_429_reuses_the_idempotency_key_and_honours_retry_after(cl
     assert 2 <= sleeps[1] < 3.5
 
 
-def test_connection_errors_are_retried_with_jittered_backoff(client_with, sleeps):
+def test_connection_errors_are_retried_with_jittered_backoff(client_with, sleeps, proposal_json):
     client, script = client_with(
         httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), (201, proposal_json()), backoff=1.0
     )
@@ -112,7 +113,7 @@ def test_connection_errors_are_retried_with_jittered_backoff(client_with, sleeps
     assert 0 <= sleeps[0] <= 1.0 and 0 <= sleeps[1] <= 2.0
 
 
-def test_retries_give_up_with_the_last_error(client_with, sleeps):
+def test_retries_give_up_with_the_last_error(client_with, sleeps, error_json):
     client, script = client_with((429, error_json(429, "throttled"), {"Retry-After": "1"}), max_retries=2)
     with pytest.raises(RateLimited) as raised:
         client.get(1)
@@ -126,14 +127,14 @@ def test_an_unreachable_platform_raises_connection_failed(client_with):
         client.get(1)
 
 
-def test_a_400_is_not_retried(client_with):
+def test_a_400_is_not_retried(client_with, proposal_json, error_json):
     client, script = client_with((400, error_json(400, "invalid")), (201, proposal_json()))
     with pytest.raises(ValidationFailed):
         client.submit(action_type="x.y", payload={}, confidence=5)
     assert len(script.requests) == 1
 
 
-def test_wait_final_keeps_long_polling_until_final(client_with):
+def test_wait_final_keeps_long_polling_until_final(client_with, proposal_json):
     client, script = client_with(
         (200, proposal_json()), (200, proposal_json()), (200, proposal_json(status="approved", final_payload={"a": 2}))
     )
@@ -143,7 +144,7 @@ def test_wait_final_keeps_long_polling_until_final(client_with):
     assert all(request.url.path == "/api/v1/proposals/1/wait/" for request in script.requests)
 
 
-def test_wait_final_raises_approval_timeout_at_the_deadline_carrying_the_id(client_with):
+def test_wait_final_raises_approval_timeout_at_the_deadline_carrying_the_id(client_with, proposal_json):
     client, script = client_with((200, proposal_json(id=42)))
     with pytest.raises(ApprovalTimeout) as raised:
         client.wait_final(42, deadline=0)
@@ -151,14 +152,14 @@ def test_wait_final_raises_approval_timeout_at_the_deadline_carrying_the_id(clie
     assert script.requests[0].url.params["timeout"] == "0"
 
 
-def test_wait_asks_no_more_than_sixty_seconds_and_reads_longer(client_with):
+def test_wait_asks_no_more_than_sixty_seconds_and_reads_longer(client_with, proposal_json):
     client, script = client_with((200, proposal_json()))
     client.wait(1, timeout=600)
     assert script.requests[0].url.params["timeout"] == "60"
     assert script.requests[0].extensions["timeout"]["read"] == 90
 
 
-def test_every_agent_endpoint_has_its_path(client_with):
+def test_every_agent_endpoint_has_its_path(client_with, proposal_json):
     simulation = {"mode": "autonomous", "rule": "small", "queue": None, "approvals_required": 1, "policy_version": 3}
     event = {"id": "e1", "type": "proposal.decided", "proposal": proposal_json(status="approved")}
     decision = {"id": 5, "verdict": "approve", "rationale": "fine", "reviewer": "r", "payload": None}
@@ -195,13 +196,13 @@ def test_every_agent_endpoint_has_its_path(client_with):
     assert script.bodies()[5] == {"verdict": "approve", "rationale": "fine", "password": "pw"}
 
 
-def test_events_accepts_a_page_as_well_as_a_list(client_with):
+def test_events_accepts_a_page_as_well_as_a_list(client_with, proposal_json):
     event = {"id": "e1", "type": "proposal.expired", "proposal": proposal_json(status="expired")}
     client, _ = client_with((200, {"results": [event], "next": None}))
     assert [one.type for one in client.events()] == ["proposal.expired"]
 
 
-def test_stream_events_parses_sse_and_resumes_from_the_last_id(client_with):
+def test_stream_events_parses_sse_and_resumes_from_the_last_id(client_with, proposal_json):
     event = '{"id": "e2", "type": "proposal.decided", "proposal": %s}'
     import json
 
@@ -222,7 +223,7 @@ def test_stream_events_parses_sse_and_resumes_from_the_last_id(client_with):
     assert script.requests[1].headers["Last-Event-ID"] == "e2"
 
 
-def test_the_async_client_behaves_the_same(async_client_with, sleeps):
+def test_the_async_client_behaves_the_same(async_client_with, sleeps, proposal_json, error_json):
     client, script = async_client_with(
         (429, error_json(429, "throttled"), {"Retry-After": "3"}),
         (201, proposal_json()),
@@ -250,14 +251,14 @@ def test_the_async_client_behaves_the_same(async_client_with, sleeps):
     assert 3 <= sleeps[0] < 3.5
 
 
-def test_async_deadline_raises_approval_timeout(async_client_with):
+def test_async_deadline_raises_approval_timeout(async_client_with, proposal_json):
     client, _ = async_client_with((200, proposal_json(id=9)))
     with pytest.raises(ApprovalTimeout) as raised:
         asyncio.run(client.wait_final(9, deadline=0))
     assert raised.value.proposal_id == 9
 
 
-def test_retry_after_as_an_http_date(client_with, sleeps):
+def test_retry_after_as_an_http_date(client_with, sleeps, proposal_json, error_json):
     client, _ = client_with(
         (503, error_json(503, "unavailable"), {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}), (200, proposal_json())
     )

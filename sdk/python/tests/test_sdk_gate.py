@@ -4,20 +4,12 @@ and the replay of an executed proposal."""
 import asyncio
 
 import pytest
-from conftest import proposal_json
 from hitlplatform_client import AlreadyExecuted, ChangesRequested, require_approval
 from hitlplatform_client.gate import GateSpec, default_key
 
-SENT_BACK = proposal_json(
-    id=3,
-    status="changes_requested",
-    instructions="Refund the shipping only (4.90).",
-    decisions=[{"id": 1, "verdict": "request_changes", "rationale": "Too much.", "reviewer": "rita"}],
-)
 
-
-def test_changes_requested_raises_with_the_instructions_and_revises(client_with):
-    client, script = client_with((201, SENT_BACK), (201, proposal_json(id=4, revision_of=3, revision=1)))
+def test_changes_requested_raises_with_the_instructions_and_revises(client_with, proposal_json, sent_back):
+    client, script = client_with((201, sent_back), (201, proposal_json(id=4, revision_of=3, revision=1)))
     runs = []
 
     @require_approval(client, action_type="payments.refund", confidence=0.9, key="refund:A-1")
@@ -35,8 +27,8 @@ def test_changes_requested_raises_with_the_instructions_and_revises(client_with)
     assert script.bodies()[-1]["payload"] == {"order_id": "A-1", "amount": "4.90"}
 
 
-def test_on_reject_message_returns_the_instructions(client_with):
-    client, _ = client_with((201, SENT_BACK))
+def test_on_reject_message_returns_the_instructions(client_with, sent_back):
+    client, _ = client_with((201, sent_back))
 
     @require_approval(client, action_type="payments.refund", confidence=0.9, on_reject="message")
     def refund(order_id: str, amount: str):
@@ -46,7 +38,7 @@ def test_on_reject_message_returns_the_instructions(client_with):
     assert "requested changes" in message and "4.90" in message and "proposal 3" in message
 
 
-def test_a_replay_returns_the_recorded_result_and_does_not_run(client_with):
+def test_a_replay_returns_the_recorded_result_and_does_not_run(client_with, proposal_json):
     executed = proposal_json(
         status="approved",
         final_payload={"order_id": "A-1", "amount": "10.00"},
@@ -62,7 +54,7 @@ def test_a_replay_returns_the_recorded_result_and_does_not_run(client_with):
     assert len(script.requests) == 1 and script.requests[0].headers["Idempotency-Key"] == "refund:A-1"
 
 
-def test_a_replay_of_a_failed_run_raises_already_executed(client_with):
+def test_a_replay_of_a_failed_run_raises_already_executed(client_with, proposal_json):
     failed = proposal_json(status="approved", final_payload={}, execution={"status": "failed", "detail": {}})
     client, _ = client_with((201, failed))
 
@@ -74,7 +66,7 @@ def test_a_replay_of_a_failed_run_raises_already_executed(client_with):
         refund()
 
 
-def test_the_async_decorator_and_the_sync_one_send_the_same_submission(client_with, async_client_with):
+def test_the_async_decorator_and_the_sync_one_send_the_same_submission(client_with, async_client_with, proposal_json):
     approved = proposal_json(status="approved", final_payload={"order_id": "A-1", "amount": "1.00"})
     executed = proposal_json(status="approved", execution={"status": "succeeded", "detail": {}})
     sync_client, sync_script = client_with((201, approved), (200, executed))

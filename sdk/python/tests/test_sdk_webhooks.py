@@ -5,7 +5,6 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import proposal_json
 from hitlplatform_client import InvalidSignature, parse_event, verify_signature
 from hitlplatform_client.webhooks import sign
 
@@ -46,7 +45,7 @@ def test_malformed_headers_are_refused(header):
         verify_signature("s", header, b"{}", now=1)
 
 
-def test_parse_event_gives_a_typed_proposal():
+def test_parse_event_gives_a_typed_proposal(proposal_json):
     body = json.dumps({"id": "e1", "type": "proposal.decided", "proposal": proposal_json(status="approved")})
     event = parse_event(body.encode())
     assert event.type == "proposal.decided"
