@@ -32,10 +32,11 @@ from apps.accounts.services import token_create
 from apps.agents.services import agent_create
 from apps.policies.services import policy_load_yaml
 from apps.proposals.models import IdempotencyRecord, Proposal, Status
-from tests.celery.conftest import Worker, _queue_remove, _reachable, _unavailable, database_url, publishing_to
+from tests.celery.conftest import Worker, _queue_remove, database_url, publishing_to
 from tests.factories import PASSWORD, UserFactory
 from tests.notifications.receiver import Receiver
 from tests.processes import WebServer
+from tests.requirements import require_url
 
 pytestmark = [pytest.mark.slow, pytest.mark.worker]
 
@@ -129,9 +130,7 @@ class Clients:
 def test_kill_9_and_a_database_outage_lose_nothing_and_create_nothing_twice(transactional_db, tmp_path, request):
     if connection.vendor != "postgresql":
         pytest.skip("the fault test runs in the PostgreSQL pass (DATABASE_URL=postgres://...)")
-    broker = os.environ.get("HITL_TEST_REDIS_URL", "")
-    if not broker or not _reachable(broker):
-        _unavailable("HITL_TEST_REDIS_URL is not set or does not answer: no broker for the fault test")
+    broker = require_url("HITL_TEST_REDIS_URL", "redis broker for the fault test")
     queue = f"hitl-fault-{uuid.uuid4().hex[:10]}"
     celery_config = contextlib.ExitStack()  # restored whatever happens: later tests here rely on eager tasks
     request.addfinalizer(celery_config.close)

@@ -22,14 +22,11 @@ from kombu import Connection, pools
 
 from hitlplatform.celery import app as celery_app
 from tests.conftest import database_url
-from tests.processes import celery_worker_command, reachable, stop_process_group, wait_until
-from tests.requirements import require_url, unavailable
+from tests.processes import celery_worker_command, stop_process_group, wait_until
+from tests.requirements import require_url
 
 BROKERS = {"redis": "HITL_TEST_REDIS_URL", "amqp": "HITL_TEST_AMQP_URL"}
 WORKER_READY_SECONDS = 60
-# Only tests/acceptance/test_fault.py still imports these two names from here: drop them once it
-# calls tests.requirements.require_url itself.
-_reachable, _unavailable = reachable, unavailable
 
 
 @pytest.fixture(params=sorted(BROKERS))
