@@ -65,3 +65,37 @@ def test_a_report_walks_the_audit_chain_once(oversight, compliance_officer, monk
 
     assert report.status == Report.Status.READY
     assert len(walks) == 1
+
+
+def test_the_fixed_first_column_of_the_controls_table_holds_every_control_unbroken():
+    # given the report's style and the controls table's first cells, whose lines never wrap
+    from django.template.loader import render_to_string
+    from django.utils.html import format_html_join
+    from weasyprint import HTML
+
+    rows = format_html_join(
+        "",
+        '<tr><td class="name"><b>{}</b><br>{}<br>{}</td><td></td><td></td><td></td></tr>',
+        ((control.id, control.regulation, control.clause) for control in CONTROLS),
+    )
+    header = "".join("<th>-</th>" for _column in range(4))
+    html = (
+        render_to_string("reports/report.css.html")
+        + f'<table class="grid controls"><thead><tr>{header}</tr></thead><tbody>{rows}</tbody></table>'
+    )
+    # when
+    pages = HTML(string=html).render().pages
+    # then no line of a first cell runs past the cell's edge into the requirement
+    cells = [cell for page in pages for cell in _boxes(page._page_box, "TableCellBox") if cell.grid_x == 0]
+    assert len([cell for cell in cells if cell.element_tag == "td"]) == len(CONTROLS)
+    for cell in cells:
+        right = cell.content_box_x() + cell.width
+        for text in _boxes(cell, "TextBox"):
+            assert text.position_x + text.width <= right + 0.01, text.text
+
+
+def _boxes(box, kind: str):
+    if type(box).__name__ == kind:
+        yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child, kind)

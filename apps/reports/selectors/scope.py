@@ -104,6 +104,9 @@ def report_scope_of(report: Report) -> ReportScope:
 
 
 def scope_proposals(scope: ReportScope) -> QuerySet[Proposal]:
+    # Not scans.period_filter: the report's grouped scans cost no less by scan than by index
+    # (SQLite, 1.35M proposals in the period, CPU: outcomes 9.8 s by index, 9.9 s by scan;
+    # percentiles 8.9 s, 9.4 s; 10k decisions: within noise), and it adds a count per call.
     proposals = Proposal.objects.filter(created_at__gte=scope.since, created_at__lt=scope.until)
     return _narrowed(proposals, scope, prefix="")
 
