@@ -7,11 +7,14 @@ A rate's docstring is the sentence the report prints in its "How is it computed"
 
 import math
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet
+from django.utils import formats
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from apps.policies.models import Mode
+from apps.policies.models import ComplianceExposure, Mode
 
 from .models import ApprovedBy, Proposal, Status
 
@@ -34,6 +37,25 @@ HUMAN_VERDICT = HUMAN_APPROVED | REJECTED | CHANGES_REQUESTED
 CLOSED = HUMAN_VERDICT | EXPIRED
 
 PERCENTILES = {"p50": 0.5, "p95": 0.95}
+
+
+def high_risk() -> Q:
+    """High compliance exposure, irreversible, or affecting REPORT_HIGH_RISK_BLAST_RADIUS or more
+    (read per call: deployments and tests set it). The report's rejected high-risk proposals and the
+    control "high-risk proposals without a human" both count by it."""
+    return (
+        Q(compliance_exposure=ComplianceExposure.HIGH)
+        | Q(irreversible=True)
+        | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
+    )
+
+
+def high_risk_definition() -> str:
+    """`high_risk` in words, with the configured blast radius, in the active language."""
+    radius = formats.number_format(settings.REPORT_HIGH_RISK_BLAST_RADIUS, force_grouping=True)
+    return gettext("High risk means high compliance exposure, irreversible, or affecting %(radius)s or more.") % {
+        "radius": radius
+    }
 
 
 def rate(part: int, whole: int) -> float | None:

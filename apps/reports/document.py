@@ -99,7 +99,7 @@ def document_render(
                 "organisation": settings.ORGANISATION_NAME,
                 "scope": scope,
                 "summary": summary,
-                "definitions": figures.FIGURE_DEFINITIONS,
+                "definitions": {**figures.FIGURE_DEFINITIONS, "high_risk": figures.high_risk_definition()},
                 "groups": groups,
                 "group_count": group_count,
                 "signoffs": signoffs,

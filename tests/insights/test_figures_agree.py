@@ -4,10 +4,11 @@ record compute each shared figure through `apps.proposals.figures` and agree on 
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.proposals import figures
-from apps.reports.selectors import ReportScope, report_summary
+from apps.reports.controls.facts import PeriodFacts
+from apps.reports.selectors import ReportScope, report_exceptions, report_summary
 from apps.review.selectors import agent_record
 
 SHARED_RATES = ("approval_rate", "modification_rate", "rejection_rate", "redirect_rate", "expiry_rate")
@@ -72,3 +73,27 @@ def test_the_time_to_decision_definition_is_its_docstring():
 
 def test_nothing_to_divide_is_unknown_not_zero():
     assert figures.closed_outcome_rates(approved=0, modified=0, rejected=0, expired=0) == dict.fromkeys(SHARED_RATES)
+
+
+def test_the_report_and_its_controls_call_the_same_proposals_high_risk(make_proposal, settings):
+    """A wide blast radius alone makes a proposal high-risk in the report's exceptions and in the
+    control "high-risk proposals without a human" alike (the control once left it out)."""
+    settings.REPORT_HIGH_RISK_BLAST_RADIUS = 50
+    reversible_low = {"compliance_exposure": "low", "irreversible": False}
+    make_proposal(status="rejected", blast_radius=50, **reversible_low)
+    make_proposal(status="rejected", blast_radius=49, **reversible_low)
+    make_proposal(status="rejected", blast_radius=1, compliance_exposure="high", irreversible=False)
+    make_proposal(rule=None, mode="autonomous", blast_radius=50, **reversible_low)
+    make_proposal(rule=None, mode="autonomous", blast_radius=49, **reversible_low)
+    make_proposal(rule=None, mode="autonomous", blast_radius=1, compliance_exposure="low", irreversible=True)
+    today = timezone.now().date()
+    scope = ReportScope(today - timedelta(days=3), today)
+
+    assert report_summary(scope)["rejected_high_risk"] == 2
+    assert report_exceptions(scope)["rejected_high_risk"]["count"] == 2
+    assert PeriodFacts(scope).proposals["autonomous_high_risk"] == 2
+    settings.REPORT_HIGH_RISK_BLAST_RADIUS = 1000
+    with translation.override("de"):
+        assert figures.high_risk_definition() == (
+            "Hohes Risiko heißt: hohes Compliance-Risiko, unumkehrbar oder 1.000 oder mehr Betroffene."
+        )

@@ -22,7 +22,7 @@ from apps.accounts.events import AccountEvents
 from apps.accounts.models import ReviewerProfile
 from apps.agents.models import Agent
 from apps.audit.models import VerificationRun
-from apps.policies.models import ComplianceExposure, Mode, PolicyVersion
+from apps.policies.models import Mode, PolicyVersion
 from apps.proposals import figures
 from apps.proposals.events import ProposalEvents
 from apps.proposals.models import ApprovedBy, Proposal, Status, Verdict
@@ -127,12 +127,11 @@ class PeriodFacts:
 
     @cached_property
     def proposals(self) -> dict:
-        high_risk = Q(compliance_exposure=ComplianceExposure.HIGH) | Q(irreversible=True)
         counts = {
             "total": Count("id"),
             # The stored text, not a JSON comparison: no parse per row (100k proposals: 0.98 -> 0.1 s).
             "unexplained": Count("id", filter=Exact(Cast("routing", TextField()), Value("{}"))),
-            "autonomous_high_risk": Count("id", filter=Q(mode=Mode.AUTONOMOUS) & high_risk),
+            "autonomous_high_risk": Count("id", filter=Q(mode=Mode.AUTONOMOUS) & figures.high_risk()),
             "approved_on_expiry": Count("id", filter=figures.APPROVED_ON_EXPIRY),
             "four_eyes_items": Count("id", filter=_FOUR_EYES_APPROVED),
         }

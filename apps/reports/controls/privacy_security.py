@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from apps.audit.events import AuditEvents
 from apps.policies.events import PolicyEvents
+from apps.proposals import figures
 
 from ..events import ReportEvents
 from .checks import ATTENTION, NOT_MET, Check, chain_broken, chain_figures, judged, nonzero
@@ -36,7 +37,7 @@ def evidence_human_involvement(facts: PeriodFacts) -> Evidence:
         nonzero(
             proposals["autonomous_high_risk"],
             ATTENTION,
-            _("%(count)s irreversible or high-exposure proposal(s) ran without a human."),
+            _("%(count)s high-risk proposal(s) ran without a human.") + " " + figures.high_risk_definition(),
         ),
         nonzero(
             proposals["approved_on_expiry"],

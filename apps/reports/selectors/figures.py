@@ -214,7 +214,7 @@ def report_exceptions(scope: ReportScope, *, summary: dict | None = None) -> dic
     summary = report_summary(scope) if summary is None else summary
     cap = settings.REPORT_EXCEPTION_MAX_ROWS
     proposals = scope_proposals(scope).select_related("agent").order_by("created_at", "id")
-    high_risk = _high_risk()
+    high_risk = figures.high_risk()
     kinds = {
         "expired": (proposals.filter(figures.EXPIRED_UNAPPROVED), summary["expired"]),
         "approved_on_expiry": (proposals.filter(figures.APPROVED_ON_EXPIRY), summary["approved_on_expiry"]),
@@ -250,7 +250,7 @@ def report_outcomes(scope: ReportScope) -> list[dict]:
 
     At most days x agents x action types x 10 rows: bounded by the scope, never by the volume.
     """
-    high_risk = _high_risk()
+    high_risk = figures.high_risk()
     return list(
         scope_proposals(scope)
         .annotate(
@@ -324,16 +324,6 @@ def report_confidence_bins(scope: ReportScope, *, outcomes: list[dict] | None = 
     for confidence_bin in bins:
         confidence_bin["approval_rate"] = figures.rate(confidence_bin["approved"], confidence_bin["total"])
     return bins
-
-
-def _high_risk() -> Q:
-    """High exposure, irreversible, or a blast radius at REPORT_HIGH_RISK_BLAST_RADIUS or more (read per call:
-    the setting may change under tests)."""
-    return (
-        Q(compliance_exposure="high")
-        | Q(irreversible=True)
-        | Q(blast_radius__gte=settings.REPORT_HIGH_RISK_BLAST_RADIUS)
-    )
 
 
 def _signature_groups(signatures: QuerySet, *, signed_at: str) -> QuerySet:
