@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -28,7 +27,7 @@ import requests
 
 from benchmarks.databases import bench_environment, migrate, postgres_database, postgres_server_or_skip
 from benchmarks.servers import manage
-from tests.processes import WebServer, reachable, stop_process_group
+from tests.processes import WebServer, celery_worker_command, reachable, stop_process_group
 
 ROOT = Path(__file__).resolve().parents[1]
 SECONDS = float(os.environ.get("BENCH_SOAK_SECONDS", "30"))
@@ -92,9 +91,9 @@ def _start(environment: dict, running: contextlib.ExitStack) -> dict:
         web = running.enter_context(WebServer(environment, port=port, workers=1, threads=THREADS))
         processes[f"web:{port}"] = web.process
     if environment.get("CELERY_TASK_ALWAYS_EAGER") == "0":
+        queue = environment["CELERY_TASK_DEFAULT_QUEUE"]
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "hitlplatform", "worker", "--concurrency", "1", "--pool", "solo",
-             "-Q", f"soak-{os.getpid()}", "--loglevel", "WARNING"],
+            celery_worker_command(queue, name=f"{queue}@%h", options=("--concurrency=1", "--pool=solo", "--loglevel=WARNING")),
             cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         running.callback(stop_process_group, worker, timeout=30)

@@ -21,19 +21,7 @@ from hitlplatform.errors import InvalidInput
 
 from .events import InsightEvents
 from .models import QaAssignment, Recommendation
-from .selectors import (
-    agent_for_insights,
-    corrections_for,
-    figures_for,
-    qa_agreement,
-    qa_assignment_get_for,
-    qa_assignments_list,
-    qa_assignments_open_for,
-    recommendation_get,
-    recommendations_list,
-    reviewer_figures_for,
-    window_for,
-)
+from .selectors import agent_for_insights, corrections_for, figures_for, qa, reviewer_figures_for, window_for
 from .serializers import QaAssignmentOutputSerializer, QaItemSerializer, RecommendationOutputSerializer
 from .services import (
     qa_assign,
@@ -113,7 +101,7 @@ class RecommendationListApi(ListAPIView):
             raise InvalidInput(
                 fields={"state": [_("One of %(states)s.") % {"states": ", ".join(Recommendation.State.values)}]}
             )
-        return recommendations_list(state=state)
+        return qa.recommendations_list(state=state)
 
 
 class _RecommendationActionApi(APIView):
@@ -130,7 +118,7 @@ class _RecommendationActionApi(APIView):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         self.act(request, pk, **data.validated_data)
-        return Response(RecommendationOutputSerializer(recommendation_get(recommendation_id=pk)).data)
+        return Response(RecommendationOutputSerializer(qa.recommendation_get(recommendation_id=pk)).data)
 
 
 class RecommendationAcceptApi(_RecommendationActionApi):
@@ -163,7 +151,7 @@ class QaAssignmentListCreateApi(ListAPIView):
         assigned_to = serializers.IntegerField(required=False, help_text="User id of a senior reviewer.")
 
     def get_queryset(self):
-        return qa_assignments_list()
+        return qa.qa_assignments_list()
 
     @extend_schema(
         request=InputSerializer, responses={201: QaAssignmentOutputSerializer}, summary="Send a decision to QA"
@@ -190,7 +178,7 @@ class QaOpenListApi(ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
-        return qa_assignments_open_for(self.request.user).select_related("decision").order_by("created_at", "id")
+        return qa.qa_assignments_open_for(self.request.user).select_related("decision").order_by("created_at", "id")
 
 
 class QaReviewApi(APIView):
@@ -203,7 +191,7 @@ class QaReviewApi(APIView):
 
     @extend_schema(responses=QaItemSerializer, summary="A blind QA item")
     def get(self, request, pk):
-        return Response(QaItemSerializer(qa_assignment_get_for(assignment_id=pk, user=request.user)).data)
+        return Response(QaItemSerializer(qa.qa_assignment_get_for(assignment_id=pk, user=request.user)).data)
 
     @extend_schema(request=InputSerializer, responses=QaAssignmentOutputSerializer, summary="Record the second verdict")
     def post(self, request, pk):
@@ -218,7 +206,7 @@ class QaAgreementApi(APIView):
 
     @extend_schema(parameters=[WINDOW_PARAMETER], responses=OpenApiTypes.OBJECT, summary="QA agreement rates")
     def get(self, request):
-        return Response(qa_agreement(window=window_for(days=request.query_params.get("window", 30))))
+        return Response(qa.qa_agreement(window=window_for(days=request.query_params.get("window", 30))))
 
 
 class CorrectionsExportApi(APIView):
