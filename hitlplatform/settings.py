@@ -319,6 +319,8 @@ WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 REPORT_MAX_PERIOD_DAYS = env.int("REPORT_MAX_PERIOD_DAYS", default=366)
 REPORT_APPENDIX_MAX_ROWS = env.int("REPORT_APPENDIX_MAX_ROWS", default=2000)
 REPORT_EXCEPTION_MAX_ROWS = env.int("REPORT_EXCEPTION_MAX_ROWS", default=25)
+# Affecting this many or more makes a proposal high-risk (apps.proposals.figures.high_risk), for the
+# report's exceptions and the controls alike.
 REPORT_HIGH_RISK_BLAST_RADIUS = env.int("REPORT_HIGH_RISK_BLAST_RADIUS", default=100)
 REPORT_SIGNING_KEY_FILE = env.str("REPORT_SIGNING_KEY_FILE", default="")
 REPORT_SIGNING_CERT_FILE = env.str("REPORT_SIGNING_CERT_FILE", default="")
