@@ -219,3 +219,11 @@ def test_pages_render_to_png_for_a_look(generated_report):
         subprocess.run(["pdftoppm", "-r", "70", "-png", str(source), str(ARTIFACTS / f"report-{language}")], check=True)
         # then
         assert sorted(ARTIFACTS.glob(f"report-{language}-*.png"))
+
+
+def test_the_rejected_high_risk_section_says_what_high_risk_means(generated_report, settings):
+    settings.REPORT_HIGH_RISK_BLAST_RADIUS = 2500
+
+    text = _flat(pdf_text(_read(generated_report())))
+
+    assert "High risk means high compliance exposure, irreversible, or affecting 2,500 or more." in text
