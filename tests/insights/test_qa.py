@@ -1,5 +1,7 @@
 """Reviewer QA: a share of human decisions goes to a blind second review by a senior reviewer."""
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -43,7 +45,11 @@ def test_the_configured_share_of_recent_verdicts_is_sampled(settings, decided, m
     assert set(QaAssignment.objects.values_list("decision_id", flat=True)) == expected
     assert not QaAssignment.objects.filter(decision=escalation).exists()
     assert 0 < len(expected) < 40
-    assert AuditEvent.objects.filter(action="qa.assigned").count() == len(expected)
+    events = AuditEvent.objects.filter(action="qa.assigned").select_related("data_record")
+    recorded = [(int(event.object_id), json.loads(event.data_record.canonical_data)) for event in events]
+    assignments = dict(QaAssignment.objects.values_list("pk", "decision_id"))
+    assert sorted((assignment, data["decision_id"]) for assignment, data in recorded) == sorted(assignments.items())
+    assert {data["sampled_by"] for _assignment, data in recorded} == {"rate"}
 
 
 def test_no_share_no_sample(settings, decided, now):
