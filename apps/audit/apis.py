@@ -6,13 +6,13 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from hitlplatform.api.permissions import IsAdmin, IsComplianceOfficer
+from hitlplatform.errors import NotFound
 
 from . import canonical
 from .selectors import (

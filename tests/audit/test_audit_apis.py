@@ -107,8 +107,16 @@ def test_latest_checkpoint_is_open_to_any_authenticated_caller(record_events, ou
 
 
 def test_latest_checkpoint_is_404_before_the_first(outsider):
-    # when / then
-    assert as_principal(outsider).get("/api/v1/audit/checkpoints/latest/").status_code == 404
+    # when
+    response = as_principal(outsider).get("/api/v1/audit/checkpoints/latest/")
+    # then
+    assert response.status_code == 404
+    assert response.json()["error"] == {
+        "status": 404,
+        "code": "not_found",
+        "message": "No checkpoint has been signed yet.",
+        "fields": {},
+    }
 
 
 def test_verify_answers_from_the_last_full_run_plus_the_events_since(record_events, compliance_officer):
