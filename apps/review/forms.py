@@ -7,6 +7,7 @@ from apps.proposals.models import SIGNATURE_MEANINGS, PostActionReview, Verdict
 from hitlplatform.jsonlimits import json_loads_limited
 
 from .diffs import payload_changes
+from .fast_paths import FORM_RENDERER
 from .payload_display import json_editable
 from .selectors import RISK_FILTERS, QueueFilters
 
@@ -63,7 +64,13 @@ POST_REVIEW_MEANING_LABELS = {
 }
 
 
-class QueueFilterForm(forms.Form):
+class ReviewForm(forms.Form):
+    """A form of the reviewer web app: its widgets render through the faster renderer (fast_paths)."""
+
+    default_renderer = FORM_RENDERER
+
+
+class QueueFilterForm(ReviewForm):
     queue = forms.ChoiceField(label=_("Queue"), required=False)
     # Free text behind a menu: the menu's options are cached and may lag, a filter value never is refused.
     action_type = forms.CharField(label=_("Action type"), required=False, max_length=200, widget=forms.Select)
@@ -106,7 +113,7 @@ def rationale_field(*, rows: int) -> forms.CharField:
     )
 
 
-class SignatureFormMixin(forms.Form):
+class SignatureFormMixin(ReviewForm):
     """21 CFR 11.200: the first signing of a session asks for username and password, later ones the password."""
 
     username = forms.CharField(label=_("Username"), required=False, max_length=150)
@@ -247,7 +254,7 @@ class PostReviewForm(SignatureFormMixin):
         return data
 
 
-class ReassignForm(forms.Form):
+class ReassignForm(ReviewForm):
     """A senior reviewer or admin moves a pending proposal to another queue, with a note."""
 
     queue = forms.ChoiceField(label=_("Move to queue"))
@@ -264,7 +271,7 @@ class ReassignForm(forms.Form):
         self.fields["queue"].choices = [(queue.slug, str(queue)) for queue in queues if queue.pk != current]
 
 
-class HistoryFilterForm(forms.Form):
+class HistoryFilterForm(ReviewForm):
     verdict = forms.ChoiceField(
         label=_("Decision"), choices=[("", _("Any decision")), *Verdict.choices], required=False
     )
